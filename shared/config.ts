@@ -1,0 +1,208 @@
+/**
+ * Configuration from the environment (PROTOCOL.md "Configuration"). Only entry
+ * points read `Deno.env`; everything else receives the frozen {@link Config}.
+ *
+ * @module
+ */
+import { ConfigError } from "./errors.ts";
+
+/** Which process is being configured; decides which variables are required. */
+export type Mode = "embedded" | "gateway" | "router";
+
+/** Validated, frozen configuration of one process. */
+export type Config = {
+  readonly mode: Mode;
+  /** etcd endpoints; empty in embedded mode. */
+  readonly etcd: readonly string[];
+  /** @default "/wsgw" */
+  readonly etcdPrefix: string;
+  /** Redis URL; undefined in embedded mode. */
+  readonly redis: string | undefined;
+  readonly apiKeys: readonly string[];
+  readonly jwtSecret: string;
+  /** Secret shared by routers and gateway nodes for the internal API. */
+  readonly internalSecret: string;
+  readonly nodeId: string;
+  /** @default 10 */
+  readonly maxDevices: number;
+  /** Seconds. @default 10 */
+  readonly leaseTtl: number;
+  /** Largest client frame and largest `data` of a push, in bytes. @default 65536 */
+  readonly maxMessageBytes: number;
+  /** Largest push API request body, in bytes. @default 4194304 */
+  readonly maxBodyBytes: number;
+  /** Messages kept per user. @default 1000 */
+  readonly historySize: number;
+  /** Seconds a user's history (and a push id) is kept. @default 86400 */
+  readonly historyTtl: number;
+  /** Bytes queued on one socket before it is closed as a slow consumer. @default 1048576 */
+  readonly sendBufferBytes: number;
+  /** Client frames per second per connection (burst: twice that). @default 20 */
+  readonly inboundRate: number;
+  /** Public port (`/ws`, and the push API in embedded/router mode). @default 8080 */
+  readonly port: number;
+  /** Port of the node-internal API; 0 picks a free one. @default 0 */
+  readonly internalPort: number;
+  /** Host the servers bind to. @default "127.0.0.1" */
+  readonly host: string;
+  /** URL clients use to reach this node, as advertised in the registry. */
+  readonly publicUrl: string | undefined;
+  /** @default "info" */
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+};
+
+/** The result of {@link loadConfig}: the config and warnings to print loudly. */
+export type LoadedConfig = { config: Config; warnings: string[] };
+
+/** Development secrets `deno task start` falls back to. */
+export const DEV_API_KEY = "dev-api-key";
+export const DEV_JWT_SECRET = "dev-secret";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Validates the environment for one process.
+ *
+ * @throws {ConfigError} naming the variable that is missing or malformed.
+ * @example
+ * ```ts
+ * const { config, warnings } = loadConfig(Deno.env.toObject(), "gateway");
+ * ```
+ */
+export function loadConfig(env: Env, mode: Mode): LoadedConfig {
+  const warnings: string[] = [];
+  const dev = mode === "embedded";
+  const secret = (name: string, fallback: string): string => {
+    const value = str(env, name);
+    if (value !== undefined) return value;
+    if (!dev) {
+      throw new ConfigError(name, `${name} is required in ${mode} mode`);
+    }
+    warnings.push(
+      `${name} is not set: using the insecure development value "${fallback}"`,
+    );
+    return fallback;
+  };
+
+  const etcd = list(env, "WSGW_ETCD");
+  if (!dev && etcd.length === 0) {
+    throw new ConfigError("WSGW_ETCD", `WSGW_ETCD is required in ${mode} mode`);
+  }
+  for (const endpoint of etcd) url("WSGW_ETCD", endpoint);
+  const redis = str(env, "WSGW_REDIS");
+  if (!dev && redis === undefined) {
+    throw new ConfigError(
+      "WSGW_REDIS",
+      `WSGW_REDIS is required in ${mode} mode`,
+    );
+  }
+  if (redis !== undefined) url("WSGW_REDIS", redis);
+
+  const apiKeys = list(env, "WSGW_API_KEYS");
+  if (apiKeys.length === 0) apiKeys.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+  const jwtSecret = secret("WSGW_JWT_SECRET", DEV_JWT_SECRET);
+  const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
+    (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
+
+  const prefix = str(env, "WSGW_ETCD_PREFIX") ?? "/wsgw";
+  if (!prefix.startsWith("/") || prefix.endsWith("/")) {
+    throw new ConfigError(
+      "WSGW_ETCD_PREFIX",
+      `WSGW_ETCD_PREFIX must start with "/" and not end with one, got "${prefix}"`,
+    );
+  }
+  const nodeId = str(env, "WSGW_NODE_ID") ??
+    `node-${crypto.randomUUID().slice(0, 8)}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) {
+    throw new ConfigError(
+      "WSGW_NODE_ID",
+      `WSGW_NODE_ID must be 1-64 characters of [A-Za-z0-9._-], got "${nodeId}"`,
+    );
+  }
+  const logLevel = str(env, "WSGW_LOG_LEVEL") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(
+      "WSGW_LOG_LEVEL",
+      `WSGW_LOG_LEVEL must be one of debug, info, warn, error, got "${logLevel}"`,
+    );
+  }
+  const publicUrl = str(env, "WSGW_PUBLIC_URL");
+  if (publicUrl !== undefined) url("WSGW_PUBLIC_URL", publicUrl);
+
+  const config: Config = {
+    mode,
+    etcd,
+    etcdPrefix: prefix,
+    redis,
+    apiKeys,
+    jwtSecret,
+    internalSecret,
+    nodeId,
+    maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
+    leaseTtl: int(env, "WSGW_LEASE_TTL", 10, 2),
+    maxMessageBytes: int(env, "WSGW_MAX_MESSAGE_BYTES", 65536, 64),
+    maxBodyBytes: int(env, "WSGW_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024),
+    historySize: int(env, "WSGW_HISTORY_SIZE", 1000, 1),
+    historyTtl: int(env, "WSGW_HISTORY_TTL", 86400, 1),
+    sendBufferBytes: int(env, "WSGW_SEND_BUFFER_BYTES", 1024 * 1024, 1024),
+    inboundRate: int(env, "WSGW_INBOUND_RATE", 20, 1),
+    port: int(env, "PORT", 8080, 0, 65535),
+    internalPort: int(env, "WSGW_INTERNAL_PORT", 0, 0, 65535),
+    host: str(env, "WSGW_HOST") ?? "127.0.0.1",
+    publicUrl,
+    logLevel: logLevel as Config["logLevel"],
+  };
+  return { config: Object.freeze(config), warnings };
+}
+
+function str(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function required(env: Env, name: string, mode: Mode): string {
+  const value = str(env, name);
+  if (value === undefined) {
+    throw new ConfigError(name, `${name} is required in ${mode} mode`);
+  }
+  return value;
+}
+
+function list(env: Env, name: string): string[] {
+  return (str(env, name) ?? "").split(",").map((s) => s.trim()).filter((s) =>
+    s !== ""
+  );
+}
+
+function url(name: string, value: string): void {
+  if (!URL.canParse(value)) {
+    throw new ConfigError(name, `${name} must be a URL, got "${value}"`);
+  }
+}
+
+function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
+    throw new ConfigError(
+      name,
+      `${name} must be a ${
+        min > 0 ? "positive" : "non-negative"
+      } integer, got "${raw}"`,
+    );
+  }
+  if (value < min || value > max) {
+    throw new ConfigError(
+      name,
+      `${name} must be between ${min} and ${max}, got ${value}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,87 @@
+/**
+ * Typed errors of wsgw. Every error that can reach a user carries a stable
+ * `code` and the HTTP `status` it maps to; `app.onError` in the router turns
+ * them into `{"error": {"code", "message"}}` and anything else into a 500.
+ *
+ * @module
+ */
+
+/** Base class of the errors a user may see. */
+export class WsgwError extends Error {
+  /** Stable machine-readable code, e.g. `bad_request`. */
+  readonly code: string;
+  /** HTTP status this error maps to. */
+  readonly status: number;
+
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "WsgwError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** The request is malformed: bad JSON, wrong schema, bad parameter. */
+export class BadRequestError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions, code = "bad_request") {
+    super(code, 400, message, options);
+    this.name = "BadRequestError";
+  }
+}
+
+/** No credentials, or credentials that cannot be verified. */
+export class UnauthorizedError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions, code = "unauthorized") {
+    super(code, 401, message, options);
+    this.name = "UnauthorizedError";
+  }
+}
+
+/** Credentials were given and are not good for this request. */
+export class ForbiddenError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("forbidden", 403, message, options);
+    this.name = "ForbiddenError";
+  }
+}
+
+/** The thing asked for does not exist. */
+export class NotFoundError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("not_found", 404, message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/** The request body is larger than the configured limit. */
+export class PayloadTooLargeError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("payload_too_large", 413, message, options);
+    this.name = "PayloadTooLargeError";
+  }
+}
+
+/** A backend (registry, history, node) cannot serve the request right now. */
+export class UnavailableError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("unavailable", 503, message, options);
+    this.name = "UnavailableError";
+  }
+}
+
+/** A configuration value is missing or malformed; names the variable. */
+export class ConfigError extends Error {
+  /** The environment variable at fault. */
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The history seam: a short per-user log of pushed messages, so a device that
+ * reconnects with `since` resumes where it stopped. Backends:
+ * {@link MemoryHistory} (embedded, unit tests), RedisHistory.
+ *
+ * @module
+ */
+
+/** One retained message; `dataJson` is the pushed `data` serialized once. */
+export type HistoryEntry = {
+  seq: number;
+  id: string;
+  ts: number;
+  dataJson: string;
+};
+
+/** A message as it is appended (the seq is assigned by the history). */
+export type NewMessage = { id: string; ts: number; dataJson: string };
+
+/** What {@link History.read} returns: the user's state and the entries after `after`. */
+export type HistoryRead = {
+  /** Random id of this incarnation of the user's seq; changes when seq could restart. */
+  epoch: string;
+  /** Latest seq of the user; 0 when the user has no history. */
+  seq: number;
+  /** Entries with `seq > after`, oldest first, at most `limit`. */
+  messages: HistoryEntry[];
+};
+
+/** Outcome of {@link History.reserve}. */
+export type Reservation =
+  /** The id is new: push, then `complete` (or `release` on failure). */
+  | { state: "reserved" }
+  /** The id was pushed before: here is its answer. */
+  | { state: "done"; answer: unknown }
+  /** Another request is pushing this id right now. */
+  | { state: "pending" };
+
+/** Per-user message history with idempotency by push id. */
+export interface History extends AsyncDisposable {
+  /**
+   * Appends one message to the history of each user and returns the seq given
+   * to each, in the order of `users`. Seqs are strictly increasing per user and
+   * assigned atomically per user; every user is trimmed to the configured size
+   * and expires after the configured TTL with no append.
+   */
+  append(users: readonly string[], message: NewMessage): Promise<number[]>;
+  /** The user's epoch and latest seq, and the retained entries after `after`. */
+  read(user: string, after: number, limit: number): Promise<HistoryRead>;
+  /**
+   * Claims a push id for the history TTL. Exactly one of concurrent callers
+   * gets `reserved`; an unfinished reservation lapses after a short time.
+   */
+  reserve(id: string): Promise<Reservation>;
+  /** Stores the answer of a reserved push id for the history TTL. */
+  complete(id: string, answer: unknown): Promise<void>;
+  /** Gives a reserved id up after a failed push, so a retry can push again. */
+  release(id: string): Promise<void>;
+  /** Resolves when the backend answers; rejects when it cannot be reached. */
+  ping(): Promise<void>;
+}
+
+/** Options every history backend takes. */
+export type HistoryOptions = {
+  /** Messages kept per user. */
+  size: number;
+  /** Seconds a user's history and a push id live after their last write. */
+  ttl: number;
+  /** Seconds an unfinished reservation holds its id. @default 30 */
+  reservationTtl?: number;
+};

@@ -1,0 +1,126 @@
+/**
+ * In-memory history: the embedded default and the unit-test backend. A
+ * restarted process starts every user on a new epoch.
+ *
+ * @module
+ */
+import type {
+  History,
+  HistoryEntry,
+  HistoryOptions,
+  HistoryRead,
+  NewMessage,
+  Reservation,
+} from "./history.ts";
+
+type UserLog = {
+  epoch: string;
+  seq: number;
+  entries: HistoryEntry[];
+  expiresAt: number;
+};
+
+type IdRecord = { answer?: unknown; expiresAt: number };
+
+/** A {@link History} kept in process memory. */
+export class MemoryHistory implements History {
+  readonly #size: number;
+  readonly #ttlMs: number;
+  readonly #reservationMs: number;
+  readonly #now: () => number;
+  readonly #users = new Map<string, UserLog>();
+  readonly #ids = new Map<string, IdRecord>();
+  #nextSweep = 0;
+
+  constructor(options: HistoryOptions, now: () => number = Date.now) {
+    this.#size = options.size;
+    this.#ttlMs = options.ttl * 1000;
+    this.#reservationMs = (options.reservationTtl ?? 30) * 1000;
+    this.#now = now;
+  }
+
+  append(users: readonly string[], message: NewMessage): Promise<number[]> {
+    this.#sweep();
+    const now = this.#now();
+    const seqs = users.map((user) => {
+      const log = this.#log(user, now);
+      log.seq += 1;
+      log.entries.push({ ...message, seq: log.seq });
+      if (log.entries.length > this.#size) {
+        log.entries.splice(0, log.entries.length - this.#size);
+      }
+      log.expiresAt = now + this.#ttlMs;
+      return log.seq;
+    });
+    return Promise.resolve(seqs);
+  }
+
+  read(user: string, after: number, limit: number): Promise<HistoryRead> {
+    const log = this.#log(user, this.#now());
+    const start = log.entries.findIndex((entry) => entry.seq > after);
+    const messages = start === -1
+      ? []
+      : log.entries.slice(start, start + limit);
+    return Promise.resolve({ epoch: log.epoch, seq: log.seq, messages });
+  }
+
+  reserve(id: string): Promise<Reservation> {
+    const now = this.#now();
+    const record = this.#ids.get(id);
+    if (record && record.expiresAt > now) {
+      return Promise.resolve(
+        "answer" in record
+          ? { state: "done", answer: record.answer }
+          : { state: "pending" },
+      );
+    }
+    this.#ids.set(id, { expiresAt: now + this.#reservationMs });
+    return Promise.resolve({ state: "reserved" });
+  }
+
+  complete(id: string, answer: unknown): Promise<void> {
+    this.#ids.set(id, { answer, expiresAt: this.#now() + this.#ttlMs });
+    return Promise.resolve();
+  }
+
+  release(id: string): Promise<void> {
+    this.#ids.delete(id);
+    return Promise.resolve();
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The user's log, started afresh on a new epoch when absent or expired. */
+  #log(user: string, now: number): UserLog {
+    let log = this.#users.get(user);
+    if (!log || log.expiresAt <= now) {
+      log = {
+        epoch: crypto.randomUUID(),
+        seq: 0,
+        entries: [],
+        expiresAt: now + this.#ttlMs,
+      };
+      this.#users.set(user, log);
+    }
+    return log;
+  }
+
+  /** Drops expired users and ids, at most once a minute, so memory stays bounded by the TTL. */
+  #sweep(): void {
+    const now = this.#now();
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + 60_000;
+    for (const [user, log] of this.#users) {
+      if (log.expiresAt <= now) this.#users.delete(user);
+    }
+    for (const [id, record] of this.#ids) {
+      if (record.expiresAt <= now) this.#ids.delete(id);
+    }
+  }
+}

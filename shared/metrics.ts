@@ -1,0 +1,37 @@
+/**
+ * Metrics helpers. Each component defines its metrics in its own `metrics.ts`
+ * on a prom-client `Registry` it is given, never on the global one: a second
+ * instance in one process (tests, the embedded mode) would otherwise throw
+ * "already been registered".
+ *
+ * @module
+ */
+import client from "prom-client";
+
+export { client as prom };
+
+/** A fresh registry; with `defaults`, process CPU, memory and event-loop lag too. */
+export function createMetricsRegistry(
+  options: { defaults?: boolean } = {},
+): client.Registry {
+  const registry = new client.Registry();
+  if (options.defaults) {
+    client.collectDefaultMetrics({
+      register: registry,
+      eventLoopMonitoringPrecision: 20,
+    });
+  }
+  return registry;
+}
+
+/** Renders registries as one Prometheus text exposition. */
+export async function renderMetrics(
+  registries: readonly client.Registry[],
+): Promise<Response> {
+  const body = (await Promise.all(registries.map((r) => r.metrics()))).join(
+    "\n",
+  );
+  return new Response(body, {
+    headers: { "content-type": client.Registry.PROMETHEUS_CONTENT_TYPE },
+  });
+}

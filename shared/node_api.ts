@@ -1,0 +1,58 @@
+/**
+ * What a router asks of a gateway node. The gateway implements {@link NodeApi}
+ * in-process and serves it over internal HTTP; the router reaches it through a
+ * NodeClient (router/node_client.ts). The router never names a gateway type.
+ *
+ * @module
+ */
+
+/** One push as handed to one node: the users of it that this node holds. */
+export type DeliverRequest = {
+  id: string;
+  /** The pushed `data`, already serialized as JSON. */
+  dataJson: string;
+  ts: number;
+  /** Only connections with this device label get it. */
+  device?: string;
+  /** Each user with the seq its history assigned (0 when history was not stored). */
+  targets: { user: string; seq: number }[];
+};
+
+/** Connections each target was written to (absent users: 0). */
+export type DeliverResult = { devices: Record<string, number> };
+
+export type BroadcastRequest = { id: string; dataJson: string; ts: number };
+export type BroadcastResult = { devices: number };
+
+/** One connection of a user, as presence shows it. */
+export type DeviceInfo = {
+  connId: string;
+  nodeId: string;
+  device: string | null;
+  connectedAt: number;
+};
+
+export type KickRequest = { user: string; device?: string };
+export type KickResult = { closed: number };
+
+/** A node's own view of itself (`GET /v1/nodes`). */
+export type NodeStats = {
+  nodeId: string;
+  connections: number;
+  users: number;
+  draining: boolean;
+  startedAt: number;
+};
+
+/** The operations a gateway node offers to routers. */
+export interface NodeApi {
+  /** Writes one message to every connection of each target; never throws for an absent user. */
+  deliver(request: DeliverRequest): Promise<DeliverResult>;
+  /** Writes one message to every connection on the node. */
+  broadcast(request: BroadcastRequest): Promise<BroadcastResult>;
+  /** Connections of `user` on this node, oldest first; `[]` when none. */
+  presence(user: string): Promise<DeviceInfo[]>;
+  /** Closes the user's connections (all, or one device label) with 4003. */
+  kick(request: KickRequest): Promise<KickResult>;
+  stats(): Promise<NodeStats>;
+}

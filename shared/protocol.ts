@@ -1,0 +1,96 @@
+/**
+ * Wire types of the public client protocol and of the node-internal API
+ * (PROTOCOL.md). The only place frames and close codes are defined.
+ *
+ * @module
+ */
+
+/** Close codes a gateway uses, each with the reason sent in the close frame. */
+export const CLOSE = {
+  /** The user opened more than `WSGW_MAX_DEVICES` connections; oldest goes. */
+  evicted: { code: 4001, reason: "evicted" },
+  /** Disconnected through the push API. */
+  disconnected: { code: 4003, reason: "disconnected" },
+  /** Its send buffer passed the limit. */
+  slowConsumer: { code: 4008, reason: "slow consumer" },
+  /** The node is draining: reconnect elsewhere with `since`. */
+  draining: { code: 1012, reason: "node draining" },
+  /** Garbage, oversized frames or rate limit. */
+  policy: { code: 1008, reason: "policy violation" },
+} as const;
+
+/** The name of a {@link CLOSE} entry; used as the `reason` label of metrics. */
+export type CloseReason = keyof typeof CLOSE;
+
+/** First frame of every connection. */
+export type WelcomeFrame = {
+  type: "welcome";
+  connId: string;
+  nodeId: string;
+  userId: string;
+  /** Latest seq of this user, 0 if none. */
+  seq: number;
+  epoch: string;
+  /** False when the client's `epoch` did not match: it must reset its seq tracking. */
+  recovered: boolean;
+};
+
+/** A pushed message; `seq` is absent on broadcasts. */
+export type MessageFrame = {
+  type: "message";
+  seq?: number;
+  id: string;
+  data: unknown;
+  ts: number;
+  broadcast?: true;
+};
+
+export type PongFrame = { type: "pong" };
+
+export type ErrorFrame = { type: "error"; code: string; message: string };
+
+/** Any frame a gateway sends to a client. */
+export type ServerFrame = WelcomeFrame | MessageFrame | PongFrame | ErrorFrame;
+
+/** Any frame a client may send. */
+export type ClientFrame = { type: "ping" };
+
+/** One message of a user's history. */
+export type StoredMessage = {
+  seq: number;
+  id: string;
+  data: unknown;
+  ts: number;
+};
+
+/** Longest user id, in characters (code points). */
+export const MAX_USER_ID_LENGTH = 128;
+
+/**
+ * Why `user` is not a valid user id, or `undefined` when it is one: 1 to 128
+ * characters, no control characters. Everything else is allowed.
+ */
+export function userIdProblem(user: unknown): string | undefined {
+  if (typeof user !== "string") return "must be a string";
+  const length = [...user].length;
+  if (length < 1 || length > MAX_USER_ID_LENGTH) {
+    return `must be 1 to ${MAX_USER_ID_LENGTH} characters`;
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(user)) {
+    return "must not contain control characters";
+  }
+  return undefined;
+}
+
+/** Serializes a message frame; `data` is already JSON so it is encoded once per push. */
+export function messageFrameJson(
+  message: { id: string; ts: number; seq?: number; broadcast?: boolean },
+  dataJson: string,
+): string {
+  const seq = message.seq === undefined ? "" : `"seq":${message.seq},`;
+  const tail = message.broadcast ? `,"broadcast":true` : "";
+  return `{"type":"message",${seq}"id":${
+    JSON.stringify(message.id)
+  },"data":${dataJson},"ts":${message.ts}${tail}}`;
+}

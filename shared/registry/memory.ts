@@ -1,0 +1,179 @@
+/**
+ * In-memory registry: the embedded default and the unit-test backend. Several
+ * MemoryRegistry handles may share one {@link MemoryRegistryStore} to model
+ * several nodes in one process.
+ *
+ * @module
+ */
+import type {
+  NodeMembership,
+  NodeRecord,
+  Registry,
+  RegistryEvent,
+} from "./registry.ts";
+
+/** Shared state of memory registries: node records and user → node ids. */
+export class MemoryRegistryStore {
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly users = new Map<string, Set<string>>();
+  readonly #listeners = new Set<(event: RegistryEvent) => void>();
+
+  /** Applies a change and tells every watcher. */
+  emit(event: RegistryEvent): void {
+    switch (event.type) {
+      case "node":
+        this.nodes.set(event.node.nodeId, event.node);
+        break;
+      case "node-gone":
+        this.nodes.delete(event.nodeId);
+        break;
+      case "user": {
+        const owners = this.users.get(event.user) ?? new Set();
+        if (owners.has(event.nodeId)) return;
+        owners.add(event.nodeId);
+        this.users.set(event.user, owners);
+        break;
+      }
+      case "user-gone": {
+        const owners = this.users.get(event.user);
+        if (!owners?.delete(event.nodeId)) return;
+        if (owners.size === 0) this.users.delete(event.user);
+        break;
+      }
+      case "reset":
+        throw new Error("a store is never reset");
+    }
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  /** The whole state as a `reset` event. */
+  snapshot(): RegistryEvent {
+    const users: { user: string; nodeId: string }[] = [];
+    for (const [user, owners] of this.users) {
+      for (const nodeId of owners) users.push({ user, nodeId });
+    }
+    return { type: "reset", nodes: [...this.nodes.values()], users };
+  }
+
+  listen(listener: (event: RegistryEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+/** A {@link Registry} kept in process memory. */
+export class MemoryRegistry implements Registry {
+  readonly store: MemoryRegistryStore;
+
+  constructor(store: MemoryRegistryStore = new MemoryRegistryStore()) {
+    this.store = store;
+  }
+
+  owners(user: string): Promise<string[]> {
+    return Promise.resolve([...(this.store.users.get(user) ?? [])]);
+  }
+
+  nodes(): Promise<NodeRecord[]> {
+    return Promise.resolve([...this.store.nodes.values()]);
+  }
+
+  async *watch(signal: AbortSignal): AsyncIterable<RegistryEvent> {
+    const queue: RegistryEvent[] = [this.store.snapshot()];
+    let wake: (() => void) | undefined;
+    const unlisten = this.store.listen((event) => {
+      queue.push(event);
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal.addEventListener("abort", onAbort);
+    try {
+      while (!signal.aborted) {
+        const event = queue.shift();
+        if (event) {
+          yield event;
+          continue;
+        }
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    } finally {
+      unlisten();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  join(node: NodeRecord): Promise<NodeMembership> {
+    if (this.store.nodes.has(node.nodeId)) {
+      return Promise.reject(
+        new Error(`node id "${node.nodeId}" is already registered`),
+      );
+    }
+    this.store.emit({ type: "node", node: { ...node } });
+    return Promise.resolve(new MemoryMembership(this.store, { ...node }));
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class MemoryMembership implements NodeMembership {
+  readonly #store: MemoryRegistryStore;
+  readonly #node: NodeRecord;
+  readonly #users = new Set<string>();
+  #left = false;
+
+  constructor(store: MemoryRegistryStore, node: NodeRecord) {
+    this.#store = store;
+    this.#node = node;
+  }
+
+  get nodeId(): string {
+    return this.#node.nodeId;
+  }
+
+  get healthy(): boolean {
+    return !this.#left;
+  }
+
+  register(user: string): Promise<void> {
+    if (this.#left) return Promise.reject(new Error("node has left"));
+    this.#users.add(user);
+    this.#store.emit({ type: "user", user, nodeId: this.nodeId });
+    return Promise.resolve();
+  }
+
+  unregister(user: string): Promise<void> {
+    if (this.#users.delete(user)) {
+      this.#store.emit({ type: "user-gone", user, nodeId: this.nodeId });
+    }
+    return Promise.resolve();
+  }
+
+  setDraining(draining: boolean): Promise<void> {
+    this.#node.draining = draining;
+    if (!this.#left) {
+      this.#store.emit({ type: "node", node: { ...this.#node } });
+    }
+    return Promise.resolve();
+  }
+
+  leave(): Promise<void> {
+    if (this.#left) return Promise.resolve();
+    this.#left = true;
+    for (const user of this.#users) {
+      this.#store.emit({ type: "user-gone", user, nodeId: this.nodeId });
+    }
+    this.#users.clear();
+    this.#store.emit({ type: "node-gone", nodeId: this.nodeId });
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.leave();
+  }
+}

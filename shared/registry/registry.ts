@@ -1,0 +1,66 @@
+/**
+ * The registration center seam: which gateway nodes hold which users.
+ * Backends: {@link MemoryRegistry} (embedded, unit tests), EtcdRegistry.
+ *
+ * @module
+ */
+
+/** A gateway node as recorded under `<prefix>/nodes/<nodeId>`. */
+export type NodeRecord = {
+  nodeId: string;
+  /** Public URL: clients connect to `<url>/ws`. */
+  url: string;
+  /** Where routers reach the node-internal API. */
+  internalUrl: string;
+  startedAt: number;
+  draining: boolean;
+};
+
+/** A change seen by {@link Registry.watch}. */
+export type RegistryEvent =
+  /** The full state; replaces everything seen before (first event, and after a re-list). */
+  | {
+    type: "reset";
+    nodes: NodeRecord[];
+    users: { user: string; nodeId: string }[];
+  }
+  | { type: "node"; node: NodeRecord }
+  | { type: "node-gone"; nodeId: string }
+  | { type: "user"; user: string; nodeId: string }
+  | { type: "user-gone"; user: string; nodeId: string };
+
+/** Read side of the registry (routers, ctl) plus the way in for a node. */
+export interface Registry extends AsyncDisposable {
+  /** Ids of the nodes holding `user`; `[]` when the user is offline. */
+  owners(user: string): Promise<string[]>;
+  /** Every live node record. */
+  nodes(): Promise<NodeRecord[]>;
+  /**
+   * A `reset` with the full listing, then live changes in order. Lists again
+   * (another `reset`) after a compacted revision or a lost watch. Ends when
+   * `signal` aborts.
+   */
+  watch(signal: AbortSignal): AsyncIterable<RegistryEvent>;
+  /**
+   * Records a node under a lease and returns its membership. Throws when the
+   * node id is already held by a live node.
+   */
+  join(node: NodeRecord): Promise<NodeMembership>;
+  /** Resolves when the backend answers; rejects when it cannot be reached. */
+  ping(): Promise<void>;
+}
+
+/** One node's presence in the registry; disposing it leaves (revokes the lease). */
+export interface NodeMembership extends AsyncDisposable {
+  readonly nodeId: string;
+  /** Records that `user` has a connection on this node. Idempotent. */
+  register(user: string): Promise<void>;
+  /** Unregistering a user this node does not hold is not an error. */
+  unregister(user: string): Promise<void>;
+  /** Updates the `draining` flag of the node record. */
+  setDraining(draining: boolean): Promise<void>;
+  /** True while the registry is known to hold this node's keys. */
+  readonly healthy: boolean;
+  /** Removes the node record and every user key of this node at once. */
+  leave(): Promise<void>;
+}
