@@ -1,0 +1,92 @@
+/**
+ * The connect flow of one socket: register the user when new on this node,
+ * read history, send the welcome, replay what the device missed, go live.
+ *
+ * Registration comes before the history read: a push that the router routed
+ * without this node was appended before the read, so the replay has it; a push
+ * appended after the read is delivered live. Either way the session dedupes by
+ * seq, so nothing is lost or doubled.
+ *
+ * @module
+ */
+import type { History, HistoryRead } from "../shared/history/mod.ts";
+import type { Logger } from "../shared/log.ts";
+import { messageFrameJson } from "../shared/protocol.ts";
+import type { ChannelSession, PendingFrame } from "./channel_session.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+
+/** Where a reconnecting device left off (query `since` and `epoch`). */
+export type Resume = { since: number | undefined; epoch: string | undefined };
+
+/** What the connect flow needs from its node. */
+export type ConnectDeps = {
+  nodeId: string;
+  history: History;
+  historySize: number;
+  /** Present when this is the user's first connection on the node. */
+  register: (() => Promise<void>) | undefined;
+  log: Logger;
+  metrics: GatewayMetrics;
+};
+
+/** Runs the connect flow; the session is live (or closed) when it resolves. */
+export async function connectChannel(
+  session: ChannelSession,
+  resume: Resume,
+  deps: ConnectDeps,
+): Promise<void> {
+  await deps.register?.();
+  if (session.closed) return;
+  const { user } = session.info;
+  let state: { read: HistoryRead; recovered: boolean } | undefined;
+  try {
+    state = await readHistory(deps.history, user, resume, deps.historySize);
+  } catch (error) {
+    // History is down: serve live messages; the client resets its tracking
+    // (recovered: false) and catches up on its next reconnect.
+    deps.metrics.historyErrors.inc();
+    deps.log.warn("history read failed on connect", { error });
+  }
+  if (session.closed) return;
+  session.sendFrame({
+    type: "welcome",
+    connId: session.info.connId,
+    nodeId: deps.nodeId,
+    userId: user,
+    seq: state?.read.seq ?? 0,
+    epoch: state?.read.epoch ?? "",
+    recovered: state?.recovered ?? false,
+  });
+  const replay: PendingFrame[] = (state?.read.messages ?? []).map((entry) => ({
+    seq: entry.seq,
+    ts: entry.ts,
+    json: messageFrameJson(entry, entry.dataJson),
+  }));
+  const replayed = await session.goLive(replay);
+  deps.metrics.replayed.inc(replayed);
+}
+
+/**
+ * Reads what a device missed. With no `since`, nothing is replayed. When the
+ * epoch differs, or `since` is past the user's seq (it refers to another
+ * epoch), the whole retained history is replayed and `recovered` is false; it
+ * is false too when the history no longer reaches back to `since`.
+ */
+async function readHistory(
+  history: History,
+  user: string,
+  resume: Resume,
+  limit: number,
+): Promise<{ read: HistoryRead; recovered: boolean }> {
+  const { since, epoch } = resume;
+  if (since === undefined) {
+    return { read: await history.read(user, 0, 0), recovered: false };
+  }
+  const read = await history.read(user, since, limit);
+  if ((epoch !== undefined && epoch !== read.epoch) || since > read.seq) {
+    return { read: await history.read(user, 0, limit), recovered: false };
+  }
+  const first = read.messages[0];
+  const complete = since === read.seq || first?.seq === since + 1;
+  return { read, recovered: complete };
+}

@@ -1,0 +1,330 @@
+/**
+ * GatewayNode: one node of the cluster. Owns the sessions of its sockets, its
+ * membership in the registry, and the connect flow (register → welcome →
+ * replay → live); implements the NodeApi routers call.
+ *
+ * @module
+ */
+import type { Config } from "../shared/config.ts";
+import type { History } from "../shared/history/mod.ts";
+import type { Logger } from "../shared/log.ts";
+import type {
+  BroadcastRequest,
+  BroadcastResult,
+  DeliverRequest,
+  DeliverResult,
+  DeviceInfo,
+  KickRequest,
+  KickResult,
+  NodeApi,
+  NodeStats,
+} from "../shared/node_api.ts";
+import { messageFrameJson } from "../shared/protocol.ts";
+import type { NodeMembership, Registry } from "../shared/registry/mod.ts";
+import {
+  ChannelSession,
+  type PendingFrame,
+  type SessionSocket,
+} from "./channel_session.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+import { SessionManager } from "./session_manager.ts";
+import { connectChannel, type Resume } from "./connect_flow.ts";
+
+/** What a GatewayNode is built from; only entry points choose the backends. */
+export type GatewayNodeOptions = {
+  config: Config;
+  registry: Registry;
+  history: History;
+  log: Logger;
+  metrics: GatewayMetrics;
+};
+
+/** Who is connecting, from a verified token. */
+export type Claims = { user: string; device: string | null };
+
+/** Writes this many frames before yielding, so sockets start writing (Deno sends when the JS turn ends). */
+const FANOUT_CHUNK = 2000;
+
+/** One gateway node. */
+export class GatewayNode implements NodeApi {
+  readonly config: Config;
+  readonly sessions: SessionManager;
+  readonly #registry: Registry;
+  readonly #history: History;
+  readonly #log: Logger;
+  readonly #metrics: GatewayMetrics;
+  #membership: NodeMembership | undefined;
+  #startedAt = 0;
+  #draining = false;
+
+  constructor(options: GatewayNodeOptions) {
+    this.config = options.config;
+    this.#registry = options.registry;
+    this.#history = options.history;
+    this.#log = options.log.with({ nodeId: options.config.nodeId });
+    this.#metrics = options.metrics;
+    this.sessions = new SessionManager({
+      maxDevices: options.config.maxDevices,
+    });
+  }
+
+  get nodeId(): string {
+    return this.config.nodeId;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** True once registered, while the membership is healthy and not draining. */
+  get ready(): boolean {
+    return this.#membership !== undefined && this.#membership.healthy &&
+      !this.#draining;
+  }
+
+  /** Bytes waiting in all send buffers of this node. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const session of this.sessions.all()) total += session.bufferedBytes;
+    return total;
+  }
+
+  /** Joins the registry; the node takes clients from then on. */
+  async start(urls: { url: string; internalUrl: string }): Promise<void> {
+    this.#startedAt = Date.now();
+    this.#membership = await this.#registry.join({
+      nodeId: this.nodeId,
+      url: urls.url,
+      internalUrl: urls.internalUrl,
+      startedAt: this.#startedAt,
+      draining: false,
+    });
+    this.#log.info("node registered", { url: urls.url });
+  }
+
+  /**
+   * Takes an upgraded socket of a verified user. The session buffers live
+   * deliveries from this moment; on `open` the connect flow replays history
+   * and switches it live.
+   */
+  attach(
+    socket: WebSocket & SessionSocket,
+    claims: Claims,
+    resume: Resume,
+  ): ChannelSession {
+    const session = new ChannelSession(
+      {
+        connId: crypto.randomUUID(),
+        user: claims.user,
+        device: claims.device,
+        connectedAt: Date.now(),
+      },
+      socket,
+      {
+        sendBufferBytes: this.config.sendBufferBytes,
+        inboundRate: this.config.inboundRate,
+        onClose: (closed, reason) => {
+          this.#metrics.evictions.inc({ reason });
+          this.#remove(closed);
+        },
+        onWrite: (frame) => {
+          this.#metrics.delivered.inc();
+          this.#metrics.deliverySeconds.observe((Date.now() - frame.ts) / 1000);
+        },
+        onDuplicate: () => this.#metrics.duplicatesDropped.inc(),
+      },
+    );
+    socket.addEventListener("open", () => {
+      if (this.#draining) {
+        session.close("draining");
+        return;
+      }
+      this.#metrics.connects.inc();
+      const { firstOfUser, excess } = this.sessions.add(session);
+      for (const old of excess) old.close("evicted");
+      connectChannel(session, resume, {
+        nodeId: this.nodeId,
+        history: this.#history,
+        historySize: this.config.historySize,
+        register: firstOfUser ? () => this.#register(claims.user) : undefined,
+        log: this.#log,
+        metrics: this.#metrics,
+      }).catch((error) => {
+        this.#log.error("connect flow failed", { error });
+        session.close("policy");
+      });
+    });
+    socket.addEventListener("close", (event) => {
+      this.#metrics.disconnects.inc({ code: String(event.code) });
+      session.markClosed();
+      this.#remove(session);
+    });
+    return session;
+  }
+
+  deliver(request: DeliverRequest): Promise<DeliverResult> {
+    this.#metrics.nodeRequests.inc();
+    return this.#fanout(request);
+  }
+
+  async broadcast(request: BroadcastRequest): Promise<BroadcastResult> {
+    const frame: PendingFrame = {
+      seq: undefined,
+      ts: request.ts,
+      json: messageFrameJson({ ...request, broadcast: true }, request.dataJson),
+    };
+    let devices = 0;
+    let written = 0;
+    for (const session of [...this.sessions.all()]) {
+      if (session.deliver(frame)) devices++;
+      if (++written % FANOUT_CHUNK === 0) await nextTurn();
+    }
+    return { devices };
+  }
+
+  presence(user: string): Promise<DeviceInfo[]> {
+    return Promise.resolve(
+      this.sessions.channels(user).map((session) => ({
+        connId: session.info.connId,
+        nodeId: this.nodeId,
+        device: session.info.device,
+        connectedAt: session.info.connectedAt,
+      })),
+    );
+  }
+
+  kick(request: KickRequest): Promise<KickResult> {
+    let closed = 0;
+    for (const session of [...this.sessions.channels(request.user)]) {
+      if (
+        request.device !== undefined && session.info.device !== request.device
+      ) {
+        continue;
+      }
+      session.close("disconnected");
+      closed++;
+    }
+    return Promise.resolve({ closed });
+  }
+
+  stats(): Promise<NodeStats> {
+    return Promise.resolve({
+      nodeId: this.nodeId,
+      connections: this.sessions.connections,
+      users: this.sessions.users,
+      draining: this.#draining,
+      startedAt: this.#startedAt,
+    });
+  }
+
+  /**
+   * Drains the node: marks it draining in the registry (routers and balancers
+   * stop sending new clients), closes clients in paced batches with 1012 so
+   * they reconnect elsewhere without a thundering herd, then leaves.
+   */
+  async drain(
+    options: { batch?: number; intervalMs?: number } = {},
+  ): Promise<void> {
+    if (this.#draining) return;
+    const { batch = 500, intervalMs = 100 } = options;
+    this.#draining = true;
+    this.#log.info("drain started", { connections: this.sessions.connections });
+    await this.#membership?.setDraining(true).catch((error) =>
+      this.#log.warn("could not mark node draining", { error })
+    );
+    while (this.sessions.connections > 0) {
+      const sessions = [...this.sessions.all()].slice(0, batch);
+      for (const session of sessions) session.close("draining");
+      if (this.sessions.connections > 0) {
+        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      }
+    }
+    await this.stop();
+    this.#log.info("drain finished");
+  }
+
+  /** Leaves the registry at once (its keys vanish); open sockets are left to the caller. */
+  async stop(): Promise<void> {
+    const membership = this.#membership;
+    this.#membership = undefined;
+    await membership?.leave();
+  }
+
+  async #fanout(request: DeliverRequest): Promise<DeliverResult> {
+    const devices: Record<string, number> = {};
+    let written = 0;
+    for (const { user, seq } of request.targets) {
+      const channels = this.sessions.channels(user);
+      let count = 0;
+      if (channels.length > 0) {
+        const frame: PendingFrame = {
+          seq: seq > 0 ? seq : undefined,
+          ts: request.ts,
+          json: messageFrameJson(
+            { id: request.id, ts: request.ts, seq: seq > 0 ? seq : undefined },
+            request.dataJson,
+          ),
+        };
+        for (const session of [...channels]) {
+          if (
+            request.device !== undefined &&
+            session.info.device !== request.device
+          ) {
+            continue;
+          }
+          if (session.deliver(frame)) count++;
+        }
+        written += count;
+        if (written >= FANOUT_CHUNK) {
+          written = 0;
+          await nextTurn();
+        }
+      }
+      devices[user] = (devices[user] ?? 0) + count;
+    }
+    return { devices };
+  }
+
+  async #register(user: string): Promise<void> {
+    const membership = this.#membership;
+    if (!membership) throw new Error("node is not started");
+    try {
+      await withTimeout(membership.register(user), 2000);
+    } catch (error) {
+      // The membership keeps trying; the client is served meanwhile and the
+      // router learns of it once the registry has the key.
+      this.#metrics.registryErrors.inc({ op: "register" });
+      this.#log.warn("registration slow or failed", { error });
+    }
+  }
+
+  #remove(session: ChannelSession): void {
+    if (!this.sessions.remove(session)) return;
+    const user = session.info.user;
+    this.#membership?.unregister(user).catch((error) => {
+      this.#metrics.registryErrors.inc({ op: "unregister" });
+      this.#log.warn("unregistration failed", { error });
+    });
+  }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The node-internal API routers call (router/node_client.ts HttpNodeClient):
+ * deliver, broadcast, presence, kick, stats. Listens on its own port and
+ * refuses any request without the shared internal secret.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import {
+  BadRequestError,
+  UnauthorizedError,
+  WsgwError,
+} from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { NodeApi } from "../shared/node_api.ts";
+import { matchesSecret } from "../shared/secret_compare.ts";
+
+const deliverSchema = z.object({
+  id: z.string(),
+  dataJson: z.string(),
+  ts: z.number(),
+  device: z.string().optional(),
+  targets: z.array(
+    z.object({ user: z.string(), seq: z.number().int().min(0) }),
+  ),
+});
+const broadcastSchema = z.object({
+  id: z.string(),
+  dataJson: z.string(),
+  ts: z.number(),
+});
+const kickSchema = z.object({
+  user: z.string(),
+  device: z.string().optional(),
+});
+
+/** Creates the internal Hono app serving `node`. */
+export function createInternalApp(
+  node: NodeApi,
+  options: { secret: string; log: Logger },
+): Hono {
+  const app = new Hono();
+  app.use("/internal/*", async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+    if (!token || !matchesSecret(token, [options.secret])) {
+      throw new UnauthorizedError("internal secret missing or wrong");
+    }
+    await next();
+  });
+  app.post("/internal/deliver", async (c) => {
+    const request = await body(c.req.raw, deliverSchema);
+    return c.json(await node.deliver(request));
+  });
+  app.post("/internal/broadcast", async (c) => {
+    const request = await body(c.req.raw, broadcastSchema);
+    return c.json(await node.broadcast(request));
+  });
+  app.get("/internal/presence", async (c) => {
+    const user = c.req.query("user");
+    if (user === undefined) throw new BadRequestError("user is required");
+    return c.json(await node.presence(user));
+  });
+  app.post("/internal/kick", async (c) => {
+    const request = await body(c.req.raw, kickSchema);
+    return c.json(await node.kick(request));
+  });
+  app.get("/internal/stats", async (c) => c.json(await node.stats()));
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: "no such route" } }, 404)
+  );
+  app.onError((error, c) => {
+    if (error instanceof WsgwError) {
+      return c.json(
+        { error: { code: error.code, message: error.message } },
+        error.status as 400,
+      );
+    }
+    options.log.error("internal request failed", { error, path: c.req.path });
+    return c.json(
+      { error: { code: "internal", message: "internal error" } },
+      500,
+    );
+  });
+  return app;
+}
+
+async function body<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
+  let json: unknown;
+  try {
+    json = await request.json();
+  } catch (error) {
+    throw new BadRequestError("body is not valid JSON", { cause: error });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new BadRequestError(z.prettifyError(parsed.error));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,117 @@
+/**
+ * Gateway metrics (PROTOCOL.md "metrics"), defined in one table on a registry
+ * the caller owns. Label sets are bounded: never a user id.
+ *
+ * @module
+ */
+import type { prom } from "../shared/metrics.ts";
+import client from "prom-client";
+
+/** Live counts the gauges read at scrape time. */
+export type GatewayGauges = {
+  connections(): number;
+  users(): number;
+  sendBufferBytes(): number;
+};
+
+/** The metrics a gateway node updates. */
+export type GatewayMetrics = ReturnType<typeof defineMetrics>;
+
+/** Creates the gateway's metrics on `registry`. */
+export function createGatewayMetrics(
+  registry: prom.Registry,
+  gauges: GatewayGauges,
+): GatewayMetrics {
+  return defineMetrics(registry, gauges);
+}
+
+function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
+  const registers = [registry];
+  return {
+    connections: new client.Gauge({
+      name: "wsgw_connections",
+      help: "Open WebSocket connections.",
+      registers,
+      collect() {
+        this.set(gauges.connections());
+      },
+    }),
+    users: new client.Gauge({
+      name: "wsgw_users",
+      help: "Distinct users with a connection on this node.",
+      registers,
+      collect() {
+        this.set(gauges.users());
+      },
+    }),
+    sendBuffer: new client.Gauge({
+      name: "wsgw_send_buffer_bytes",
+      help: "Bytes queued in socket send buffers on this node.",
+      registers,
+      collect() {
+        this.set(gauges.sendBufferBytes());
+      },
+    }),
+    delivered: new client.Counter({
+      name: "wsgw_delivered_messages_total",
+      help: "Message frames written to sockets.",
+      registers,
+    }),
+    nodeRequests: new client.Counter({
+      name: "wsgw_node_requests_total",
+      help: "Internal deliver requests this node received.",
+      registers,
+    }),
+    evictions: new client.Counter({
+      name: "wsgw_evictions_total",
+      help: "Connections closed by the gateway, by reason.",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    connects: new client.Counter({
+      name: "wsgw_connects_total",
+      help: "WebSocket connections accepted.",
+      registers,
+    }),
+    disconnects: new client.Counter({
+      name: "wsgw_disconnects_total",
+      help: "WebSocket connections ended, by close code.",
+      labelNames: ["code"] as const,
+      registers,
+    }),
+    authFailures: new client.Counter({
+      name: "wsgw_auth_failures_total",
+      help: "Upgrade requests refused, by reason.",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    replayed: new client.Counter({
+      name: "wsgw_replayed_messages_total",
+      help: "History messages replayed to reconnecting clients.",
+      registers,
+    }),
+    duplicatesDropped: new client.Counter({
+      name: "wsgw_duplicates_dropped_total",
+      help:
+        "Messages not written because the connection already had their seq.",
+      registers,
+    }),
+    registryErrors: new client.Counter({
+      name: "wsgw_registry_errors_total",
+      help: "Registry operations that failed or timed out on this node.",
+      labelNames: ["op"] as const,
+      registers,
+    }),
+    historyErrors: new client.Counter({
+      name: "wsgw_history_errors_total",
+      help: "History reads that failed when a client connected.",
+      registers,
+    }),
+    deliverySeconds: new client.Histogram({
+      name: "wsgw_delivery_lag_seconds",
+      help: "Time from push acceptance (message ts) to the write on this node.",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * `/ws`: the token is checked before the upgrade (a bad one gets HTTP 401 and
+ * no socket), then client frames are parsed and limited. Served directly with
+ * `Deno.upgradeWebSocket`, before any Hono app: Hono middleware that sets
+ * headers throws on the upgrade response (DESIGN.md pitfalls).
+ *
+ * @module
+ */
+import {
+  BadRequestError,
+  UnavailableError,
+  WsgwError,
+} from "../shared/errors.ts";
+import type { TokenVerifier } from "../shared/token.ts";
+import type { ChannelSession } from "./channel_session.ts";
+import type { Resume } from "./connect_flow.ts";
+import type { GatewayNode } from "./gateway_node.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+
+/** Seconds without a pong to Deno's own pings before the socket is dropped. */
+const IDLE_TIMEOUT = 60;
+const MAX_EPOCH_LENGTH = 128;
+
+/** What the `/ws` handler needs. */
+export type WsHandlerDeps = {
+  node: GatewayNode;
+  verifier: TokenVerifier;
+  metrics: GatewayMetrics;
+};
+
+/** Creates the handler of `GET /ws`. */
+export function createWsHandler(
+  deps: WsHandlerDeps,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        throw new WsgwError(
+          "upgrade_required",
+          426,
+          "this endpoint takes WebSocket connections only",
+        );
+      }
+      if (deps.node.draining) {
+        throw new UnavailableError("node is draining: connect to another node");
+      }
+      const params = new URL(request.url).searchParams;
+      const resume = parseResume(params);
+      const claims = await deps.verifier.verify(params.get("token")).catch(
+        (error) => {
+          deps.metrics.authFailures.inc({
+            reason: error instanceof WsgwError ? error.code : "unknown",
+          });
+          throw error;
+        },
+      );
+      const { socket, response } = Deno.upgradeWebSocket(request, {
+        idleTimeout: IDLE_TIMEOUT,
+      });
+      const session = deps.node.attach(socket, claims, resume);
+      socket.addEventListener(
+        "message",
+        (event) =>
+          onFrame(session, event.data, deps.node.config.maxMessageBytes),
+      );
+      return response;
+    } catch (error) {
+      if (error instanceof WsgwError) {
+        return Response.json(
+          { error: { code: error.code, message: error.message } },
+          { status: error.status },
+        );
+      }
+      throw error;
+    }
+  };
+}
+
+function parseResume(params: URLSearchParams): Resume {
+  const sinceText = params.get("since");
+  let since: number | undefined;
+  if (sinceText !== null && sinceText !== "") {
+    since = Number(sinceText);
+    if (!/^\d+$/.test(sinceText) || !Number.isSafeInteger(since)) {
+      throw new BadRequestError(
+        `since must be a non-negative integer, got "${sinceText.slice(0, 32)}"`,
+      );
+    }
+  }
+  const epoch = params.get("epoch") || undefined;
+  if (epoch !== undefined && epoch.length > MAX_EPOCH_LENGTH) {
+    throw new BadRequestError(
+      `epoch must be at most ${MAX_EPOCH_LENGTH} characters`,
+    );
+  }
+  return { since, epoch };
+}
+
+/** Handles one client frame: ping → pong; anything else is an error frame. */
+function onFrame(
+  session: ChannelSession,
+  data: unknown,
+  maxBytes: number,
+): void {
+  if (session.closed || !session.admitInbound()) return;
+  if (typeof data !== "string") {
+    if (byteLength(data) > maxBytes) return session.close("policy");
+    return reject(session, "binary_unsupported", "frames must be JSON text");
+  }
+  if (data.length > maxBytes) return session.close("policy");
+  let frame: unknown;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return reject(session, "invalid_json", "frame is not valid JSON");
+  }
+  const type = typeof frame === "object" && frame !== null
+    ? (frame as { type?: unknown }).type
+    : undefined;
+  if (type === "ping") return session.sendFrame({ type: "pong" });
+  reject(
+    session,
+    "unknown_type",
+    typeof type === "string"
+      ? `unknown frame type "${type.slice(0, 32)}"`
+      : "frame must be an object with a string type",
+  );
+}
+
+function reject(session: ChannelSession, code: string, message: string): void {
+  session.sendFrame({ type: "error", code, message });
+  session.strike();
+}
+
+function byteLength(data: unknown): number {
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (data instanceof Blob) return data.size;
+  return 0;
+}
