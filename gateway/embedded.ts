@@ -1,0 +1,133 @@
+/**
+ * `deno task start`: the embedded all-in-one. One process serves the push API
+ * (the router app) and one gateway node on the same port, with the in-memory
+ * registry and history: no etcd, no Redis.
+ *
+ * @example
+ * ```sh
+ * deno task start            # http://127.0.0.1:8080, dev secrets
+ * PORT=9000 deno task start
+ * ```
+ * @module
+ */
+import { type Config, DEV_JWT_SECRET, loadConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/errors.ts";
+import { MemoryHistory } from "../shared/history/mod.ts";
+import { createLogger, type Logger } from "../shared/log.ts";
+import { createMetricsRegistry } from "../shared/metrics.ts";
+import { MemoryRegistry } from "../shared/registry/mod.ts";
+import { TokenVerifier } from "../shared/token.ts";
+import { createRouterApp } from "../router/app.ts";
+import { createRouterMetrics } from "../router/metrics.ts";
+import { LocalNodeClient } from "../router/node_client.ts";
+import { RouteCache } from "../router/route_cache.ts";
+import { GatewayNode } from "./gateway_node.ts";
+import { createGatewayMetrics } from "./metrics.ts";
+import { createPublicRoutes } from "./public_routes.ts";
+import { createWsHandler } from "./ws_handler.ts";
+
+/** A running embedded process. */
+export type Embedded = AsyncDisposable & {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  node: GatewayNode;
+  /** Drains the node (1012 to every client), then stops serving. */
+  shutdown(): Promise<void>;
+};
+
+/** Starts the embedded process on `config.port` (0 picks a free port). */
+export async function startEmbedded(
+  config: Config,
+  log: Logger = createLogger({ level: config.logLevel }),
+): Promise<Embedded> {
+  const registry = new MemoryRegistry();
+  const history = new MemoryHistory({ size: config.historySize, ttl: config.historyTtl });
+  const gatewayMetricsRegistry = createMetricsRegistry({ defaults: true });
+  const routerMetricsRegistry = createMetricsRegistry();
+  let node: GatewayNode | undefined;
+  const gatewayMetrics = createGatewayMetrics(gatewayMetricsRegistry, {
+    connections: () => node?.sessions.connections ?? 0,
+    users: () => node?.sessions.users ?? 0,
+    sendBufferBytes: () => node?.bufferedBytes ?? 0,
+  });
+  node = new GatewayNode({ config, registry, history, log, metrics: gatewayMetrics });
+  const gateway = node;
+  const routes = new RouteCache({ registry, log });
+  routes.start();
+  const app = createRouterApp({
+    config,
+    registry,
+    history,
+    nodes: new LocalNodeClient(gateway),
+    routes,
+    log,
+    metrics: createRouterMetrics(routerMetricsRegistry),
+    metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
+    readiness: [{
+      name: "gateway",
+      check: () => {
+        if (!gateway.ready) throw new Error("node is not registered or is draining");
+        return Promise.resolve();
+      },
+    }],
+  });
+  app.route(
+    "/",
+    createPublicRoutes({
+      devTokenSecret: config.jwtSecret === DEV_JWT_SECRET ? config.jwtSecret : undefined,
+    }),
+  );
+  const ws = createWsHandler({
+    node: gateway,
+    verifier: new TokenVerifier(config.jwtSecret),
+    metrics: gatewayMetrics,
+  });
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+  }, (request) => {
+    return new URL(request.url).pathname === "/ws" ? ws(request) : app.fetch(request);
+  });
+  const addr = await listening.promise;
+  const url = `http://${addr.hostname}:${addr.port}`;
+  await gateway.start({ url, internalUrl: "in-process" });
+  await routes.ready;
+  log.info("embedded gateway listening", { url });
+
+  let stopped: Promise<void> | undefined;
+  const shutdown = () =>
+    stopped ??= (async () => {
+      await gateway.drain();
+      await routes[Symbol.asyncDispose]();
+      await server.shutdown();
+    })();
+  return { url, node: gateway, shutdown, [Symbol.asyncDispose]: shutdown };
+}
+
+if (import.meta.main) {
+  const log = createLogger();
+  let config: Config;
+  try {
+    const loaded = loadConfig(Deno.env.toObject(), "embedded");
+    config = loaded.config;
+    const configured = createLogger({ level: config.logLevel });
+    for (const warning of loaded.warnings) {
+      configured.warn("INSECURE DEVELOPMENT DEFAULT", { warning });
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.error("invalid configuration", { variable: error.variable, message: error.message });
+    Deno.exit(2);
+  }
+  const embedded = await startEmbedded(config);
+  let signals = 0;
+  const onSignal = () => {
+    // A second signal exits at once.
+    if (++signals > 1) Deno.exit(130);
+    embedded.shutdown().then(() => Deno.exit(0));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+}
