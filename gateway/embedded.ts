@@ -41,7 +41,10 @@ export async function startEmbedded(
   log: Logger = createLogger({ level: config.logLevel }),
 ): Promise<Embedded> {
   const registry = new MemoryRegistry();
-  const history = new MemoryHistory({ size: config.historySize, ttl: config.historyTtl });
+  const history = new MemoryHistory({
+    size: config.historySize,
+    ttl: config.historyTtl,
+  });
   const gatewayMetricsRegistry = createMetricsRegistry({ defaults: true });
   const routerMetricsRegistry = createMetricsRegistry();
   let node: GatewayNode | undefined;
@@ -50,7 +53,13 @@ export async function startEmbedded(
     users: () => node?.sessions.users ?? 0,
     sendBufferBytes: () => node?.bufferedBytes ?? 0,
   });
-  node = new GatewayNode({ config, registry, history, log, metrics: gatewayMetrics });
+  node = new GatewayNode({
+    config,
+    registry,
+    history,
+    log,
+    metrics: gatewayMetrics,
+  });
   const gateway = node;
   const routes = new RouteCache({ registry, log });
   routes.start();
@@ -66,7 +75,9 @@ export async function startEmbedded(
     readiness: [{
       name: "gateway",
       check: () => {
-        if (!gateway.ready) throw new Error("node is not registered or is draining");
+        if (!gateway.ready) {
+          throw new Error("node is not registered or is draining");
+        }
         return Promise.resolve();
       },
     }],
@@ -74,7 +85,9 @@ export async function startEmbedded(
   app.route(
     "/",
     createPublicRoutes({
-      devTokenSecret: config.jwtSecret === DEV_JWT_SECRET ? config.jwtSecret : undefined,
+      devTokenSecret: config.jwtSecret === DEV_JWT_SECRET
+        ? config.jwtSecret
+        : undefined,
     }),
   );
   const ws = createWsHandler({
@@ -88,7 +101,9 @@ export async function startEmbedded(
     port: config.port,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
   }, (request) => {
-    return new URL(request.url).pathname === "/ws" ? ws(request) : app.fetch(request);
+    return new URL(request.url).pathname === "/ws"
+      ? ws(request)
+      : app.fetch(request);
   });
   const addr = await listening.promise;
   const url = `http://${addr.hostname}:${addr.port}`;
@@ -118,7 +133,10 @@ if (import.meta.main) {
     }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log.error("invalid configuration", { variable: error.variable, message: error.message });
+    log.error("invalid configuration", {
+      variable: error.variable,
+      message: error.message,
+    });
     Deno.exit(2);
   }
   const embedded = await startEmbedded(config);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "../shared/config.ts";
+import { deadline } from "../shared/deadline.ts";
 import type { History } from "../shared/history/mod.ts";
 import type { Logger } from "../shared/log.ts";
 import type {
@@ -289,7 +290,7 @@ export class GatewayNode implements NodeApi {
     const membership = this.#membership;
     if (!membership) throw new Error("node is not started");
     try {
-      await withTimeout(membership.register(user), 2000);
+      await deadline(membership.register(user), 2000, "register");
     } catch (error) {
       // The membership keeps trying; the client is served meanwhile and the
       // router learns of it once the registry has the key.
@@ -310,21 +311,4 @@ export class GatewayNode implements NodeApi {
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`timed out after ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -44,31 +44,6 @@ export async function waitFor<T>(
   }
 }
 
-/** Resolves or rejects with `promise`, or rejects after `timeout` ms. */
-export async function within<T>(
-  promise: Promise<T>,
-  timeout: number,
-  what = "promise",
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(`timed out after ${timeout} ms waiting for ${what}`),
-            ),
-          timeout,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A free TCP port on 127.0.0.1 (the OS picks; we release it at once). */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

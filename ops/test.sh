@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine with Node and npm:
+# installs Deno (from npm) and the servers the tests start themselves
+# (etcd, redis-server from Debian) when they are missing, then `deno task test`.
+# Extra arguments go to `deno test` (e.g. a path or --filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1m[wsgw test]\033[0m %s\n' "$*" >&2; }
+
+if ! command -v deno >/dev/null 2>&1 || ! deno --version | grep -q '^deno 2\.9\.'; then
+  log "installing Deno 2.9 from npm"
+  npm install -g deno@2.9 >/dev/null 2>&1 || npm install -g deno@2.9
+fi
+
+need=()
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing from Debian: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Debian starts redis-server as a service on install; the tests start their
+# own on free ports, so the system one is left alone.
+log "deno $(deno --version | head -1 | cut -d' ' -f2), $(etcd --version | head -1), $(redis-server --version | cut -d' ' -f3)"
+if [ "$#" -eq 0 ]; then
+  log "checks: deno fmt --check, deno lint, deno check"
+  deno fmt --check
+  deno lint
+  deno check .
+fi
+exec deno task test "$@"
