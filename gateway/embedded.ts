@@ -16,6 +16,7 @@ import { MemoryHistory } from "../shared/history/mod.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { createMetricsRegistry } from "../shared/metrics.ts";
 import { MemoryRegistry } from "../shared/registry/mod.ts";
+import { serve } from "../shared/serve.ts";
 import { TokenVerifier } from "../shared/token.ts";
 import { createRouterApp } from "../router/app.ts";
 import { createRouterMetrics } from "../router/metrics.ts";
@@ -95,18 +96,11 @@ export async function startEmbedded(
     verifier: new TokenVerifier(config.jwtSecret),
     metrics: gatewayMetrics,
   });
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-  }, (request) => {
-    return new URL(request.url).pathname === "/ws"
-      ? ws(request)
-      : app.fetch(request);
-  });
-  const addr = await listening.promise;
-  const url = `http://${addr.hostname}:${addr.port}`;
+  const { server, url } = await serve(
+    config.host,
+    config.port,
+    (request) => new URL(request.url).pathname === "/ws" ? ws(request) : app.fetch(request),
+  );
   await gateway.start({ url, internalUrl: "in-process" });
   await routes.ready;
   log.info("embedded gateway listening", { url });

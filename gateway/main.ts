@@ -1,0 +1,136 @@
+/**
+ * `deno task gateway`: one gateway node of a cluster. Public port: `/ws`,
+ * `/client.js`, health and metrics. Internal port: the node API routers call,
+ * behind the internal secret. Registers in etcd; reads history from Redis.
+ * SIGTERM drains (1012 to every client, paced); a second SIGTERM exits at once.
+ *
+ * @module
+ */
+import { type Config, loadConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/errors.ts";
+import { createHealthRoutes } from "../shared/health_routes.ts";
+import { RedisHistory } from "../shared/history/redis.ts";
+import { createLogger, type Logger } from "../shared/log.ts";
+import { createMetricsRegistry } from "../shared/metrics.ts";
+import { EtcdRegistry } from "../shared/registry/etcd.ts";
+import { serve } from "../shared/serve.ts";
+import { TokenVerifier } from "../shared/token.ts";
+import { GatewayNode } from "./gateway_node.ts";
+import { createInternalApp } from "./internal_app.ts";
+import { createGatewayMetrics } from "./metrics.ts";
+import { createPublicRoutes } from "./public_routes.ts";
+import { createWsHandler } from "./ws_handler.ts";
+
+/** A running gateway process. */
+export type GatewayProcess = {
+  node: GatewayNode;
+  url: string;
+  internalUrl: string;
+  /** Drains the node, then closes servers and backends. */
+  shutdown(): Promise<void>;
+  /** Closes servers and backends without draining (clients see 1006). */
+  kill(): Promise<void>;
+};
+
+/** Starts one gateway node with etcd and Redis backends. */
+export async function startGateway(config: Config, log: Logger): Promise<GatewayProcess> {
+  const registry = await EtcdRegistry.connect({
+    endpoints: [...config.etcd],
+    prefix: config.etcdPrefix,
+    leaseTtl: config.leaseTtl,
+    log,
+  });
+  const history = await RedisHistory.connect({
+    url: config.redis!,
+    size: config.historySize,
+    ttl: config.historyTtl,
+    log,
+  });
+  const metricsRegistry = createMetricsRegistry({ defaults: true });
+  let node: GatewayNode | undefined;
+  const metrics = createGatewayMetrics(metricsRegistry, {
+    connections: () => node?.sessions.connections ?? 0,
+    users: () => node?.sessions.users ?? 0,
+    sendBufferBytes: () => node?.bufferedBytes ?? 0,
+  });
+  node = new GatewayNode({ config, registry, history, log, metrics });
+  const gateway = node;
+
+  const app = createHealthRoutes({
+    metricsRegistries: [metricsRegistry],
+    readiness: [
+      { name: "registry", check: () => registry.ping() },
+      { name: "history", check: () => history.ping() },
+      {
+        name: "node",
+        check: () =>
+          gateway.ready ? Promise.resolve() : Promise.reject(
+            new Error(gateway.draining ? "node is draining" : "node is not registered"),
+          ),
+      },
+    ],
+  });
+  app.route("/", createPublicRoutes());
+  const ws = createWsHandler({
+    node: gateway,
+    verifier: new TokenVerifier(config.jwtSecret),
+    metrics,
+  });
+  const publicServer = await serve(config.host, config.port, (request) =>
+    new URL(request.url).pathname === "/ws" ? ws(request) : app.fetch(request));
+  const internalApp = createInternalApp(gateway, { secret: config.internalSecret, log });
+  const internalServer = await serve(config.host, config.internalPort, internalApp.fetch);
+
+  const url = config.publicUrl ?? publicServer.url;
+  await gateway.start({ url, internalUrl: internalServer.url });
+  log.info("gateway listening", { url, internalUrl: internalServer.url });
+
+  const close = async () => {
+    await publicServer.server.shutdown();
+    await internalServer.server.shutdown();
+    await registry[Symbol.asyncDispose]();
+    await history[Symbol.asyncDispose]();
+  };
+  let stopping: Promise<void> | undefined;
+  return {
+    node: gateway,
+    url,
+    internalUrl: internalServer.url,
+    shutdown: () =>
+      stopping ??= (async () => {
+        await gateway.drain();
+        await close();
+      })(),
+    kill: () => stopping ??= close(),
+  };
+}
+
+if (import.meta.main) {
+  let config: Config;
+  try {
+    config = loadConfig(Deno.env.toObject(), "gateway").config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger().error("invalid configuration", {
+      variable: error.variable,
+      message: error.message,
+    });
+    Deno.exit(2);
+  }
+  const log = createLogger({ level: config.logLevel, fields: { nodeId: config.nodeId } });
+  const gateway = await startGateway(config, log).catch((error) => {
+    log.error("gateway failed to start", { error });
+    Deno.exit(1);
+  });
+  let signals = 0;
+  const onSignal = () => {
+    // A second signal exits at once.
+    if (++signals > 1) Deno.exit(130);
+    gateway.shutdown().then(() => Deno.exit(0), (error) => {
+      log.error("shutdown failed", { error });
+      Deno.exit(1);
+    });
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+}
