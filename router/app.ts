@@ -1,0 +1,169 @@
+/**
+ * The push API as a Hono app (PROTOCOL.md "Push API"), with no server inside:
+ * `router/main.ts` serves it, the embedded process mounts it beside a gateway
+ * node, tests call `app.request()`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { routePath } from "hono/route";
+import { UnavailableError, WsgwError } from "../shared/errors.ts";
+import { renderMetrics } from "../shared/metrics.ts";
+import { apiKeyAuth } from "./api_key.ts";
+import type { ReadyCheck, RouterDeps } from "./deps.ts";
+import { createFanOut } from "./fan_out.ts";
+import type { RouterMetrics } from "./metrics.ts";
+import { buildOpenApiDocument } from "./openapi.ts";
+import { nodeRoutes } from "./routes/nodes.ts";
+import { pushRoutes } from "./routes/push.ts";
+import { userRoutes } from "./routes/users.ts";
+import { Throttle } from "./throttle.ts";
+
+export type { ReadyCheck, RouterDeps } from "./deps.ts";
+
+/** Longest a readiness check may take before it counts as failed, in ms. */
+const READY_CHECK_TIMEOUT_MS = 2000;
+
+/** Variables the router sets on each request context. */
+export type RouterEnv = { Variables: { requestId: string } };
+
+/**
+ * Creates the push API app: every `/v1` route, `/openapi.json`, `/healthz`,
+ * `/readyz` and `/metrics`.
+ *
+ * @example
+ * ```ts
+ * const app = createRouterApp({ config, registry, history, nodes, routes, log, metrics, metricsRegistries });
+ * Deno.serve({ port: config.port }, app.fetch);
+ * ```
+ */
+export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
+  const app = new Hono<RouterEnv>();
+  const fanOut = createFanOut(deps);
+  const openapi = buildOpenApiDocument();
+
+  app.use(requestId());
+  app.use("/v1/*", measure(deps.metrics));
+  app.use("/v1/*", apiKeyAuth(deps.config.apiKeys));
+  app.route("/v1", pushRoutes(deps, fanOut));
+  app.route("/v1", userRoutes(deps, fanOut));
+  app.route("/v1", nodeRoutes(deps, fanOut));
+
+  app.get("/openapi.json", (c) => c.json(openapi));
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const checks = await readiness(deps);
+    const ready = Object.values(checks).every((result) => result === "ok");
+    return c.json(
+      { status: ready ? "ready" : "not ready", checks },
+      ready ? 200 : 503,
+    );
+  });
+  app.get("/metrics", () => renderMetrics(deps.metricsRegistries));
+
+  app.notFound((c) =>
+    c.json({
+      error: {
+        code: "not_found",
+        message: `no route for ${c.req.method} ${c.req.path}`,
+      },
+    }, 404)
+  );
+  app.onError(errorHandler(deps));
+  return app;
+}
+
+/** Counts and times every `/v1` request by route pattern and status. */
+function measure(metrics: RouterMetrics) {
+  return async (c: Context, next: () => Promise<void>) => {
+    const start = performance.now();
+    await next();
+    // The last matched route is the endpoint; a pattern ending in `*` is our
+    // own middleware, so nothing matched. Never the path: it holds user ids.
+    const pattern = routePath(c, -1);
+    const route = pattern.endsWith("*") ? "unmatched" : pattern;
+    metrics.pushRequests.inc({ route, status: String(c.res.status) });
+    metrics.pushDuration.observe({ route }, (performance.now() - start) / 1000);
+  };
+}
+
+/** Maps errors to `{"error": {"code", "message"}}`; never leaks internals. */
+function errorHandler(deps: RouterDeps) {
+  const throttle = new Throttle();
+  return (error: Error, c: Context<RouterEnv>) => {
+    const requestId = c.get("requestId");
+    if (error instanceof WsgwError) {
+      if (error.status >= 500 && throttle.allow(error.code)) {
+        deps.log.warn("request failed", {
+          requestId,
+          code: error.code,
+          error,
+        });
+      }
+      return c.json(
+        { error: { code: error.code, message: error.message } },
+        error.status as 400,
+      );
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json({
+        error: { code: "bad_request", message: error.message || "bad request" },
+      }, error.status);
+    }
+    deps.log.error("unexpected error", {
+      requestId,
+      method: c.req.method,
+      route: routePath(c),
+      error,
+    });
+    return c.json(
+      { error: { code: "internal", message: "internal error" } },
+      500,
+    );
+  };
+}
+
+/** Runs every readiness check; each answers "ok" or why not. */
+async function readiness(deps: RouterDeps): Promise<Record<string, string>> {
+  const checks: Record<string, ReadyCheck> = {
+    registry: () => deps.registry.ping(),
+    history: () => deps.history.ping(),
+    routes: () => {
+      if (!deps.routes.isReady) {
+        throw new UnavailableError("waiting for the first registry listing");
+      }
+    },
+    ...deps.readyChecks,
+  };
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          check(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new UnavailableError("no answer in time")),
+              READY_CHECK_TIMEOUT_MS,
+            );
+          }),
+        ]);
+        return [name, "ok"] as const;
+      } catch (error) {
+        // Probes come every few seconds: the answer body says it, the log
+        // need not at every probe.
+        deps.log.debug("readiness check failed", { check: name, error });
+        // Only our own errors are worded for the outside; a backend's may
+        // name hosts and ports.
+        const why = error instanceof WsgwError ? error.message : "unavailable";
+        return [name, why] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}

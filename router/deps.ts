@@ -1,0 +1,41 @@
+/**
+ * What the router app is built from. Everything is injected, so the cluster
+ * router, the embedded process and tests compose it differently.
+ *
+ * @module
+ */
+import type { Config } from "../shared/config.ts";
+import type { History } from "../shared/history/mod.ts";
+import type { Logger } from "../shared/log.ts";
+import type { prom } from "../shared/metrics.ts";
+import type { Registry } from "../shared/registry/mod.ts";
+import type { RouterMetrics } from "./metrics.ts";
+import type { NodeClient } from "./node_client.ts";
+import type { RouteCache } from "./route_cache.ts";
+
+/**
+ * A readiness check: resolves when fine, rejects (or throws) when not. The
+ * message of a `WsgwError` (e.g. `UnavailableError("draining")`) is shown in
+ * the `/readyz` body; other errors show as "unavailable".
+ */
+export type ReadyCheck = () => Promise<void> | void;
+
+/** Dependencies of {@link createRouterApp} (router/app.ts). */
+export type RouterDeps = {
+  config: Config;
+  registry: Registry;
+  history: History;
+  nodes: NodeClient;
+  routes: RouteCache;
+  log: Logger;
+  metrics: RouterMetrics;
+  /** Registries rendered by `GET /metrics`, the router's own among them. */
+  metricsRegistries: readonly prom.Registry[];
+  /**
+   * More `/readyz` checks by name, e.g. `{ draining: () => … }` from the
+   * embedded process.
+   */
+  readyChecks?: Readonly<Record<string, ReadyCheck>>;
+  /** How long a push waits on the same id being pushed by another request. @default 5000 */
+  pendingWaitMs?: number;
+};

@@ -1,0 +1,89 @@
+/**
+ * Push ids made idempotent through {@link History.reserve}: the first request
+ * with an id does the work and stores its answer; later ones get that answer
+ * and deliver nothing.
+ *
+ * @module
+ */
+import type { History } from "../shared/history/mod.ts";
+import type { RouterDeps } from "./deps.ts";
+import { HistoryUnavailableError, PushInProgressError } from "./errors.ts";
+
+/** How often a request waiting on a pending id asks again, in ms. */
+const POLL_MS = 50;
+
+/**
+ * Runs `work` once per `key` within the history TTL and returns its answer,
+ * or the answer stored by an earlier run.
+ *
+ * @throws {PushInProgressError} when another request holds `key` for longer
+ * than `pendingWaitMs`.
+ * @throws {HistoryUnavailableError} when the history cannot be asked.
+ */
+export async function idempotent<T>(
+  deps: Pick<RouterDeps, "history" | "log" | "metrics" | "pendingWaitMs">,
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { history, log, metrics } = deps;
+  const deadline = Date.now() + (deps.pendingWaitMs ?? 5000);
+  while (true) {
+    const reservation = await historyCall(
+      deps,
+      "reserve",
+      () => history.reserve(key),
+    );
+    if (reservation.state === "done") return reservation.answer as T;
+    if (reservation.state === "reserved") break;
+    // Pending: another request (maybe on another router) is pushing this id.
+    // It usually finishes within milliseconds; its answer is ours.
+    if (Date.now() >= deadline) {
+      throw new PushInProgressError(
+        `a push with id "${key}" is still in progress; retry later`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+
+  let answer: T;
+  try {
+    answer = await work();
+  } catch (error) {
+    await history.release(key).catch((releaseError) => {
+      metrics.historyErrors.inc({ op: "release" });
+      log.warn(
+        "history release failed; the id stays reserved until it lapses",
+        {
+          error: releaseError,
+        },
+      );
+    });
+    throw error;
+  }
+  try {
+    await history.complete(key, answer);
+  } catch (error) {
+    // The push went out; failing it now would invite a retry that delivers
+    // twice. The reservation lapses and the id becomes usable again.
+    metrics.historyErrors.inc({ op: "complete" });
+    log.warn("history complete failed; answering anyway", { error });
+  }
+  return answer;
+}
+
+/**
+ * Runs one history operation, turning a failure into 503 `history_unavailable`
+ * and counting it in `wsgw_history_errors_total{op}`.
+ */
+export async function historyCall<T>(
+  deps: Pick<RouterDeps, "metrics">,
+  op: keyof History & string,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    deps.metrics.historyErrors.inc({ op });
+    throw new HistoryUnavailableError(`history ${op} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Router metrics (PROTOCOL.md "metrics"), defined in one table on a registry
+ * the caller owns. Label sets are bounded: a route pattern, never a path or a
+ * user id.
+ *
+ * @module
+ */
+import type { prom } from "../shared/metrics.ts";
+import client from "prom-client";
+
+/** Live counts the gauges read at scrape time. */
+export type RouterGauges = {
+  /** (user, node) pairs in the route cache; usually `() => routes.size`. */
+  routeCacheEntries(): number;
+};
+
+/** Outcome label of one internal request to a node (`wsgw_forward_requests_total`). */
+export type ForwardStatus =
+  | "ok"
+  | "timeout"
+  | "connection"
+  | "overloaded"
+  | "http_4xx"
+  | "http_5xx"
+  | "error";
+
+/** The metrics the router updates. */
+export type RouterMetrics = {
+  pushRequests: client.Counter<"route" | "status">;
+  pushDuration: client.Histogram<"route">;
+  forwardRequests: client.Counter<"status">;
+  routeCacheEntries: client.Gauge;
+  historyErrors: client.Counter<"op">;
+};
+
+/** Creates the router's metrics on `registry`. */
+export function createRouterMetrics(
+  registry: prom.Registry,
+  gauges: RouterGauges = { routeCacheEntries: () => 0 },
+): RouterMetrics {
+  const registers = [registry];
+  return {
+    pushRequests: new client.Counter({
+      name: "wsgw_push_requests_total",
+      help: "Push API requests, by route pattern and HTTP status.",
+      labelNames: ["route", "status"] as const,
+      registers,
+    }),
+    pushDuration: new client.Histogram({
+      name: "wsgw_push_duration_seconds",
+      help: "Push API latency, by route pattern.",
+      labelNames: ["route"] as const,
+      buckets: [
+        0.001,
+        0.0025,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1,
+        2.5,
+      ],
+      registers,
+    }),
+    forwardRequests: new client.Counter({
+      name: "wsgw_forward_requests_total",
+      help: "Internal requests sent to gateway nodes, by outcome.",
+      labelNames: ["status"] as const,
+      registers,
+    }),
+    routeCacheEntries: new client.Gauge({
+      name: "wsgw_route_cache_entries",
+      help: "(user, node) pairs mirrored from the registry.",
+      registers,
+      collect() {
+        this.set(gauges.routeCacheEntries());
+      },
+    }),
+    historyErrors: new client.Counter({
+      name: "wsgw_history_errors_total",
+      help: "History operations of the push API that failed, by operation.",
+      labelNames: ["op"] as const,
+      registers,
+    }),
+  };
+}

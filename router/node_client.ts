@@ -1,0 +1,272 @@
+/**
+ * How the router reaches gateway nodes: {@link NodeClient} hands out a
+ * {@link NodeApi} per node record. {@link LocalNodeClient} calls a node in the
+ * same process (embedded mode); {@link HttpNodeClient} calls the node-internal
+ * HTTP API with keep-alive, a timeout, one retry on a connection error and a
+ * bound on in-flight requests per node.
+ *
+ * @module
+ */
+import { UnavailableError } from "../shared/errors.ts";
+import type {
+  BroadcastRequest,
+  BroadcastResult,
+  DeliverRequest,
+  DeliverResult,
+  DeviceInfo,
+  KickRequest,
+  KickResult,
+  NodeApi,
+  NodeStats,
+} from "../shared/node_api.ts";
+import type { NodeRecord } from "../shared/registry/mod.ts";
+
+/** Hands out the {@link NodeApi} of one node. */
+export interface NodeClient {
+  /** The API of `node`; cheap, callers ask for it per request. */
+  for(node: NodeRecord): NodeApi;
+}
+
+/** A {@link NodeClient} for one in-process node; the record is ignored. */
+export class LocalNodeClient implements NodeClient {
+  readonly #api: NodeApi;
+
+  constructor(api: NodeApi) {
+    this.#api = api;
+  }
+
+  for(_node: NodeRecord): NodeApi {
+    return this.#api;
+  }
+}
+
+/** Why a call to a node failed. */
+export type NodeFailure = "timeout" | "connection" | "http" | "overloaded";
+
+/** A call to a node that did not succeed; `status` is set for `http`. */
+export class NodeRequestError extends UnavailableError {
+  readonly nodeId: string;
+  readonly failure: NodeFailure;
+  readonly httpStatus: number | undefined;
+
+  constructor(
+    nodeId: string,
+    failure: NodeFailure,
+    message: string,
+    options?: ErrorOptions & { httpStatus?: number },
+  ) {
+    super(`node ${nodeId}: ${message}`, options);
+    this.name = "NodeRequestError";
+    this.nodeId = nodeId;
+    this.failure = failure;
+    this.httpStatus = options?.httpStatus;
+  }
+}
+
+/** Options of {@link HttpNodeClient}. */
+export type HttpNodeClientOptions = {
+  /** The internal secret, sent as `Authorization: Bearer <secret>`. */
+  secret: string;
+  /** Milliseconds a call may take, queueing included. @default 5000 */
+  timeoutMs?: number;
+  /** Concurrent requests per node; further calls queue. @default 256 */
+  maxInFlight?: number;
+  /** Calls queued per node beyond `maxInFlight`; more fail at once. @default 10000 */
+  maxQueued?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+};
+
+/** A {@link NodeClient} over the node-internal HTTP API. */
+export class HttpNodeClient implements NodeClient {
+  readonly #secret: string;
+  readonly #timeoutMs: number;
+  readonly #maxInFlight: number;
+  readonly #maxQueued: number;
+  readonly #fetch: typeof fetch;
+  /** Per-node gates; a gate is dropped when idle, so dead nodes leave nothing behind. */
+  readonly #gates = new Map<string, Gate>();
+
+  constructor(options: HttpNodeClientOptions) {
+    this.#secret = options.secret;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#maxInFlight = options.maxInFlight ?? 256;
+    this.#maxQueued = options.maxQueued ?? 10_000;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  for(node: NodeRecord): NodeApi {
+    const call = <T>(path: string, body?: unknown) =>
+      this.#call<T>(node, path, body);
+    return {
+      deliver: (request: DeliverRequest) =>
+        call<DeliverResult>("/internal/deliver", request),
+      broadcast: (request: BroadcastRequest) =>
+        call<BroadcastResult>("/internal/broadcast", request),
+      presence: (user: string) =>
+        call<DeviceInfo[]>(
+          `/internal/presence?user=${encodeURIComponent(user)}`,
+        ),
+      kick: (request: KickRequest) =>
+        call<KickResult>("/internal/kick", request),
+      stats: () => call<NodeStats>("/internal/stats"),
+    };
+  }
+
+  /** Requests currently sent to `nodeId` (for tests and debugging). */
+  inFlight(nodeId: string): number {
+    return this.#gates.get(nodeId)?.inFlight ?? 0;
+  }
+
+  async #call<T>(node: NodeRecord, path: string, body?: unknown): Promise<T> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const gate = this.#gate(node.nodeId);
+    await gate.enter(node.nodeId, signal, this.#timeoutMs);
+    try {
+      try {
+        return await this.#send<T>(node, path, body, signal);
+      } catch (error) {
+        // A refused connect or a keep-alive socket the node closed under us:
+        // the request most likely never arrived, so one retry is worth it.
+        // Timeouts and HTTP errors are answers and are not retried.
+        if (
+          error instanceof NodeRequestError && error.failure === "connection"
+        ) {
+          return await this.#send<T>(node, path, body, signal);
+        }
+        throw error;
+      }
+    } finally {
+      gate.leave();
+      if (gate.idle) this.#gates.delete(node.nodeId);
+    }
+  }
+
+  async #send<T>(
+    node: NodeRecord,
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const url = new URL(path, node.internalUrl);
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          authorization: `Bearer ${this.#secret}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      throw this.#failure(node.nodeId, signal, error, "connection");
+    }
+    try {
+      if (!response.ok) {
+        const detail = await response.text();
+        throw new NodeRequestError(
+          node.nodeId,
+          "http",
+          `${path.split("?")[0]} answered ${response.status}: ${
+            detail.slice(0, 200)
+          }`,
+          { httpStatus: response.status },
+        );
+      }
+      return await response.json() as T;
+    } catch (error) {
+      if (error instanceof NodeRequestError) throw error;
+      // The body broke off or was not JSON: the node did get the request.
+      throw this.#failure(node.nodeId, signal, error, "http");
+    }
+  }
+
+  #failure(
+    nodeId: string,
+    signal: AbortSignal,
+    error: unknown,
+    otherwise: NodeFailure,
+  ): NodeRequestError {
+    if (signal.aborted) {
+      return new NodeRequestError(
+        nodeId,
+        "timeout",
+        `no answer within ${this.#timeoutMs} ms`,
+        { cause: error },
+      );
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new NodeRequestError(nodeId, otherwise, message, { cause: error });
+  }
+
+  #gate(nodeId: string): Gate {
+    let gate = this.#gates.get(nodeId);
+    if (!gate) {
+      gate = new Gate(this.#maxInFlight, this.#maxQueued);
+      this.#gates.set(nodeId, gate);
+    }
+    return gate;
+  }
+}
+
+/** A counting semaphore with a bounded FIFO queue. */
+class Gate {
+  readonly #max: number;
+  readonly #maxQueued: number;
+  readonly #queue: (() => void)[] = [];
+  inFlight = 0;
+
+  constructor(max: number, maxQueued: number) {
+    this.#max = max;
+    this.#maxQueued = maxQueued;
+  }
+
+  get idle(): boolean {
+    return this.inFlight === 0 && this.#queue.length === 0;
+  }
+
+  /** Takes a slot, waiting in line; fails when the line is full or `signal` aborts. */
+  enter(nodeId: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+    if (this.inFlight < this.#max) {
+      this.inFlight += 1;
+      return Promise.resolve();
+    }
+    if (this.#queue.length >= this.#maxQueued) {
+      return Promise.reject(
+        new NodeRequestError(
+          nodeId,
+          "overloaded",
+          `${this.#queue.length} calls already waiting`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#queue.indexOf(admit);
+        if (index !== -1) this.#queue.splice(index, 1);
+        reject(
+          new NodeRequestError(
+            nodeId,
+            "timeout",
+            `no free slot within ${timeoutMs} ms`,
+          ),
+        );
+      };
+      const admit = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#queue.push(admit);
+    });
+  }
+
+  /** Frees a slot, handing it straight to the next in line. */
+  leave(): void {
+    const next = this.#queue.shift();
+    if (next) next();
+    else this.inFlight -= 1;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The router's in-memory mirror of the registry: which nodes are live and
+ * which nodes hold which users, kept current by `Registry.watch`. Lookups are
+ * synchronous so a push never waits on etcd.
+ *
+ * @module
+ */
+import type { Logger } from "../shared/log.ts";
+import type {
+  NodeRecord,
+  Registry,
+  RegistryEvent,
+} from "../shared/registry/mod.ts";
+
+/** Options of {@link RouteCache}. */
+export type RouteCacheOptions = {
+  registry: Registry;
+  log: Logger;
+  /** First wait before restarting a failed watch, in ms. @default 100 */
+  minBackoffMs?: number;
+  /** Longest wait between watch restarts, in ms. @default 5000 */
+  maxBackoffMs?: number;
+};
+
+/**
+ * Mirrors node records and user → node ids from {@link Registry.watch}.
+ *
+ * @example
+ * ```ts
+ * await using routes = new RouteCache({ registry, log });
+ * routes.start();
+ * await routes.ready;
+ * routes.owners("alice"); // ["node-1"]
+ * ```
+ */
+export class RouteCache implements AsyncDisposable {
+  readonly #registry: Registry;
+  readonly #log: Logger;
+  readonly #minBackoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #abort = new AbortController();
+  #nodes = new Map<string, NodeRecord>();
+  #users = new Map<string, Set<string>>();
+  #size = 0;
+  #ready = false;
+  #resolveReady!: () => void;
+  #loop: Promise<void> | undefined;
+
+  /** Resolves once the first full listing (`reset`) has been applied. */
+  readonly ready: Promise<void>;
+
+  constructor(options: RouteCacheOptions) {
+    this.#registry = options.registry;
+    this.#log = options.log;
+    this.#minBackoffMs = options.minBackoffMs ?? 100;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.ready = new Promise((resolve) => this.#resolveReady = resolve);
+  }
+
+  /** True once the first full listing has been applied. */
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  /** Number of (user, node) pairs mirrored, including those of unknown nodes. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Starts following the registry; calling it again does nothing. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Ids of the live nodes holding `user`; `[]` when offline. Owners without a node record are left out. */
+  owners(user: string): string[] {
+    const owners = this.#users.get(user);
+    if (!owners) return [];
+    const live: string[] = [];
+    for (const nodeId of owners) {
+      if (this.#nodes.has(nodeId)) live.push(nodeId);
+    }
+    return live;
+  }
+
+  /** The record of a live node. */
+  node(nodeId: string): NodeRecord | undefined {
+    return this.#nodes.get(nodeId);
+  }
+
+  /** Every live node record, draining ones included. */
+  nodes(): NodeRecord[] {
+    return [...this.#nodes.values()];
+  }
+
+  /** Applies one registry event; a `reset` replaces everything. */
+  apply(event: RegistryEvent): void {
+    switch (event.type) {
+      case "reset": {
+        this.#nodes = new Map(event.nodes.map((node) => [node.nodeId, node]));
+        this.#users = new Map();
+        this.#size = 0;
+        for (const { user, nodeId } of event.users) this.#add(user, nodeId);
+        if (!this.#ready) {
+          this.#ready = true;
+          this.#resolveReady();
+        }
+        break;
+      }
+      case "node":
+        this.#nodes.set(event.node.nodeId, event.node);
+        break;
+      case "node-gone":
+        // The node's user keys go with its lease and arrive as user-gone
+        // events; until then owners() already skips them.
+        this.#nodes.delete(event.nodeId);
+        break;
+      case "user":
+        this.#add(event.user, event.nodeId);
+        break;
+      case "user-gone": {
+        const owners = this.#users.get(event.user);
+        if (!owners?.delete(event.nodeId)) break;
+        this.#size -= 1;
+        if (owners.size === 0) this.#users.delete(event.user);
+        break;
+      }
+    }
+  }
+
+  /** Stops the watch and waits for it to end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#abort.abort();
+    await this.#loop;
+  }
+
+  #add(user: string, nodeId: string): void {
+    let owners = this.#users.get(user);
+    if (!owners) {
+      owners = new Set();
+      this.#users.set(user, owners);
+    }
+    if (owners.has(nodeId)) return;
+    owners.add(nodeId);
+    this.#size += 1;
+  }
+
+  /** Follows the watch; restarts it with backoff when it fails or ends. */
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    let backoff = this.#minBackoffMs;
+    while (!signal.aborted) {
+      try {
+        for await (const event of this.#registry.watch(signal)) {
+          this.apply(event);
+          // A listing means the watch works again.
+          if (event.type === "reset") backoff = this.#minBackoffMs;
+        }
+        if (signal.aborted) return;
+        this.#log.warn("registry watch ended, restarting", {
+          retryInMs: backoff,
+        });
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#log.warn("registry watch failed, restarting", {
+          error,
+          retryInMs: backoff,
+        });
+      }
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, this.#maxBackoffMs);
+    }
+  }
+}
+
+/** Waits `ms` (with ±20% jitter so replicas do not re-list in step), or until `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms * (0.8 + Math.random() * 0.4));
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * `POST /v1/push` and `POST /v1/broadcast`.
+ *
+ * A push is stored first (one seq per user), then handed to the nodes that
+ * hold its users, one request per node. A user that is offline, or whose node
+ * fails to answer, gets the message from history on the next connect.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { DeliverRequest } from "../../shared/node_api.ts";
+import type { RouterDeps } from "../deps.ts";
+import { MessageTooLargeError } from "../errors.ts";
+import { count, type FanOut } from "../fan_out.ts";
+import { historyCall, idempotent } from "../idempotent.ts";
+import { readJson } from "../read_json.ts";
+import {
+  BroadcastRequest,
+  type BroadcastResponse,
+  parse,
+  PushRequest,
+  type PushResponse,
+} from "../schemas.ts";
+
+/** Broadcast ids live beside push ids in the history; the prefix keeps them apart. */
+const BROADCAST_KEY_PREFIX = "broadcast:";
+
+/** Routes of pushes and broadcasts, to mount under `/v1`. */
+export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
+  const { config } = deps;
+  const app = new Hono();
+
+  app.post("/push", async (c) => {
+    const body = parse(
+      PushRequest,
+      await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
+    );
+    const dataJson = encodeData(body.data, config.maxMessageBytes);
+    const id = body.id ?? crypto.randomUUID();
+    const users = [...new Set(body.users)];
+    const answer = await idempotent(
+      deps,
+      id,
+      () => push(deps, fanOut, { id, users, dataJson, device: body.device }),
+    );
+    return c.json(answer);
+  });
+
+  app.post("/broadcast", async (c) => {
+    const body = parse(
+      BroadcastRequest,
+      await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
+    );
+    const dataJson = encodeData(body.data, config.maxMessageBytes);
+    const id = body.id ?? crypto.randomUUID();
+    const answer = await idempotent(
+      deps,
+      BROADCAST_KEY_PREFIX + id,
+      () => broadcast(deps, fanOut, id, dataJson),
+    );
+    return c.json(answer);
+  });
+
+  return app;
+}
+
+type Push = {
+  id: string;
+  users: string[];
+  dataJson: string;
+  device: string | undefined;
+};
+
+/** Stores the message for each user, then delivers it once per owning node. */
+async function push(
+  deps: RouterDeps,
+  fanOut: FanOut,
+  { id, users, dataJson, device }: Push,
+): Promise<PushResponse> {
+  const ts = Date.now();
+  const seqs = await historyCall(
+    deps,
+    "append",
+    () => deps.history.append(users, { id, ts, dataJson }),
+  );
+  if (seqs.length !== users.length) {
+    throw new Error(
+      `history append returned ${seqs.length} seqs for ${users.length} users`,
+    );
+  }
+
+  const targets = new Map<string, DeliverRequest["targets"]>();
+  users.forEach((user, i) => {
+    for (const nodeId of deps.routes.owners(user)) {
+      let list = targets.get(nodeId);
+      if (!list) targets.set(nodeId, list = []);
+      list.push({ user, seq: seqs[i]! });
+    }
+  });
+  const owners = [...targets.keys()].flatMap((nodeId) => {
+    const node = deps.routes.node(nodeId);
+    return node ? [node] : [];
+  });
+  const { answers, unreachable } = await fanOut(
+    owners,
+    "deliver",
+    (api, node) =>
+      api.deliver({
+        id,
+        dataJson,
+        ts,
+        ...(device === undefined ? {} : { device }),
+        targets: targets.get(node.nodeId)!,
+      }),
+  );
+
+  const devices = new Map<string, number>();
+  for (const { node, value } of answers) {
+    for (const { user } of targets.get(node.nodeId)!) {
+      const given = value.devices && Object.hasOwn(value.devices, user)
+        ? value.devices[user]
+        : 0;
+      devices.set(user, (devices.get(user) ?? 0) + count(given));
+    }
+  }
+  return {
+    id,
+    results: users.map((user, i) => ({
+      user,
+      seq: seqs[i]!,
+      devices: devices.get(user) ?? 0,
+    })),
+    ...(unreachable.length > 0 ? { unreachable } : {}),
+  };
+}
+
+/** Hands the message to every live node once, draining ones included. */
+async function broadcast(
+  deps: RouterDeps,
+  fanOut: FanOut,
+  id: string,
+  dataJson: string,
+): Promise<BroadcastResponse> {
+  const ts = Date.now();
+  const { answers, unreachable } = await fanOut(
+    deps.routes.nodes(),
+    "broadcast",
+    (api) => api.broadcast({ id, dataJson, ts }),
+  );
+  return {
+    id,
+    nodes: answers.length,
+    devices: answers.reduce((sum, { value }) => sum + count(value.devices), 0),
+    ...(unreachable.length > 0 ? { unreachable } : {}),
+  };
+}
+
+/**
+ * Serializes `data` once for every node and history.
+ *
+ * @throws {MessageTooLargeError} when its UTF-8 JSON is over `maxBytes`.
+ */
+function encodeData(data: unknown, maxBytes: number): string {
+  const json = JSON.stringify(data);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
+  if (json.length * 3 > maxBytes) {
+    const bytes = new TextEncoder().encode(json).byteLength;
+    if (bytes > maxBytes) {
+      throw new MessageTooLargeError(
+        `data: is ${bytes} bytes of JSON, more than ${maxBytes}`,
+      );
+    }
+  }
+  return json;
+}

@@ -1,0 +1,146 @@
+/**
+ * Per-user routes: presence, disconnect and history. The user id is one path
+ * segment, percent-encoded by the client (`/v1/users/a%2Fb/presence`).
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { BadRequestError } from "../../shared/errors.ts";
+import { userIdProblem } from "../../shared/protocol.ts";
+import type { RouterDeps } from "../deps.ts";
+import { count, type FanOut } from "../fan_out.ts";
+import { historyCall } from "../idempotent.ts";
+import { readJson } from "../read_json.ts";
+import {
+  DEFAULT_MESSAGES_LIMIT,
+  DisconnectRequest,
+  MAX_MESSAGES_LIMIT,
+  parse,
+  type PresenceResponse,
+} from "../schemas.ts";
+
+/** Routes under `/users/:user`, to mount under `/v1`. */
+export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
+  const app = new Hono();
+
+  app.get("/users/:user/presence", async (c) => {
+    const user = userParam(c);
+    const { answers, unreachable } = await fanOut(
+      owners(deps, user),
+      "presence",
+      (api) => api.presence(user),
+    );
+    const devices = answers
+      .flatMap(({ value }) => Array.isArray(value) ? value : [])
+      .sort((a, b) => a.connectedAt - b.connectedAt);
+    const answer: PresenceResponse = {
+      user,
+      online: devices.length > 0,
+      devices,
+      ...(unreachable.length > 0 ? { unreachable } : {}),
+    };
+    return c.json(answer);
+  });
+
+  app.post("/users/:user/disconnect", async (c) => {
+    const user = userParam(c);
+    const body = await readJson(c.req.raw, {
+      maxBytes: deps.config.maxBodyBytes,
+      optional: true,
+    });
+    const { device } = parse(DisconnectRequest, body ?? {});
+    const { answers, unreachable } = await fanOut(
+      owners(deps, user),
+      "kick",
+      (api) => api.kick(device === undefined ? { user } : { user, device }),
+    );
+    return c.json({
+      closed: answers.reduce((sum, { value }) => sum + count(value.closed), 0),
+      ...(unreachable.length > 0 ? { unreachable } : {}),
+    });
+  });
+
+  app.get("/users/:user/messages", async (c) => {
+    const user = userParam(c);
+    const since = intQuery(c, "since", 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intQuery(
+      c,
+      "limit",
+      DEFAULT_MESSAGES_LIMIT,
+      1,
+      MAX_MESSAGES_LIMIT,
+    );
+    const read = await historyCall(
+      deps,
+      "read",
+      () => deps.history.read(user, since, limit),
+    );
+    // Stored data is JSON already: splice it in rather than parse and
+    // re-serialize up to a thousand messages.
+    const messages = read.messages.map((m) =>
+      `{"seq":${m.seq},"id":${
+        JSON.stringify(m.id)
+      },"data":${m.dataJson},"ts":${m.ts}}`
+    );
+    return c.body(
+      `{"user":${JSON.stringify(user)},"epoch":${
+        JSON.stringify(read.epoch)
+      },"seq":${read.seq},"messages":[${messages.join(",")}]}`,
+      200,
+      { "content-type": "application/json" },
+    );
+  });
+
+  return app;
+}
+
+/** Live node records holding `user`. */
+function owners(deps: RouterDeps, user: string) {
+  return deps.routes.owners(user).flatMap((nodeId) => {
+    const node = deps.routes.node(nodeId);
+    return node ? [node] : [];
+  });
+}
+
+/**
+ * The `:user` segment, decoded. It is decoded here from the raw URL because
+ * hono keeps a malformed escape like `%E2%82` as literal text, which would
+ * silently name another user.
+ */
+function userParam(c: Context): string {
+  const segments = new URL(c.req.url).pathname.split("/");
+  // Every route here ends in `/users/:user/<action>`.
+  const raw = segments.at(-2) ?? "";
+  let user: string;
+  try {
+    user = decodeURIComponent(raw);
+  } catch (error) {
+    throw new BadRequestError("user: must be percent-encoded UTF-8", {
+      cause: error,
+    });
+  }
+  const problem = userIdProblem(user);
+  if (problem !== undefined) throw new BadRequestError(`user: ${problem}`);
+  return user;
+}
+
+/** An integer query parameter in `[min, max]`, or `fallback` when absent. */
+function intQuery(
+  c: Context,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new BadRequestError(
+      max === Number.MAX_SAFE_INTEGER
+        ? `${name}: must be a non-negative integer`
+        : `${name}: must be an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
