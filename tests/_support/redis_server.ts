@@ -17,6 +17,10 @@ export type RedisServer = AsyncDisposable & {
   kill(): Promise<void>;
   /** Starts a fresh, empty server on the same port (stopping it first if running). */
   restart(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers, like a hung host. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
 };
 
 /** Starts redis-server and resolves once it answers PING. */
@@ -43,6 +47,8 @@ export async function startRedis(): Promise<RedisServer> {
     child = undefined;
     try {
       running.kill(signal);
+      // A paused server would not act on SIGTERM until continued.
+      if (signal !== "SIGKILL") running.kill("SIGCONT");
     } catch (error) {
       // Already exited on its own: its status below is all we need.
       if (!(error instanceof TypeError)) throw error;
@@ -59,6 +65,8 @@ export async function startRedis(): Promise<RedisServer> {
       await halt("SIGTERM");
       child = await spawn(port, dir);
     },
+    pause: () => child?.kill("SIGSTOP"),
+    resume: () => child?.kill("SIGCONT"),
     async [Symbol.asyncDispose]() {
       await halt("SIGTERM");
       await Deno.remove(dir, { recursive: true });

@@ -1,0 +1,309 @@
+/**
+ * Redis history: one stream and one small hash per user (see
+ * `redis_scripts.ts` for the layout), idempotency keys `<prefix>push:<id>`.
+ * Commands fail fast while Redis is away, and the client reconnects by itself.
+ *
+ * @module
+ */
+import { type ChainableCommander, Redis } from "ioredis";
+import { deadline } from "../deadline.ts";
+import { UnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type {
+  History,
+  HistoryEntry,
+  HistoryOptions,
+  HistoryRead,
+  NewMessage,
+  Reservation,
+} from "./history.ts";
+import { APPEND, READ, RELEASE, RESERVE } from "./redis_scripts.ts";
+
+/** Options of {@link RedisHistory.connect}. */
+export type RedisHistoryOptions = HistoryOptions & {
+  /** `redis://[:password@]host:port[/db]` (or `rediss://`). */
+  url: string;
+  log: Logger;
+  /** Prepended to every key. @default "wsgw:" */
+  keyPrefix?: string;
+  /** Milliseconds one command (or pipeline) may take before it fails. @default 2000 */
+  commandTimeout?: number;
+  /** Milliseconds {@link RedisHistory.connect} waits for Redis. @default 3000 */
+  connectTimeout?: number;
+};
+
+/** Replies of the scripts, as ioredis hands them over. */
+type StreamEntry = [id: string, fields: string[]];
+type ReadReply = [epoch: string, seq: string, entries: StreamEntry[]];
+type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
+
+/** The scripts as commands, on the client and on its pipelines. */
+type Scripts<R> = {
+  wsgwAppend(meta: string, stream: string, ...argv: string[]): R;
+  wsgwRead(meta: string, stream: string, ...argv: string[]): R;
+  wsgwReserve(key: string, ttlMs: string): R;
+  wsgwRelease(key: string): R;
+};
+type Client = Redis & Scripts<Promise<unknown>>;
+
+/** Reconnect delay: quick first tries, then once a second. */
+const retryDelay = (attempt: number): number =>
+  Math.min(50 * 2 ** attempt, 1000);
+
+/**
+ * A {@link History} in Redis. Appends to many users go out as one pipeline of
+ * one script call per user.
+ *
+ * @example
+ * ```ts
+ * await using history = await RedisHistory.connect({
+ *   url: "redis://127.0.0.1:6379", size: 1000, ttl: 86400, log,
+ * });
+ * const [seq] = await history.append(["alice"], { id, ts, dataJson });
+ * ```
+ */
+export class RedisHistory implements History {
+  readonly #client: Client;
+  readonly #prefix: string;
+  readonly #size: string;
+  readonly #ttlMs: string;
+  readonly #reservationMs: string;
+  readonly #log: Logger;
+  /** Whether the connection is up, for logging its changes once each. */
+  #state: "connecting" | "up" | "down" | "closing" = "connecting";
+  #lastError: Error | undefined;
+
+  private constructor(client: Client, options: RedisHistoryOptions) {
+    this.#client = client;
+    this.#prefix = options.keyPrefix ?? "wsgw:";
+    this.#size = String(options.size);
+    this.#ttlMs = String(Math.round(options.ttl * 1000));
+    this.#reservationMs = String(
+      Math.round((options.reservationTtl ?? 30) * 1000),
+    );
+    this.#log = options.log;
+  }
+
+  /**
+   * Connects to Redis and checks it answers.
+   *
+   * @throws {UnavailableError} when Redis cannot be reached within `connectTimeout`.
+   */
+  static async connect(options: RedisHistoryOptions): Promise<RedisHistory> {
+    const connectTimeout = options.connectTimeout ?? 3000;
+    const client = new Redis(options.url, {
+      lazyConnect: true,
+      connectTimeout,
+      commandTimeout: options.commandTimeout ?? 2000,
+      // While Redis is away a command fails at once instead of queueing, and
+      // one in flight when the connection drops fails with it: a push must
+      // see an error, not hang. Never resend a command that may have run:
+      // an append is not idempotent.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: retryDelay,
+    }) as Client;
+    client.defineCommand("wsgwAppend", { numberOfKeys: 2, lua: APPEND });
+    client.defineCommand("wsgwRead", { numberOfKeys: 2, lua: READ });
+    client.defineCommand("wsgwReserve", { numberOfKeys: 1, lua: RESERVE });
+    client.defineCommand("wsgwRelease", { numberOfKeys: 1, lua: RELEASE });
+    const history = new RedisHistory(client, options);
+    const where = redact(options.url);
+    // Without an error listener ioredis prints every failed reconnect to
+    // the console; the close that follows an error is what we log.
+    client.on("error", (error: Error) => history.#lastError = error);
+    client.on("close", () => history.#markDown(where));
+    client.on("ready", () => history.#markUp(where));
+    try {
+      await deadline(client.connect(), connectTimeout + 500, "connect");
+      await client.ping();
+    } catch (error) {
+      client.disconnect();
+      throw new UnavailableError(
+        `Redis at ${where} is unreachable: ${message(error)}`,
+        { cause: error },
+      );
+    }
+    return history;
+  }
+
+  async append(
+    users: readonly string[],
+    message: NewMessage,
+  ): Promise<number[]> {
+    if (users.length === 0) return [];
+    // One fresh epoch serves every user of this call: it only has to differ
+    // from the epoch each user had before its keys were lost.
+    const epoch = crypto.randomUUID();
+    const ts = String(message.ts);
+    const pipeline = this.#client.pipeline() as
+      & ChainableCommander
+      & Scripts<ChainableCommander>;
+    for (const user of users) {
+      const [meta, stream] = this.#userKeys(user);
+      pipeline.wsgwAppend(
+        meta,
+        stream,
+        epoch,
+        this.#ttlMs,
+        this.#size,
+        message.id,
+        ts,
+        message.dataJson,
+      );
+    }
+    const replies = await this.#run("append", () => pipeline.exec());
+    if (replies === null) throw unavailable("append", "pipeline discarded");
+    return replies.map(([error, seq]) => {
+      if (error) throw unavailable("append", error);
+      return Number(seq);
+    });
+  }
+
+  async read(user: string, after: number, limit: number): Promise<HistoryRead> {
+    const [meta, stream] = this.#userKeys(user);
+    const first = Math.max(0, Math.floor(after) + 1);
+    const [epoch, seq, entries] = await this.#run(
+      "read",
+      () =>
+        this.#client.wsgwRead(
+          meta,
+          stream,
+          crypto.randomUUID(),
+          this.#ttlMs,
+          String(first),
+          String(Math.max(0, Math.floor(limit))),
+        ),
+    ) as ReadReply;
+    return { epoch, seq: Number(seq), messages: entries.map(toEntry) };
+  }
+
+  async reserve(id: string): Promise<Reservation> {
+    const reply = await this.#run(
+      "reserve",
+      () => this.#client.wsgwReserve(this.#pushKey(id), this.#reservationMs),
+    ) as ReserveReply;
+    if (reply[0] === 1) return { state: "reserved" };
+    const value = reply[1];
+    // null: the key lapsed between two scripts of ours; cannot happen inside one.
+    if (value === "" || value === null) return { state: "pending" };
+    return { state: "done", answer: JSON.parse(value) };
+  }
+
+  async complete(id: string, answer: unknown): Promise<void> {
+    // `undefined` has no JSON, and "" would read back as pending.
+    const json = JSON.stringify(answer ?? null);
+    await this.#run(
+      "complete",
+      () => this.#client.set(this.#pushKey(id), json, "PX", this.#ttlMs),
+    );
+  }
+
+  async release(id: string): Promise<void> {
+    await this.#run(
+      "release",
+      () => this.#client.wsgwRelease(this.#pushKey(id)),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.#run("ping", () => this.#client.ping());
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const client = this.#client;
+    if (client.status === "end") return;
+    this.#state = "closing";
+    const ended = new Promise<void>((resolve) => client.once("end", resolve));
+    if (client.status === "ready") {
+      await client.quit().catch(() => client.disconnect());
+    } else {
+      client.disconnect();
+    }
+    await ended;
+  }
+
+  /** Both keys of a user; `encodeURIComponent` keeps `{` and `}` out of the hash tag. */
+  #userKeys(user: string): [meta: string, stream: string] {
+    const tag = `${this.#prefix}{${encodeURIComponent(user)}}`;
+    return [`${tag}:meta`, `${tag}:stream`];
+  }
+
+  #pushKey(id: string): string {
+    return `${this.#prefix}push:${id}`;
+  }
+
+  /** Runs one Redis call, turning any failure into an {@link UnavailableError}. */
+  async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw unavailable(what, error);
+    }
+  }
+
+  #markDown(where: string): void {
+    if (this.#state !== "up") return;
+    this.#state = "down";
+    this.#log.warn("history backend down", {
+      backend: "redis",
+      where,
+      error: this.#lastError,
+    });
+  }
+
+  #markUp(where: string): void {
+    const previous = this.#state;
+    this.#state = "up";
+    this.#lastError = undefined;
+    if (previous === "down") {
+      this.#log.info("history backend up", { backend: "redis", where });
+    }
+  }
+}
+
+function toEntry([id, fields]: StreamEntry): HistoryEntry {
+  const entry: HistoryEntry = {
+    seq: Number(id.slice(0, id.indexOf("-"))),
+    id: "",
+    ts: 0,
+    dataJson: "",
+  };
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] as string;
+    switch (fields[i]) {
+      case "id":
+        entry.id = value;
+        break;
+      case "ts":
+        entry.ts = Number(value);
+        break;
+      case "data":
+        entry.dataJson = value;
+        break;
+    }
+  }
+  return entry;
+}
+
+function unavailable(what: string, error: unknown): UnavailableError {
+  if (error instanceof UnavailableError) return error;
+  return new UnavailableError(`history ${what} failed: ${message(error)}`, {
+    cause: error,
+  });
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The URL without credentials, for logs and errors. */
+function redact(url: string): string {
+  try {
+    const { protocol, host, pathname } = new URL(url);
+    return `${protocol}//${host}${pathname === "/" ? "" : pathname}`;
+  } catch {
+    return "(unparsable Redis URL)";
+  }
+}

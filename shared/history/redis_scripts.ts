@@ -1,0 +1,87 @@
+/**
+ * The Lua scripts of {@link RedisHistory}, one constant each. A user's history
+ * is two keys sharing one hash tag, so they live in one Redis Cluster slot and
+ * a script may touch both: a hash `meta` (`epoch`, `seq`) and a stream
+ * `stream` whose entry ids are `<seq>-0`, so `XRANGE` by seq needs no index.
+ *
+ * Numbers leave Lua through `string.format("%d")`: `tostring` switches to
+ * exponent notation past 1e14, which would make a malformed stream id.
+ *
+ * @module
+ */
+
+/**
+ * Appends one message to one user and returns its seq.
+ *
+ * A missing epoch means the user's keys expired or were lost, so the seq is
+ * about to restart at 1: store the new epoch, and drop any stream left behind
+ * (its ids would be from the old epoch, and XADD refuses ids that go back).
+ * Exact `MAXLEN` keeps precisely `size` entries; both keys expire together.
+ *
+ * KEYS: meta, stream. ARGV: new epoch, ttl ms, size, id, ts, dataJson.
+ */
+export const APPEND = `
+if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
+  redis.call("DEL", KEYS[2])
+  redis.call("HSET", KEYS[1], "epoch", ARGV[1], "seq", 0)
+end
+local seq = redis.call("HINCRBY", KEYS[1], "seq", 1)
+redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], string.format("%d-0", seq),
+  "id", ARGV[4], "ts", ARGV[5], "data", ARGV[6])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+redis.call("PEXPIRE", KEYS[2], ARGV[2])
+return seq
+`;
+
+/**
+ * Returns `{epoch, seq, entries}` of one user, entries from seq ARGV[3] on.
+ *
+ * A user without an epoch gets one now, with the TTL, so that the epoch a
+ * welcome announces is the one the next append keeps. An existing user's TTL
+ * is left alone: reading does not extend a history's life.
+ *
+ * KEYS: meta, stream. ARGV: new epoch, ttl ms, first seq wanted, limit.
+ */
+export const READ = `
+local epoch = redis.call("HGET", KEYS[1], "epoch")
+if not epoch then
+  epoch = ARGV[1]
+  redis.call("DEL", KEYS[2])
+  redis.call("HSET", KEYS[1], "epoch", epoch, "seq", 0)
+  redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+local seq = redis.call("HGET", KEYS[1], "seq") or "0"
+local entries = {}
+if tonumber(ARGV[4]) > 0 then
+  entries = redis.call("XRANGE", KEYS[2], ARGV[3] .. "-0", "+",
+    "COUNT", ARGV[4])
+end
+return {epoch, seq, entries}
+`;
+
+/**
+ * Claims a push id: `{1}` when this caller reserved it, else `{0, value}`
+ * with the stored value (`""` while pending, the answer's JSON when done).
+ * One script, so the key cannot lapse between the failed SET and the GET.
+ *
+ * KEYS: push key. ARGV: reservation ttl ms.
+ */
+export const RESERVE = `
+if redis.call("SET", KEYS[1], "", "NX", "PX", ARGV[1]) then
+  return {1}
+end
+return {0, redis.call("GET", KEYS[1])}
+`;
+
+/**
+ * Deletes a push id only while it is still pending (`""`), so a late release
+ * cannot erase an answer that another request already completed.
+ *
+ * KEYS: push key.
+ */
+export const RELEASE = `
+if redis.call("GET", KEYS[1]) == "" then
+  return redis.call("DEL", KEYS[1])
+end
+return 0
+`;

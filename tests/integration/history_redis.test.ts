@@ -1,0 +1,253 @@
+/**
+ * RedisHistory against a real redis-server: the History contract, then what
+ * only Redis has (pipelining, reconnects, outages).
+ */
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { deadline } from "../../shared/deadline.ts";
+import { UnavailableError } from "../../shared/errors.ts";
+import type { History, HistoryOptions } from "../../shared/history/mod.ts";
+import { RedisHistory } from "../../shared/history/redis.ts";
+import { type LogFields, silentLogger } from "../../shared/log.ts";
+import { historyContract, message } from "../_support/history_contract.ts";
+import { type RedisServer, startRedis } from "../_support/redis_server.ts";
+import { waitFor } from "../_support/until.ts";
+
+const OPTIONS: HistoryOptions = { size: 100, ttl: 60 };
+
+function connect(
+  server: RedisServer,
+  options: Partial<Parameters<typeof RedisHistory.connect>[0]> = {},
+): Promise<RedisHistory> {
+  return RedisHistory.connect({
+    ...OPTIONS,
+    url: server.url,
+    log: silentLogger,
+    ...options,
+  });
+}
+
+historyContract("redis", async (options) => {
+  const server = await startRedis();
+  try {
+    return owning(await connect(server, options), server);
+  } catch (error) {
+    await server[Symbol.asyncDispose]();
+    throw error;
+  }
+});
+
+/** A history that stops its own redis-server when disposed. */
+function owning(history: History, server: RedisServer): History {
+  return {
+    append: (users, m) => history.append(users, m),
+    read: (user, after, limit) => history.read(user, after, limit),
+    reserve: (id) => history.reserve(id),
+    complete: (id, answer) => history.complete(id, answer),
+    release: (id) => history.release(id),
+    ping: () => history.ping(),
+    async [Symbol.asyncDispose]() {
+      await history[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Counts, while `fn` runs, pipelines made and commands sent directly or inside one. */
+async function countingRoundTrips(fn: () => Promise<void>) {
+  const counts = { pipelines: 0, pipelined: 0, direct: 0 };
+  const proto = Redis.prototype as unknown as Record<
+    "pipeline" | "sendCommand",
+    (...args: unknown[]) => unknown
+  >;
+  const { pipeline, sendCommand } = proto;
+  proto.pipeline = function (this: unknown, ...args: unknown[]) {
+    counts.pipelines++;
+    return pipeline.apply(this, args);
+  };
+  proto.sendCommand = function (this: unknown, ...args: unknown[]) {
+    const stream = args[1] as { isPipeline?: boolean } | undefined;
+    if (stream?.isPipeline) counts.pipelined++;
+    else counts.direct++;
+    return sendCommand.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    Object.assign(proto, { pipeline, sendCommand });
+  }
+  return counts;
+}
+
+Deno.test("redis history - append for 5,000 users is one pipeline", async () => {
+  await using server = await startRedis();
+  await using history = await connect(server);
+  const users = Array.from({ length: 5000 }, (_, i) => `user-${i}`);
+  let seqs: number[] = [];
+  const started = performance.now();
+  const counts = await countingRoundTrips(async () => {
+    seqs = await history.append(users, message());
+  });
+  const ms = performance.now() - started;
+  assert.deepEqual(counts, { pipelines: 1, pipelined: 5000, direct: 0 });
+  assert.deepEqual(seqs, users.map(() => 1));
+  assert.equal((await history.read("user-4999", 0, 10)).seq, 1);
+  // deno-lint-ignore no-console
+  console.log(`  append to 5,000 users: ${ms.toFixed(1)} ms`);
+});
+
+Deno.test("redis history - history survives a new RedisHistory instance", async () => {
+  await using server = await startRedis();
+  const sent = message();
+  let epoch: string;
+  {
+    await using first = await connect(server);
+    await first.append(["u"], message());
+    await first.append(["u"], sent);
+    epoch = (await first.read("u", 0, 10)).epoch;
+    await first.reserve("p");
+    await first.complete("p", { ok: 1 });
+  }
+  await using second = await connect(server);
+  const read = await second.read("u", 1, 10);
+  assert.equal(read.epoch, epoch);
+  assert.deepEqual(read.messages, [{ seq: 2, ...sent }]);
+  assert.deepEqual(await second.append(["u"], message()), [3]);
+  assert.deepEqual(await second.reserve("p"), {
+    state: "done",
+    answer: { ok: 1 },
+  });
+});
+
+Deno.test("redis history - key prefixes keep two histories apart", async () => {
+  await using server = await startRedis();
+  await using a = await connect(server, { keyPrefix: "a:" });
+  await using b = await connect(server, { keyPrefix: "b:" });
+  await a.append(["u"], message());
+  assert.deepEqual(await b.append(["u"], message()), [1]);
+  assert.deepEqual(await b.reserve("p"), { state: "reserved" });
+  assert.deepEqual(await a.reserve("p"), { state: "reserved" });
+});
+
+Deno.test("redis history - a lost meta hash starts a fresh epoch and drops the stale stream", async () => {
+  await using server = await startRedis();
+  await using history = await connect(server);
+  await history.append(["u"], message());
+  await history.append(["u"], message());
+  const { epoch } = await history.read("u", 0, 10);
+  const raw = new Redis(server.url);
+  try {
+    assert.equal(await raw.del("wsgw:{u}:meta"), 1);
+  } finally {
+    await raw.quit();
+  }
+  assert.deepEqual(await history.append(["u"], message()), [1]);
+  const read = await history.read("u", 0, 10);
+  assert.notEqual(read.epoch, epoch);
+  assert.deepEqual(read.messages.map((m) => m.seq), [1]);
+});
+
+Deno.test("redis history - connect to an unreachable Redis fails fast", async () => {
+  await using server = await startRedis();
+  await server.stop();
+  const started = Date.now();
+  await assert.rejects(
+    connect(server, { connectTimeout: 1000 }),
+    (error: Error) => {
+      assert.ok(error instanceof UnavailableError);
+      assert.match(error.message, /unreachable/);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 5000);
+});
+
+Deno.test("redis history - a killed Redis fails calls fast; a restarted one is used again", async () => {
+  await using server = await startRedis();
+  const events: LogFields[] = [];
+  const log = { ...silentLogger };
+  log.warn = (event, fields) => events.push({ event, ...fields });
+  log.info = (event, fields) => events.push({ event, ...fields });
+  await using history = await connect(server, { log });
+  await history.append(["u"], message());
+
+  // One append is in flight when Redis dies, the others come after.
+  const users = Array.from({ length: 5000 }, (_, i) => `user-${i}`);
+  const inFlight = history.append(users, message()).then(
+    () => "resolved",
+    (error: Error) => error.name,
+  );
+  await server.kill();
+  const started = Date.now();
+  const inFlightOutcome = await deadline(
+    inFlight,
+    2000,
+    "the append in flight to settle",
+  );
+  await deadline(
+    assert.rejects(history.append(["u"], message()), UnavailableError),
+    2000,
+    "append to reject",
+  );
+  await deadline(
+    assert.rejects(history.ping(), UnavailableError),
+    2000,
+    "ping to reject",
+  );
+  await deadline(
+    assert.rejects(history.read("u", 0, 10), UnavailableError),
+    2000,
+    "read to reject",
+  );
+  await deadline(
+    assert.rejects(history.reserve("p"), UnavailableError),
+    2000,
+    "reserve to reject",
+  );
+  const failedWithin = Date.now() - started;
+
+  await server.restart();
+  await waitFor(() => history.ping().then(() => true), {
+    timeout: 5000,
+    interval: 50,
+    what: "the same instance to reach the restarted Redis",
+  });
+  // The restarted server is empty: a new epoch, seqs from 1 again.
+  assert.deepEqual(await history.append(["u"], message()), [1]);
+  assert.deepEqual(await history.reserve("p"), { state: "reserved" });
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ["history backend down", "history backend up"],
+  );
+  // deno-lint-ignore no-console
+  console.log(
+    `  in-flight append: ${inFlightOutcome}; calls failed within ${failedWithin} ms of the kill`,
+  );
+});
+
+Deno.test("redis history - a hung Redis fails calls after the command timeout", async () => {
+  await using server = await startRedis();
+  await using history = await connect(server, { commandTimeout: 500 });
+  await history.append(["u"], message());
+  server.pause();
+  try {
+    const started = Date.now();
+    await deadline(
+      assert.rejects(history.append(["u"], message()), UnavailableError),
+      2000,
+      "append to a hung Redis to reject",
+    );
+    await deadline(
+      assert.rejects(history.ping(), UnavailableError),
+      2000,
+      "ping of a hung Redis to reject",
+    );
+    assert.ok(Date.now() - started >= 400, "failed before the timeout");
+  } finally {
+    server.resume();
+  }
+  await history.ping();
+  // The timed-out append still ran once Redis woke up: a failure only means
+  // "unknown outcome", which is why push ids make retries safe.
+  assert.equal((await history.read("u", 0, 10)).seq, 2);
+});
