@@ -1,0 +1,162 @@
+/**
+ * What the etcd backend shares: the npm `etcd3` client set up for our retry
+ * model, the registry's error types, error classification and abortable
+ * backoff. Private to `shared/registry/`.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import {
+  Etcd3,
+  EtcdLeaseInvalidError,
+  EtcdPermissionDeniedError,
+  GRPCInvalidArgumentError,
+  type IOptions,
+} from "etcd3";
+import { UnavailableError, WsgwError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { RegistryKeys } from "./keys.ts";
+
+/** etcd cannot be reached, or did not answer in time. */
+export class RegistryUnavailableError extends UnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RegistryUnavailableError";
+  }
+}
+
+/** `join()` found the node id held by a live node. */
+export class NodeIdTakenError extends WsgwError {
+  /** The node id asked for. */
+  readonly nodeId: string;
+
+  constructor(nodeId: string, options?: ErrorOptions) {
+    super(
+      "node_id_taken",
+      409,
+      `node id "${nodeId}" is already registered`,
+      options,
+    );
+    this.name = "NodeIdTakenError";
+    this.nodeId = nodeId;
+  }
+}
+
+/** A call on a membership that has left, or on a closed registry. */
+export class RegistryClosedError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("registry_closed", 503, message, options);
+    this.name = "RegistryClosedError";
+  }
+}
+
+/** Counters of one {@link EtcdRegistry}, read by tests and metrics. */
+export type EtcdRegistryStats = {
+  /** Txns that wrote user or node keys (registrations, re-registrations). */
+  txns: number;
+  /** Put/delete ops inside those txns. */
+  ops: number;
+  /** Txns that failed for a transient reason and were retried. */
+  txnRetries: number;
+  /** Times a membership took a new lease and re-registered its users. */
+  leaseRegrants: number;
+  /** Times a watch listed again after the first listing. */
+  watchRestarts: number;
+};
+
+/** What the membership and watch need from their registry. */
+export type EtcdContext = {
+  readonly client: Etcd3;
+  readonly keys: RegistryKeys;
+  readonly log: Logger;
+  readonly stats: EtcdRegistryStats;
+};
+
+type FaultPolicy = NonNullable<IOptions["faultHandling"]>["global"];
+
+/**
+ * A policy that just runs the call. etcd3's defaults (three immediate
+ * retries, then a circuit breaker that refuses calls for 5 s after three
+ * failures) would delay recovery after an outage by up to 5 s and hide what
+ * happened; the membership and the watch retry with their own backoff.
+ */
+const PASS_THROUGH = {
+  execute: (fn: (context: { signal: AbortSignal }) => unknown) =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+} as unknown as FaultPolicy;
+
+/** Creates the npm client: deadlines on unary calls, no hidden retries. */
+export function createEtcdClient(
+  endpoints: string[],
+  callTimeout: number,
+): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints,
+    // Unary calls get a deadline; streams are watched by our own watchdogs.
+    defaultCallOptions: (context) =>
+      context.isStream ? {} : { deadline: Date.now() + callTimeout },
+    faultHandling: { global: PASS_THROUGH, host: () => PASS_THROUGH! },
+    grpcOptions: {
+      // grpc-js backs off up to 120 s between reconnects by default: after an
+      // etcd restart we want to be back within a second or so.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1000,
+      // Listings are paged, but one etcd revision (a revoked lease) can hold
+      // a whole node's users: do not fail on a big watch response.
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    },
+  });
+}
+
+/** A key or value as the RPC layer wants it. */
+export function bytes(value: string | Uint8Array): Buffer {
+  return typeof value === "string" ? Buffer.from(value) : Buffer.from(value);
+}
+
+/** True when etcd says the lease does not exist (revoked or expired). */
+export function isLeaseNotFound(error: unknown): boolean {
+  return error instanceof EtcdLeaseInvalidError ||
+    (error instanceof Error &&
+      error.message.includes("requested lease not found"));
+}
+
+/**
+ * True for errors a retry cannot cure (a malformed or forbidden request);
+ * everything else (unavailable, deadline, reset stream) is worth retrying.
+ */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof GRPCInvalidArgumentError ||
+    error instanceof EtcdPermissionDeniedError;
+}
+
+/**
+ * Milliseconds to wait before retry number `attempt` (0-based): exponential
+ * from `base`, capped at `max`, the upper half jittered so that many nodes
+ * coming back after an outage do not retry in lockstep.
+ */
+export function backoff(attempt: number, base = 50, max = 2000): number {
+  const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 20));
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+}
+
+/** Waits `ms`, or less when `signal` aborts; never leaves a timer behind. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
+
+/** Wraps a failed etcd call in a {@link RegistryUnavailableError}. */
+export function unavailable(what: string, cause: unknown): never {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  throw new RegistryUnavailableError(`etcd ${what} failed: ${detail}`, {
+    cause,
+  });
+}

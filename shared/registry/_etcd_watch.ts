@@ -1,0 +1,282 @@
+/**
+ * `EtcdRegistry.watch()`: a revision-consistent list-then-watch over the
+ * registry prefix that lists again (a new `reset`) whenever the watch cannot
+ * be trusted: compacted revision, stream error or end, or silence. Private to
+ * `shared/registry/`.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { IKeyValue, IWatchRequest, IWatchResponse } from "etcd3";
+import type { NodeRecord, RegistryEvent } from "./registry.ts";
+import { decodeNodeValue, prefixEnd } from "./keys.ts";
+import { backoff, bytes, type EtcdContext, sleep } from "./_etcd_client.ts";
+
+/** Options of {@link watchRegistry}. */
+export type WatchOptions = {
+  /** Keys per range request while listing (one response stays small). */
+  pageSize: number;
+  /** Milliseconds of silence after which we ask etcd for progress. */
+  progressInterval: number;
+  /** Milliseconds to wait for that answer (or for the watch to be created). */
+  progressTimeout: number;
+  /** Events queued for a slow consumer before the stream is paused. */
+  highWater: number;
+};
+
+type Listing = { revision: bigint; reset: RegistryEvent };
+type Duplex = Awaited<
+  ReturnType<EtcdContext["client"]["watchClient"]["watch"]>
+>;
+/** grpc-js streams are Node streams: they pause, which etcd feels as backpressure. */
+type Pausable = Duplex & { pause(): void; resume(): void };
+
+/** See the module doc; ends cleanly when `signal` aborts. */
+export async function* watchRegistry(
+  ctx: EtcdContext,
+  options: WatchOptions,
+  signal: AbortSignal,
+): AsyncGenerator<RegistryEvent> {
+  let attempt = 0;
+  let listed = false;
+  while (!signal.aborted) {
+    let session: WatchSession | undefined;
+    try {
+      const { revision, reset } = await list(ctx, options.pageSize);
+      if (signal.aborted) return;
+      if (listed) ctx.stats.watchRestarts++;
+      listed = true;
+      // Open the stream before handing out the reset: changes made while the
+      // consumer digests a big listing queue up instead of being missed.
+      session = new WatchSession(ctx, options, revision + 1n, signal);
+      yield reset;
+      attempt = 0;
+      for (let event; (event = await session.next()) !== undefined;) {
+        yield event;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      const fields = { attempt, error };
+      if (attempt === 0) ctx.log.warn("registry watch restarting", fields);
+      else ctx.log.debug("registry watch restarting", fields);
+      await sleep(backoff(attempt++, 100, 2000), signal);
+    } finally {
+      session?.close();
+    }
+  }
+}
+
+/** Everything under the prefix at one revision, in pages. */
+async function list(ctx: EtcdContext, pageSize: number): Promise<Listing> {
+  const { client, keys } = ctx;
+  const end = bytes(prefixEnd(keys.root));
+  const nodes: NodeRecord[] = [];
+  const users: { user: string; nodeId: string }[] = [];
+  let key = bytes(keys.root);
+  let revision: string | undefined;
+  while (true) {
+    // Later pages read at the first page's revision: one consistent snapshot
+    // (etcd refuses with "compacted" if it went away, and we list again).
+    const page = await client.kv.range({
+      key,
+      range_end: end,
+      limit: pageSize,
+      revision: revision ?? 0,
+    });
+    revision ??= page.header.revision;
+    for (const kv of page.kvs) {
+      const event = translate(ctx, "Put", kv);
+      if (event?.type === "node") nodes.push(event.node);
+      else if (event?.type === "user") users.push(event);
+    }
+    const last = page.kvs.at(-1);
+    if (!page.more || !last) break;
+    key = Buffer.concat([last.key, Buffer.from([0])]);
+  }
+  return { revision: BigInt(revision), reset: { type: "reset", nodes, users } };
+}
+
+/** One registry event for one etcd key change, or nothing for a foreign key. */
+function translate(
+  ctx: EtcdContext,
+  type: "Put" | "Delete",
+  kv: IKeyValue,
+): RegistryEvent | undefined {
+  const parsed = ctx.keys.parse(kv.key.toString());
+  if (!parsed) return undefined;
+  if (type === "Delete") {
+    return parsed.kind === "node"
+      ? { type: "node-gone", nodeId: parsed.nodeId }
+      : { type: "user-gone", user: parsed.user, nodeId: parsed.nodeId };
+  }
+  if (parsed.kind === "user") {
+    return { type: "user", user: parsed.user, nodeId: parsed.nodeId };
+  }
+  const node = decodeNodeValue(parsed.nodeId, kv.value.toString());
+  if (!node) {
+    ctx.log.debug("ignoring a malformed node record", { key: String(kv.key) });
+    return undefined;
+  }
+  return { type: "node", node };
+}
+
+/**
+ * One watch stream from a revision on. Queues events in order; fails (and
+ * so makes the caller list again) on cancel, compaction, stream error or
+ * end, or when etcd does not answer a progress request in time.
+ */
+class WatchSession {
+  readonly #ctx: EtcdContext;
+  readonly #options: WatchOptions;
+  readonly #signal: AbortSignal;
+  readonly #queue: RegistryEvent[] = [];
+  #stream: Pausable | undefined;
+  #closed = false;
+  #paused = false;
+  #created = false;
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #lastAnswer = Date.now();
+  #progressAsked: number | undefined;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #onAbort = () => this.#notify();
+
+  constructor(
+    ctx: EtcdContext,
+    options: WatchOptions,
+    startRevision: bigint,
+    signal: AbortSignal,
+  ) {
+    this.#ctx = ctx;
+    this.#options = options;
+    this.#signal = signal;
+    signal.addEventListener("abort", this.#onAbort);
+    const period = Math.min(options.progressInterval, options.progressTimeout);
+    this.#timer = setInterval(() => this.#check(), Math.max(50, period / 4));
+    void this.#open(startRevision);
+  }
+
+  /** The next event; `undefined` once `signal` aborts; throws when the watch is lost. */
+  async next(): Promise<RegistryEvent | undefined> {
+    while (true) {
+      if (this.#signal.aborted) return undefined;
+      const event = this.#queue.shift();
+      if (event) {
+        if (this.#paused && this.#queue.length <= this.#options.highWater / 2) {
+          this.#paused = false;
+          this.#lastAnswer = Date.now(); // paused silence is ours, not etcd's
+          this.#stream?.resume();
+        }
+        return event;
+      }
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#signal.removeEventListener("abort", this.#onAbort);
+    this.#stream?.cancel();
+  }
+
+  async #open(startRevision: bigint): Promise<void> {
+    let stream: Pausable;
+    try {
+      stream = await this.#ctx.client.watchClient.watch() as Pausable;
+    } catch (error) {
+      return this.#fail(
+        new Error("cannot open a watch stream", { cause: error }),
+      );
+    }
+    this.#stream = stream;
+    stream.on("data", (answer: IWatchResponse) => this.#answer(answer));
+    stream.on(
+      "error",
+      (error: Error) =>
+        this.#fail(new Error("watch stream failed", { cause: error })),
+    );
+    stream.on("end", () => this.#fail(new Error("watch stream ended")));
+    if (this.#closed) return stream.cancel();
+    const root = this.#ctx.keys.root;
+    this.#write({
+      create_request: {
+        key: bytes(root),
+        range_end: bytes(prefixEnd(root)),
+        start_revision: String(startRevision),
+        progress_notify: true,
+        // A revoked lease deletes all of a node's keys in one revision: let
+        // etcd split that into several responses.
+        fragment: true,
+      },
+    });
+  }
+
+  #answer(answer: IWatchResponse): void {
+    this.#lastAnswer = Date.now();
+    this.#progressAsked = undefined;
+    if (answer.canceled || answer.compact_revision !== "0") {
+      const reason = answer.cancel_reason ||
+        `revision compacted at ${answer.compact_revision}`;
+      return this.#fail(new Error(`watch canceled: ${reason}`));
+    }
+    if (answer.created) {
+      this.#created = true;
+      return;
+    }
+    for (const change of answer.events) {
+      const event = translate(this.#ctx, change.type, change.kv);
+      if (event) this.#queue.push(event);
+    }
+    if (this.#queue.length >= this.#options.highWater && !this.#paused) {
+      this.#paused = true;
+      this.#stream?.pause();
+    }
+    this.#notify();
+  }
+
+  #check(): void {
+    if (this.#paused || this.#failure) return;
+    const now = Date.now();
+    const { progressInterval, progressTimeout } = this.#options;
+    if (!this.#created) {
+      if (now - this.#lastAnswer > progressTimeout) {
+        this.#fail(new Error(`watch not created within ${progressTimeout} ms`));
+      }
+    } else if (this.#progressAsked !== undefined) {
+      if (now - this.#progressAsked > progressTimeout) {
+        this.#fail(
+          new Error(`no answer to a progress request in ${progressTimeout} ms`),
+        );
+      }
+    } else if (now - this.#lastAnswer > progressInterval) {
+      this.#progressAsked = now;
+      this.#write({ progress_request: {} });
+    }
+  }
+
+  #write(request: IWatchRequest): void {
+    try {
+      this.#stream?.write(request);
+    } catch (error) {
+      this.#fail(
+        new Error("cannot write to the watch stream", { cause: error }),
+      );
+    }
+  }
+
+  #fail(error: Error): void {
+    if (this.#closed || this.#failure) return;
+    this.#failure = error;
+    clearInterval(this.#timer);
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}

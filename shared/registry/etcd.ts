@@ -1,0 +1,217 @@
+/**
+ * The etcd backend of the {@link Registry} seam, on npm `etcd3` (grpc-js).
+ * Key layout: `./keys.ts`. Imported by composition roots only, so processes
+ * on the memory registry never load grpc.
+ *
+ * @example
+ * ```ts
+ * await using registry = await EtcdRegistry.connect({
+ *   endpoints: config.etcd, prefix: config.etcdPrefix,
+ *   leaseTtl: config.leaseTtl, log,
+ * });
+ * await using membership = await registry.join(record);
+ * await membership.register("alice");
+ * ```
+ *
+ * @module
+ */
+import type { IRangeResponse } from "etcd3";
+import type { Logger } from "../log.ts";
+import type {
+  NodeMembership,
+  NodeRecord,
+  Registry,
+  RegistryEvent,
+} from "./registry.ts";
+import { decodeNodeValue, prefixEnd, RegistryKeys } from "./keys.ts";
+import {
+  backoff,
+  bytes,
+  createEtcdClient,
+  type EtcdContext,
+  type EtcdRegistryStats,
+  RegistryClosedError,
+  RegistryUnavailableError,
+  sleep,
+  unavailable,
+} from "./_etcd_client.ts";
+import { EtcdMembership } from "./_etcd_membership.ts";
+import { watchRegistry } from "./_etcd_watch.ts";
+
+export {
+  type EtcdRegistryStats,
+  NodeIdTakenError,
+  RegistryClosedError,
+  RegistryUnavailableError,
+} from "./_etcd_client.ts";
+export { EtcdMembership, MAX_TXN_OPS } from "./_etcd_membership.ts";
+
+/** Options of {@link EtcdRegistry.connect}. */
+export type EtcdRegistryOptions = {
+  /** Client URLs, e.g. `["http://127.0.0.1:2379"]`. */
+  endpoints: string[];
+  /** Key prefix, e.g. `/wsgw` (PROTOCOL.md "Registry layout in etcd"). */
+  prefix: string;
+  /** Seconds a node's keys outlive its last keep-alive. */
+  leaseTtl: number;
+  log: Logger;
+  /** Milliseconds `connect()` waits for a first answer. @default 5000 */
+  connectTimeout?: number;
+  /** Deadline of each unary call, in milliseconds. @default 5000 */
+  callTimeout?: number;
+  /** Deadline of `ping()`, in milliseconds. @default 2000 */
+  pingTimeout?: number;
+  /** Txns one membership keeps on the wire at once. @default 4 */
+  maxInflightTxns?: number;
+  /** Keys per range request when `watch()` lists. @default 5000 */
+  listPageSize?: number;
+  /** Milliseconds of watch silence before asking etcd for progress. @default 5000 */
+  watchProgressInterval?: number;
+  /** Milliseconds to wait for that answer before listing again. @default 3000 */
+  watchProgressTimeout?: number;
+  /** Events queued for a slow watch consumer before etcd is held back. @default 10000 */
+  watchHighWater?: number;
+};
+
+/** A {@link Registry} kept in etcd; see the module doc. */
+export class EtcdRegistry implements Registry {
+  /** Counters shared by this registry's memberships and watches. */
+  readonly stats: EtcdRegistryStats = {
+    txns: 0,
+    ops: 0,
+    txnRetries: 0,
+    leaseRegrants: 0,
+    watchRestarts: 0,
+  };
+  readonly #ctx: EtcdContext;
+  readonly #options: EtcdRegistryOptions;
+  readonly #memberships = new Set<EtcdMembership>();
+  readonly #closed = new AbortController();
+
+  private constructor(options: EtcdRegistryOptions) {
+    if (options.endpoints.length === 0) {
+      throw new TypeError("EtcdRegistry needs at least one endpoint");
+    }
+    if (!Number.isInteger(options.leaseTtl) || options.leaseTtl < 1) {
+      throw new TypeError(
+        `leaseTtl must be a whole number of seconds >= 1, got ${options.leaseTtl}`,
+      );
+    }
+    this.#options = options;
+    this.#ctx = {
+      client: createEtcdClient(options.endpoints, options.callTimeout ?? 5000),
+      keys: new RegistryKeys(options.prefix),
+      log: options.log,
+      stats: this.stats,
+    };
+  }
+
+  /**
+   * Connects and waits until etcd answers.
+   *
+   * @throws {RegistryUnavailableError} when etcd does not answer within
+   * `connectTimeout`.
+   */
+  static async connect(options: EtcdRegistryOptions): Promise<EtcdRegistry> {
+    const registry = new EtcdRegistry(options);
+    const timeout = options.connectTimeout ?? 5000;
+    const deadline = Date.now() + timeout;
+    for (let attempt = 0;; attempt++) {
+      try {
+        await registry.ping();
+        return registry;
+      } catch (error) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          registry.#ctx.client.close();
+          throw new RegistryUnavailableError(
+            `etcd at ${
+              options.endpoints.join(",")
+            } did not answer within ${timeout} ms`,
+            { cause: error },
+          );
+        }
+        await sleep(Math.min(left, backoff(attempt, 100, 1000)));
+      }
+    }
+  }
+
+  async owners(user: string): Promise<string[]> {
+    const root = this.#ctx.keys.userRoot(user);
+    const answer = await this.#range("owners", root, true);
+    return answer.kvs.flatMap((kv) => {
+      const parsed = this.#ctx.keys.parse(kv.key.toString());
+      return parsed?.kind === "user" ? [parsed.nodeId] : [];
+    });
+  }
+
+  async nodes(): Promise<NodeRecord[]> {
+    const answer = await this.#range("nodes", this.#ctx.keys.nodesRoot, false);
+    return answer.kvs.flatMap((kv) => {
+      const parsed = this.#ctx.keys.parse(kv.key.toString());
+      const node = parsed?.kind === "node"
+        ? decodeNodeValue(parsed.nodeId, kv.value.toString())
+        : undefined;
+      return node ? [node] : [];
+    });
+  }
+
+  watch(signal: AbortSignal): AsyncIterable<RegistryEvent> {
+    const options = this.#options;
+    // Closing the registry ends its watches too.
+    const both = AbortSignal.any([signal, this.#closed.signal]);
+    return watchRegistry(this.#ctx, {
+      pageSize: options.listPageSize ?? 5000,
+      progressInterval: options.watchProgressInterval ?? 5000,
+      progressTimeout: options.watchProgressTimeout ?? 3000,
+      highWater: options.watchHighWater ?? 10000,
+    }, both);
+  }
+
+  async join(node: NodeRecord): Promise<NodeMembership> {
+    if (this.#closed.signal.aborted) {
+      throw new RegistryClosedError("the registry is closed");
+    }
+    const membership = await EtcdMembership.create(this.#ctx, node, {
+      leaseTtl: this.#options.leaseTtl,
+      maxInflightTxns: this.#options.maxInflightTxns ?? 4,
+    });
+    this.#memberships.add(membership);
+    return membership;
+  }
+
+  async ping(): Promise<void> {
+    const timeout = this.#options.pingTimeout ?? 2000;
+    try {
+      await this.#ctx.client.maintenance.status({
+        deadline: Date.now() + timeout,
+      });
+    } catch (error) {
+      unavailable("ping", error);
+    }
+  }
+
+  /** Leaves every membership still joined, ends watches, closes the client. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closed.signal.aborted) return;
+    this.#closed.abort();
+    await Promise.all([...this.#memberships].map((m) => m.leave()));
+    this.#ctx.client.close();
+  }
+
+  async #range(
+    what: string,
+    prefix: string,
+    keysOnly: boolean,
+  ): Promise<IRangeResponse> {
+    try {
+      return await this.#ctx.client.kv.range({
+        key: bytes(prefix),
+        range_end: bytes(prefixEnd(prefix)),
+        keys_only: keysOnly,
+      });
+    } catch (error) {
+      unavailable(what, error);
+    }
+  }
+}
