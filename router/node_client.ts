@@ -67,7 +67,7 @@ export class NodeRequestError extends UnavailableError {
 export type HttpNodeClientOptions = {
   /** The internal secret, sent as `Authorization: Bearer <secret>`. */
   secret: string;
-  /** Milliseconds a call may take, queueing included. @default 5000 */
+  /** Milliseconds a call may take, queueing and the retry included. @default 5000 */
   timeoutMs?: number;
   /** Concurrent requests per node; further calls queue. @default 256 */
   maxInFlight?: number;
@@ -119,9 +119,19 @@ export class HttpNodeClient implements NodeClient {
   }
 
   async #call<T>(node: NodeRecord, path: string, body?: unknown): Promise<T> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+    // One deadline for the whole call, queueing included; a cleared timer
+    // rather than AbortSignal.timeout, whose timer would outlive a fast call
+    // by seconds (thousands of them at push rates).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
+    const signal = deadline.signal;
     const gate = this.#gate(node.nodeId);
-    await gate.enter(node.nodeId, signal, this.#timeoutMs);
+    try {
+      await gate.enter(node.nodeId, signal, this.#timeoutMs);
+    } catch (error) {
+      clearTimeout(timer);
+      throw error;
+    }
     try {
       try {
         return await this.#send<T>(node, path, body, signal);
@@ -137,6 +147,7 @@ export class HttpNodeClient implements NodeClient {
         throw error;
       }
     } finally {
+      clearTimeout(timer);
       gate.leave();
       if (gate.idle) this.#gates.delete(node.nodeId);
     }

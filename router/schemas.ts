@@ -80,8 +80,8 @@ export type PushRequest = z.infer<typeof PushRequest>;
 /** Per-user outcome of a push. */
 export const PushResult = z.object({
   user: z.string(),
-  seq: z.int().meta({ description: "The user's seq of this message." }),
-  devices: z.int().meta({
+  seq: z.int().min(0).meta({ description: "The user's seq of this message." }),
+  devices: z.int().min(0).meta({
     description: "Connections the message was handed to; 0 when offline.",
   }),
 });
@@ -102,8 +102,10 @@ export type BroadcastRequest = z.infer<typeof BroadcastRequest>;
 /** Answer of `POST /v1/broadcast`. */
 export const BroadcastResponse = z.object({
   id: z.string(),
-  nodes: z.int().meta({ description: "Nodes that took the broadcast." }),
-  devices: z.int().meta({ description: "Connections it was written to." }),
+  nodes: z.int().min(0).meta({ description: "Nodes that took the broadcast." }),
+  devices: z.int().min(0).meta({
+    description: "Connections it was written to.",
+  }),
   unreachable: Unreachable,
 });
 export type BroadcastResponse = z.infer<typeof BroadcastResponse>;
@@ -113,7 +115,7 @@ export const DeviceInfo = z.object({
   connId: z.string(),
   nodeId: z.string(),
   device: z.string().nullable(),
-  connectedAt: z.int().meta({ description: "ms since epoch" }),
+  connectedAt: z.int().min(0).meta({ description: "ms since epoch" }),
 });
 
 /** Answer of `GET /v1/users/{user}/presence`. */
@@ -134,16 +136,16 @@ export const DisconnectRequest = z.object({
 
 /** Answer of `POST /v1/users/{user}/disconnect`. */
 export const DisconnectResponse = z.object({
-  closed: z.int().meta({ description: "Connections closed with 4003." }),
+  closed: z.int().min(0).meta({ description: "Connections closed with 4003." }),
   unreachable: Unreachable,
 });
 
 /** One retained message. */
 export const StoredMessage = z.object({
-  seq: z.int(),
+  seq: z.int().min(0),
   id: z.string(),
   data: z.unknown(),
-  ts: z.int().meta({ description: "ms since epoch" }),
+  ts: z.int().min(0).meta({ description: "ms since epoch" }),
 });
 
 /** Answer of `GET /v1/users/{user}/messages`. */
@@ -152,7 +154,9 @@ export const MessagesResponse = z.object({
   epoch: z.string().meta({
     description: "Changes whenever the user's seq could restart.",
   }),
-  seq: z.int().meta({ description: "Latest seq of the user; 0 if none." }),
+  seq: z.int().min(0).meta({
+    description: "Latest seq of the user; 0 if none.",
+  }),
   messages: z.array(StoredMessage).meta({
     description: "Retained messages with seq > since, oldest first.",
   }),
@@ -162,14 +166,14 @@ export const MessagesResponse = z.object({
 export const NodeInfo = z.object({
   nodeId: z.string(),
   url: z.string(),
-  connections: z.int().nullable().meta({
+  connections: z.int().min(0).nullable().meta({
     description: "null when the node did not answer",
   }),
-  users: z.int().nullable().meta({
+  users: z.int().min(0).nullable().meta({
     description: "null when the node did not answer",
   }),
   draining: z.boolean(),
-  startedAt: z.int(),
+  startedAt: z.int().min(0),
   reachable: z.boolean().meta({
     description:
       "false when the node did not answer; the rest comes from its registry record",
