@@ -26,7 +26,7 @@ export type RedisHistoryOptions = HistoryOptions & {
   log: Logger;
   /** Prepended to every key. @default "wsgw:" */
   keyPrefix?: string;
-  /** Milliseconds one command (or pipeline) may take before it fails. @default 2000 */
+  /** Milliseconds one call (one command, or one pipeline) may take before it fails. @default 2000 */
   commandTimeout?: number;
   /** Milliseconds {@link RedisHistory.connect} waits for Redis. @default 3000 */
   connectTimeout?: number;
@@ -69,6 +69,7 @@ export class RedisHistory implements History {
   readonly #ttlMs: string;
   readonly #reservationMs: string;
   readonly #log: Logger;
+  readonly #timeout: number;
   /** Whether the connection is up, for logging its changes once each. */
   #state: "connecting" | "up" | "down" | "closing" = "connecting";
   #lastError: Error | undefined;
@@ -82,6 +83,9 @@ export class RedisHistory implements History {
       Math.round((options.reservationTtl ?? 30) * 1000),
     );
     this.#log = options.log;
+    // One timer per call rather than ioredis' `commandTimeout`, which arms
+    // one per command: that alone took 150 ms of a 10,000-user append.
+    this.#timeout = options.commandTimeout ?? 2000;
   }
 
   /**
@@ -94,7 +98,6 @@ export class RedisHistory implements History {
     const client = new Redis(options.url, {
       lazyConnect: true,
       connectTimeout,
-      commandTimeout: options.commandTimeout ?? 2000,
       // While Redis is away a command fails at once instead of queueing, and
       // one in flight when the connection drops fails with it: a push must
       // see an error, not hang. Never resend a command that may have run:
@@ -103,6 +106,9 @@ export class RedisHistory implements History {
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       retryStrategy: retryDelay,
+      // How long a closing socket may wait for the server's FIN (a hung
+      // server never sends it) before it is destroyed.
+      disconnectTimeout: 1000,
     }) as Client;
     client.defineCommand("wsgwAppend", { numberOfKeys: 2, lua: APPEND });
     client.defineCommand("wsgwRead", { numberOfKeys: 2, lua: READ });
@@ -116,12 +122,13 @@ export class RedisHistory implements History {
     client.on("close", () => history.#markDown(where));
     client.on("ready", () => history.#markUp(where));
     try {
-      await deadline(client.connect(), connectTimeout + 500, "connect");
-      await client.ping();
+      // A hung server accepts the TCP connection and then never answers.
+      await deadline(client.connect(), connectTimeout, "connect");
+      await deadline(client.ping(), connectTimeout, "ping");
     } catch (error) {
       client.disconnect();
       throw new UnavailableError(
-        `Redis at ${where} is unreachable: ${message(error)}`,
+        `Redis at ${where} is unreachable: ${describe(error)}`,
         { cause: error },
       );
     }
@@ -213,11 +220,23 @@ export class RedisHistory implements History {
 
   async [Symbol.asyncDispose](): Promise<void> {
     const client = this.#client;
-    if (client.status === "end") return;
+    const status = client.status;
     this.#state = "closing";
+    if (status === "end") return;
+    if (status === "reconnecting") {
+      // No socket to close: this only cancels the next attempt, and ioredis
+      // emits no "end" for it.
+      client.disconnect();
+      return;
+    }
     const ended = new Promise<void>((resolve) => client.once("end", resolve));
-    if (client.status === "ready") {
-      await client.quit().catch(() => client.disconnect());
+    if (status === "ready") {
+      try {
+        await deadline(client.quit(), this.#timeout, "history quit");
+      } catch (error) {
+        this.#log.debug("history quit failed", { backend: "redis", error });
+        client.disconnect();
+      }
     } else {
       client.disconnect();
     }
@@ -234,10 +253,13 @@ export class RedisHistory implements History {
     return `${this.#prefix}push:${id}`;
   }
 
-  /** Runs one Redis call, turning any failure into an {@link UnavailableError}. */
+  /**
+   * Runs one Redis call within the command timeout, turning any failure into
+   * an {@link UnavailableError}. A call that timed out may still run later.
+   */
   async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
-      return await call();
+      return await deadline(call(), this.#timeout, `history ${what}`);
     } catch (error) {
       throw unavailable(what, error);
     }
@@ -289,12 +311,12 @@ function toEntry([id, fields]: StreamEntry): HistoryEntry {
 
 function unavailable(what: string, error: unknown): UnavailableError {
   if (error instanceof UnavailableError) return error;
-  return new UnavailableError(`history ${what} failed: ${message(error)}`, {
+  return new UnavailableError(`history ${what} failed: ${describe(error)}`, {
     cause: error,
   });
 }
 
-function message(error: unknown): string {
+function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
