@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { type ChainableCommander, Redis } from "ioredis";
 import { deadline } from "../deadline.ts";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -17,7 +16,12 @@ import type {
   NewMessage,
   Reservation,
 } from "./history.ts";
-import { APPEND, READ, RELEASE, RESERVE } from "./redis_scripts.ts";
+import {
+  createScriptedClient,
+  redact,
+  type ScriptedClient,
+  type ScriptedPipeline,
+} from "./_redis_client.ts";
 
 /** Options of {@link RedisHistory.connect}. */
 export type RedisHistoryOptions = HistoryOptions & {
@@ -37,19 +41,6 @@ type StreamEntry = [id: string, fields: string[]];
 type ReadReply = [epoch: string, seq: string, entries: StreamEntry[]];
 type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
 
-/** The scripts as commands, on the client and on its pipelines. */
-type Scripts<R> = {
-  wsgwAppend(meta: string, stream: string, ...argv: string[]): R;
-  wsgwRead(meta: string, stream: string, ...argv: string[]): R;
-  wsgwReserve(key: string, ttlMs: string): R;
-  wsgwRelease(key: string): R;
-};
-type Client = Redis & Scripts<Promise<unknown>>;
-
-/** Reconnect delay: quick first tries, then once a second. */
-const retryDelay = (attempt: number): number =>
-  Math.min(50 * 2 ** attempt, 1000);
-
 /**
  * A {@link History} in Redis. Appends to many users go out as one pipeline of
  * one script call per user.
@@ -63,18 +54,20 @@ const retryDelay = (attempt: number): number =>
  * ```
  */
 export class RedisHistory implements History {
-  readonly #client: Client;
+  readonly #client: ScriptedClient;
   readonly #prefix: string;
   readonly #size: string;
   readonly #ttlMs: string;
   readonly #reservationMs: string;
   readonly #log: Logger;
   readonly #timeout: number;
+  /** The Redis URL without credentials, for logs and errors. */
+  readonly #where: string;
   /** Whether the connection is up, for logging its changes once each. */
   #state: "connecting" | "up" | "down" | "closing" = "connecting";
   #lastError: Error | undefined;
 
-  private constructor(client: Client, options: RedisHistoryOptions) {
+  private constructor(client: ScriptedClient, options: RedisHistoryOptions) {
     this.#client = client;
     this.#prefix = options.keyPrefix ?? "wsgw:";
     this.#size = String(options.size);
@@ -83,9 +76,8 @@ export class RedisHistory implements History {
       Math.round((options.reservationTtl ?? 30) * 1000),
     );
     this.#log = options.log;
-    // One timer per call rather than ioredis' `commandTimeout`, which arms
-    // one per command: that alone took 150 ms of a 10,000-user append.
     this.#timeout = options.commandTimeout ?? 2000;
+    this.#where = redact(options.url);
   }
 
   /**
@@ -95,32 +87,13 @@ export class RedisHistory implements History {
    */
   static async connect(options: RedisHistoryOptions): Promise<RedisHistory> {
     const connectTimeout = options.connectTimeout ?? 3000;
-    const client = new Redis(options.url, {
-      lazyConnect: true,
-      connectTimeout,
-      // While Redis is away a command fails at once instead of queueing, and
-      // one in flight when the connection drops fails with it: a push must
-      // see an error, not hang. Never resend a command that may have run:
-      // an append is not idempotent.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: retryDelay,
-      // How long a closing socket may wait for the server's FIN (a hung
-      // server never sends it) before it is destroyed.
-      disconnectTimeout: 1000,
-    }) as Client;
-    client.defineCommand("wsgwAppend", { numberOfKeys: 2, lua: APPEND });
-    client.defineCommand("wsgwRead", { numberOfKeys: 2, lua: READ });
-    client.defineCommand("wsgwReserve", { numberOfKeys: 1, lua: RESERVE });
-    client.defineCommand("wsgwRelease", { numberOfKeys: 1, lua: RELEASE });
+    const client = createScriptedClient(options.url, connectTimeout);
     const history = new RedisHistory(client, options);
-    const where = redact(options.url);
     // Without an error listener ioredis prints every failed reconnect to
     // the console; the close that follows an error is what we log.
     client.on("error", (error: Error) => history.#lastError = error);
-    client.on("close", () => history.#markDown(where));
-    client.on("ready", () => history.#markUp(where));
+    client.on("close", () => history.#markDown());
+    client.on("ready", () => history.#markUp());
     try {
       // A hung server accepts the TCP connection and then never answers.
       await deadline(client.connect(), connectTimeout, "connect");
@@ -128,7 +101,7 @@ export class RedisHistory implements History {
     } catch (error) {
       client.disconnect();
       throw new UnavailableError(
-        `Redis at ${where} is unreachable: ${describe(error)}`,
+        `Redis at ${history.#where} is unreachable: ${describe(error)}`,
         { cause: error },
       );
     }
@@ -144,9 +117,7 @@ export class RedisHistory implements History {
     // from the epoch each user had before its keys were lost.
     const epoch = crypto.randomUUID();
     const ts = String(message.ts);
-    const pipeline = this.#client.pipeline() as
-      & ChainableCommander
-      & Scripts<ChainableCommander>;
+    const pipeline = this.#client.pipeline() as ScriptedPipeline;
     for (const user of users) {
       const [meta, stream] = this.#userKeys(user);
       pipeline.wsgwAppend(
@@ -193,7 +164,7 @@ export class RedisHistory implements History {
     ) as ReserveReply;
     if (reply[0] === 1) return { state: "reserved" };
     const value = reply[1];
-    // null: the key lapsed between two scripts of ours; cannot happen inside one.
+    // The GET runs in the script that failed to SET, so null cannot happen.
     if (value === "" || value === null) return { state: "pending" };
     return { state: "done", answer: JSON.parse(value) };
   }
@@ -261,26 +232,38 @@ export class RedisHistory implements History {
     try {
       return await deadline(call(), this.#timeout, `history ${what}`);
     } catch (error) {
+      const status = this.#client.status;
+      if (status !== "ready" && !(error instanceof UnavailableError)) {
+        // ioredis' own words here are "Stream isn't writeable and
+        // enableOfflineQueue options is false".
+        throw new UnavailableError(
+          `history ${what} failed: Redis at ${this.#where} is not connected (${status})`,
+          { cause: error },
+        );
+      }
       throw unavailable(what, error);
     }
   }
 
-  #markDown(where: string): void {
+  #markDown(): void {
     if (this.#state !== "up") return;
     this.#state = "down";
     this.#log.warn("history backend down", {
       backend: "redis",
-      where,
+      where: this.#where,
       error: this.#lastError,
     });
   }
 
-  #markUp(where: string): void {
+  #markUp(): void {
     const previous = this.#state;
     this.#state = "up";
     this.#lastError = undefined;
     if (previous === "down") {
-      this.#log.info("history backend up", { backend: "redis", where });
+      this.#log.info("history backend up", {
+        backend: "redis",
+        where: this.#where,
+      });
     }
   }
 }
@@ -318,14 +301,4 @@ function unavailable(what: string, error: unknown): UnavailableError {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The URL without credentials, for logs and errors. */
-function redact(url: string): string {
-  try {
-    const { protocol, host, pathname } = new URL(url);
-    return `${protocol}//${host}${pathname === "/" ? "" : pathname}`;
-  } catch {
-    return "(unparsable Redis URL)";
-  }
 }

@@ -1,0 +1,67 @@
+/**
+ * The ioredis client as RedisHistory needs it: fail fast, never resend, keep
+ * reconnecting, with our scripts defined as commands. Private to `history/`.
+ *
+ * @module
+ */
+import { type ChainableCommander, Redis } from "ioredis";
+import { APPEND, READ, RELEASE, RESERVE } from "./redis_scripts.ts";
+
+/** The scripts as commands, on the client (`R` a promise) and on its pipelines. */
+export type Scripts<R> = {
+  wsgwAppend(meta: string, stream: string, ...argv: string[]): R;
+  wsgwRead(meta: string, stream: string, ...argv: string[]): R;
+  wsgwReserve(key: string, ttlMs: string): R;
+  wsgwRelease(key: string): R;
+};
+
+/** A client with {@link Scripts}. */
+export type ScriptedClient = Redis & Scripts<Promise<unknown>>;
+
+/** A pipeline of a {@link ScriptedClient}. */
+export type ScriptedPipeline = ChainableCommander & Scripts<ChainableCommander>;
+
+/** Reconnect delay: quick first tries, then once a second. */
+const retryDelay = (attempt: number): number =>
+  Math.min(50 * 2 ** attempt, 1000);
+
+/** A client that is not connected yet (`lazyConnect`): call `connect()`. */
+export function createScriptedClient(
+  url: string,
+  connectTimeout: number,
+): ScriptedClient {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout,
+    // While Redis is away a command fails at once instead of queueing, and
+    // one in flight when the connection drops fails with it: a push must see
+    // an error, not hang. Never resend a command that may have run: an append
+    // is not idempotent.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: retryDelay,
+    // How long a closing socket may wait for the server's FIN (a hung server
+    // never sends it) before it is destroyed.
+    disconnectTimeout: 1000,
+    // No `commandTimeout`: it arms a timer per command, which took 150 ms of
+    // a 10,000-user append here. RedisHistory puts one deadline on each call.
+  }) as ScriptedClient;
+  // EVALSHA, and EVAL when this connection has not seen the script yet or
+  // Redis answers NOSCRIPT (ioredis tracks that per socket).
+  client.defineCommand("wsgwAppend", { numberOfKeys: 2, lua: APPEND });
+  client.defineCommand("wsgwRead", { numberOfKeys: 2, lua: READ });
+  client.defineCommand("wsgwReserve", { numberOfKeys: 1, lua: RESERVE });
+  client.defineCommand("wsgwRelease", { numberOfKeys: 1, lua: RELEASE });
+  return client;
+}
+
+/** The URL without credentials, for logs and errors. */
+export function redact(url: string): string {
+  try {
+    const { protocol, host, pathname } = new URL(url);
+    return `${protocol}//${host}${pathname === "/" ? "" : pathname}`;
+  } catch {
+    return "(unparsable Redis URL)";
+  }
+}
