@@ -147,6 +147,24 @@ Deno.test("redis history - a lost meta hash starts a fresh epoch and drops the s
   assert.deepEqual(read.messages.map((m) => m.seq), [1]);
 });
 
+Deno.test("redis history - scripts flushed from Redis are loaded again (NOSCRIPT)", async () => {
+  await using server = await startRedis();
+  await using history = await connect(server);
+  await history.append(["a", "b"], message());
+  await history.reserve("p");
+  const raw = new Redis(server.url);
+  try {
+    assert.equal(await raw.script("FLUSH"), "OK");
+  } finally {
+    await raw.quit();
+  }
+  assert.deepEqual(await history.append(["a", "b", "c"], message()), [2, 2, 1]);
+  assert.equal((await history.read("a", 0, 10)).seq, 2);
+  assert.deepEqual(await history.reserve("p"), { state: "pending" });
+  await history.release("p");
+  assert.deepEqual(await history.reserve("p"), { state: "reserved" });
+});
+
 Deno.test("redis history - connect to a stopped or hung Redis fails fast", async () => {
   await using server = await startRedis();
   const refused = (error: Error) => {
