@@ -44,7 +44,7 @@ export async function connectChannel(
   } catch (error) {
     // History is down: serve live messages; the client resets its tracking
     // (recovered: false) and catches up on its next reconnect.
-    deps.metrics.historyErrors.inc();
+    deps.metrics.replayErrors.inc();
     deps.log.warn("history read failed on connect", { error });
   }
   if (session.closed) return;

@@ -23,7 +23,6 @@ import { createRouterMetrics } from "../router/metrics.ts";
 import { LocalNodeClient } from "../router/node_client.ts";
 import { RouteCache } from "../router/route_cache.ts";
 import { GatewayNode } from "./gateway_node.ts";
-import { createGatewayMetrics } from "./metrics.ts";
 import { createPublicRoutes } from "./public_routes.ts";
 import { createWsHandler } from "./ws_handler.ts";
 
@@ -48,20 +47,13 @@ export async function startEmbedded(
   });
   const gatewayMetricsRegistry = createMetricsRegistry({ defaults: true });
   const routerMetricsRegistry = createMetricsRegistry();
-  let node: GatewayNode | undefined;
-  const gatewayMetrics = createGatewayMetrics(gatewayMetricsRegistry, {
-    connections: () => node?.sessions.connections ?? 0,
-    users: () => node?.sessions.users ?? 0,
-    sendBufferBytes: () => node?.bufferedBytes ?? 0,
-  });
-  node = new GatewayNode({
+  const gateway = new GatewayNode({
     config,
     registry,
     history,
     log,
-    metrics: gatewayMetrics,
+    metricsRegistry: gatewayMetricsRegistry,
   });
-  const gateway = node;
   const routes = new RouteCache({ registry, log });
   routes.start();
   const app = createRouterApp({
@@ -71,17 +63,11 @@ export async function startEmbedded(
     nodes: new LocalNodeClient(gateway),
     routes,
     log,
-    metrics: createRouterMetrics(routerMetricsRegistry),
+    metrics: createRouterMetrics(routerMetricsRegistry, {
+      routeCacheEntries: () => routes.size,
+    }),
     metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
-    readiness: [{
-      name: "gateway",
-      check: () => {
-        if (!gateway.ready) {
-          throw new Error("node is not registered or is draining");
-        }
-        return Promise.resolve();
-      },
-    }],
+    readyChecks: { node: () => gateway.assertReady() },
   });
   app.route(
     "/",
@@ -94,12 +80,14 @@ export async function startEmbedded(
   const ws = createWsHandler({
     node: gateway,
     verifier: new TokenVerifier(config.jwtSecret),
-    metrics: gatewayMetrics,
   });
   const { server, url } = await serve(
     config.host,
     config.port,
-    (request) => new URL(request.url).pathname === "/ws" ? ws(request) : app.fetch(request),
+    (request) =>
+      new URL(request.url).pathname === "/ws"
+        ? ws(request)
+        : app.fetch(request),
   );
   await gateway.start({ url, internalUrl: "in-process" });
   await routes.ready;

@@ -7,6 +7,7 @@
  */
 import type { Config } from "../shared/config.ts";
 import { deadline } from "../shared/deadline.ts";
+import { UnavailableError } from "../shared/errors.ts";
 import type { History } from "../shared/history/mod.ts";
 import type { Logger } from "../shared/log.ts";
 import type {
@@ -27,7 +28,8 @@ import {
   type PendingFrame,
   type SessionSocket,
 } from "./channel_session.ts";
-import type { GatewayMetrics } from "./metrics.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
+import type { prom } from "../shared/metrics.ts";
 import { SessionManager } from "./session_manager.ts";
 import { connectChannel, type Resume } from "./connect_flow.ts";
 
@@ -37,7 +39,8 @@ export type GatewayNodeOptions = {
   registry: Registry;
   history: History;
   log: Logger;
-  metrics: GatewayMetrics;
+  /** Registry the node's metrics are defined on (never the global one). */
+  metricsRegistry: prom.Registry;
 };
 
 /** Who is connecting, from a verified token. */
@@ -53,7 +56,7 @@ export class GatewayNode implements NodeApi {
   readonly #registry: Registry;
   readonly #history: History;
   readonly #log: Logger;
-  readonly #metrics: GatewayMetrics;
+  readonly metrics: GatewayMetrics;
   #membership: NodeMembership | undefined;
   #startedAt = 0;
   #draining = false;
@@ -63,7 +66,11 @@ export class GatewayNode implements NodeApi {
     this.#registry = options.registry;
     this.#history = options.history;
     this.#log = options.log.with({ nodeId: options.config.nodeId });
-    this.#metrics = options.metrics;
+    this.metrics = createGatewayMetrics(options.metricsRegistry, {
+      connections: () => this.sessions.connections,
+      users: () => this.sessions.users,
+      sendBufferBytes: () => this.bufferedBytes,
+    });
     this.sessions = new SessionManager({
       maxDevices: options.config.maxDevices,
     });
@@ -81,6 +88,15 @@ export class GatewayNode implements NodeApi {
   get ready(): boolean {
     return this.#membership !== undefined && this.#membership.healthy &&
       !this.#draining;
+  }
+
+  /** Throws an UnavailableError naming why the node should get no new clients. */
+  assertReady(): void {
+    if (this.#draining) throw new UnavailableError("node is draining");
+    if (!this.#membership) throw new UnavailableError("node is not registered");
+    if (!this.#membership.healthy) {
+      throw new UnavailableError("node's registry lease is being renewed");
+    }
   }
 
   /** Bytes waiting in all send buffers of this node. */
@@ -125,14 +141,14 @@ export class GatewayNode implements NodeApi {
         sendBufferBytes: this.config.sendBufferBytes,
         inboundRate: this.config.inboundRate,
         onClose: (closed, reason) => {
-          this.#metrics.evictions.inc({ reason });
+          this.metrics.evictions.inc({ reason });
           this.#remove(closed);
         },
         onWrite: (frame) => {
-          this.#metrics.delivered.inc();
-          this.#metrics.deliverySeconds.observe((Date.now() - frame.ts) / 1000);
+          this.metrics.delivered.inc();
+          this.metrics.deliverySeconds.observe((Date.now() - frame.ts) / 1000);
         },
-        onDuplicate: () => this.#metrics.duplicatesDropped.inc(),
+        onDuplicate: () => this.metrics.duplicatesDropped.inc(),
       },
     );
     socket.addEventListener("open", () => {
@@ -140,7 +156,7 @@ export class GatewayNode implements NodeApi {
         session.close("draining");
         return;
       }
-      this.#metrics.connects.inc();
+      this.metrics.connects.inc();
       const { firstOfUser, excess } = this.sessions.add(session);
       for (const old of excess) old.close("evicted");
       connectChannel(session, resume, {
@@ -149,14 +165,14 @@ export class GatewayNode implements NodeApi {
         historySize: this.config.historySize,
         register: firstOfUser ? () => this.#register(claims.user) : undefined,
         log: this.#log,
-        metrics: this.#metrics,
+        metrics: this.metrics,
       }).catch((error) => {
         this.#log.error("connect flow failed", { error });
         session.close("policy");
       });
     });
     socket.addEventListener("close", (event) => {
-      this.#metrics.disconnects.inc({ code: String(event.code) });
+      this.metrics.disconnects.inc({ code: String(event.code) });
       session.markClosed();
       this.#remove(session);
     });
@@ -164,7 +180,7 @@ export class GatewayNode implements NodeApi {
   }
 
   deliver(request: DeliverRequest): Promise<DeliverResult> {
-    this.#metrics.nodeRequests.inc();
+    this.metrics.nodeRequests.inc();
     return this.#fanout(request);
   }
 
@@ -294,7 +310,7 @@ export class GatewayNode implements NodeApi {
     } catch (error) {
       // The membership keeps trying; the client is served meanwhile and the
       // router learns of it once the registry has the key.
-      this.#metrics.registryErrors.inc({ op: "register" });
+      this.metrics.registryErrors.inc({ op: "register" });
       this.#log.warn("registration slow or failed", { error });
     }
   }
@@ -303,7 +319,7 @@ export class GatewayNode implements NodeApi {
     if (!this.sessions.remove(session)) return;
     const user = session.info.user;
     this.#membership?.unregister(user).catch((error) => {
-      this.#metrics.registryErrors.inc({ op: "unregister" });
+      this.metrics.registryErrors.inc({ op: "unregister" });
       this.#log.warn("unregistration failed", { error });
     });
   }

@@ -17,7 +17,6 @@ import { serve } from "../shared/serve.ts";
 import { TokenVerifier } from "../shared/token.ts";
 import { GatewayNode } from "./gateway_node.ts";
 import { createInternalApp } from "./internal_app.ts";
-import { createGatewayMetrics } from "./metrics.ts";
 import { createPublicRoutes } from "./public_routes.ts";
 import { createWsHandler } from "./ws_handler.ts";
 
@@ -33,7 +32,10 @@ export type GatewayProcess = {
 };
 
 /** Starts one gateway node with etcd and Redis backends. */
-export async function startGateway(config: Config, log: Logger): Promise<GatewayProcess> {
+export async function startGateway(
+  config: Config,
+  log: Logger,
+): Promise<GatewayProcess> {
   const registry = await EtcdRegistry.connect({
     endpoints: [...config.etcd],
     prefix: config.etcdPrefix,
@@ -47,39 +49,45 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     log,
   });
   const metricsRegistry = createMetricsRegistry({ defaults: true });
-  let node: GatewayNode | undefined;
-  const metrics = createGatewayMetrics(metricsRegistry, {
-    connections: () => node?.sessions.connections ?? 0,
-    users: () => node?.sessions.users ?? 0,
-    sendBufferBytes: () => node?.bufferedBytes ?? 0,
+  const gateway = new GatewayNode({
+    config,
+    registry,
+    history,
+    log,
+    metricsRegistry,
   });
-  node = new GatewayNode({ config, registry, history, log, metrics });
-  const gateway = node;
 
   const app = createHealthRoutes({
+    log,
     metricsRegistries: [metricsRegistry],
-    readiness: [
-      { name: "registry", check: () => registry.ping() },
-      { name: "history", check: () => history.ping() },
-      {
-        name: "node",
-        check: () =>
-          gateway.ready ? Promise.resolve() : Promise.reject(
-            new Error(gateway.draining ? "node is draining" : "node is not registered"),
-          ),
-      },
-    ],
+    readyChecks: {
+      registry: () => registry.ping(),
+      history: () => history.ping(),
+      node: () => gateway.assertReady(),
+    },
   });
   app.route("/", createPublicRoutes());
   const ws = createWsHandler({
     node: gateway,
     verifier: new TokenVerifier(config.jwtSecret),
-    metrics,
   });
-  const publicServer = await serve(config.host, config.port, (request) =>
-    new URL(request.url).pathname === "/ws" ? ws(request) : app.fetch(request));
-  const internalApp = createInternalApp(gateway, { secret: config.internalSecret, log });
-  const internalServer = await serve(config.host, config.internalPort, internalApp.fetch);
+  const publicServer = await serve(
+    config.host,
+    config.port,
+    (request) =>
+      new URL(request.url).pathname === "/ws"
+        ? ws(request)
+        : app.fetch(request),
+  );
+  const internalApp = createInternalApp(gateway, {
+    secret: config.internalSecret,
+    log,
+  });
+  const internalServer = await serve(
+    config.host,
+    config.internalPort,
+    internalApp.fetch,
+  );
 
   const url = config.publicUrl ?? publicServer.url;
   await gateway.start({ url, internalUrl: internalServer.url });
@@ -117,7 +125,10 @@ if (import.meta.main) {
     });
     Deno.exit(2);
   }
-  const log = createLogger({ level: config.logLevel, fields: { nodeId: config.nodeId } });
+  const log = createLogger({
+    level: config.logLevel,
+    fields: { nodeId: config.nodeId },
+  });
   const gateway = await startGateway(config, log).catch((error) => {
     log.error("gateway failed to start", { error });
     Deno.exit(1);

@@ -102,9 +102,9 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
       labelNames: ["op"] as const,
       registers,
     }),
-    historyErrors: new client.Counter({
-      name: "wsgw_history_errors_total",
-      help: "History reads that failed when a client connected.",
+    replayErrors: new client.Counter({
+      name: "wsgw_replay_errors_total",
+      help: "History reads that failed when a client connected (no replay).",
       registers,
     }),
     deliverySeconds: new client.Histogram({

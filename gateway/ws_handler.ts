@@ -15,7 +15,6 @@ import type { TokenVerifier } from "../shared/token.ts";
 import type { ChannelSession } from "./channel_session.ts";
 import type { Resume } from "./connect_flow.ts";
 import type { GatewayNode } from "./gateway_node.ts";
-import type { GatewayMetrics } from "./metrics.ts";
 
 /** Seconds without a pong to Deno's own pings before the socket is dropped. */
 const IDLE_TIMEOUT = 60;
@@ -25,7 +24,6 @@ const MAX_EPOCH_LENGTH = 128;
 export type WsHandlerDeps = {
   node: GatewayNode;
   verifier: TokenVerifier;
-  metrics: GatewayMetrics;
 };
 
 /** Creates the handler of `GET /ws`. */
@@ -48,7 +46,7 @@ export function createWsHandler(
       const resume = parseResume(params);
       const claims = await deps.verifier.verify(params.get("token")).catch(
         (error) => {
-          deps.metrics.authFailures.inc({
+          deps.node.metrics.authFailures.inc({
             reason: error instanceof WsgwError ? error.code : "unknown",
           });
           throw error;

@@ -11,9 +11,9 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import { UnavailableError, WsgwError } from "../shared/errors.ts";
-import { renderMetrics } from "../shared/metrics.ts";
+import { createHealthRoutes } from "../shared/health_routes.ts";
 import { apiKeyAuth } from "./api_key.ts";
-import type { ReadyCheck, RouterDeps } from "./deps.ts";
+import type { RouterDeps } from "./deps.ts";
 import { createFanOut } from "./fan_out.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -22,10 +22,8 @@ import { pushRoutes } from "./routes/push.ts";
 import { userRoutes } from "./routes/users.ts";
 import { Throttle } from "./throttle.ts";
 
-export type { ReadyCheck, RouterDeps } from "./deps.ts";
-
-/** Longest a readiness check may take before it counts as failed, in ms. */
-const READY_CHECK_TIMEOUT_MS = 2000;
+export type { RouterDeps } from "./deps.ts";
+export type { ReadyCheck } from "../shared/health_routes.ts";
 
 /** Variables the router sets on each request context. */
 export type RouterEnv = { Variables: { requestId: string } };
@@ -53,16 +51,25 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
   app.route("/v1", nodeRoutes(deps, fanOut));
 
   app.get("/openapi.json", (c) => c.json(openapi));
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
-    const checks = await readiness(deps);
-    const ready = Object.values(checks).every((result) => result === "ok");
-    return c.json(
-      { status: ready ? "ready" : "not ready", checks },
-      ready ? 200 : 503,
-    );
-  });
-  app.get("/metrics", () => renderMetrics(deps.metricsRegistries));
+  app.route(
+    "/",
+    createHealthRoutes({
+      log: deps.log,
+      metricsRegistries: deps.metricsRegistries,
+      readyChecks: {
+        registry: () => deps.registry.ping(),
+        history: () => deps.history.ping(),
+        routes: () => {
+          if (!deps.routes.isReady) {
+            throw new UnavailableError(
+              "waiting for the first registry listing",
+            );
+          }
+        },
+        ...deps.readyChecks,
+      },
+    }),
+  );
 
   app.notFound((c) =>
     c.json({
@@ -124,46 +131,4 @@ function errorHandler(deps: RouterDeps) {
       500,
     );
   };
-}
-
-/** Runs every readiness check; each answers "ok" or why not. */
-async function readiness(deps: RouterDeps): Promise<Record<string, string>> {
-  const checks: Record<string, ReadyCheck> = {
-    registry: () => deps.registry.ping(),
-    history: () => deps.history.ping(),
-    routes: () => {
-      if (!deps.routes.isReady) {
-        throw new UnavailableError("waiting for the first registry listing");
-      }
-    },
-    ...deps.readyChecks,
-  };
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        await Promise.race([
-          check(),
-          new Promise((_, reject) => {
-            timer = setTimeout(
-              () => reject(new UnavailableError("no answer in time")),
-              READY_CHECK_TIMEOUT_MS,
-            );
-          }),
-        ]);
-        return [name, "ok"] as const;
-      } catch (error) {
-        // Probes come every few seconds: the answer body says it, the log
-        // need not at every probe.
-        deps.log.debug("readiness check failed", { check: name, error });
-        // Only our own errors are worded for the outside; a backend's may
-        // name hosts and ports.
-        const why = error instanceof WsgwError ? error.message : "unavailable";
-        return [name, why] as const;
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
 }

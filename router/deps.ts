@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "../shared/config.ts";
+import type { ReadyCheck } from "../shared/health_routes.ts";
 import type { History } from "../shared/history/mod.ts";
 import type { Logger } from "../shared/log.ts";
 import type { prom } from "../shared/metrics.ts";
@@ -12,13 +13,6 @@ import type { Registry } from "../shared/registry/mod.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { NodeClient } from "./node_client.ts";
 import type { RouteCache } from "./route_cache.ts";
-
-/**
- * A readiness check: resolves when fine, rejects (or throws) when not. The
- * message of a `WsgwError` (e.g. `UnavailableError("draining")`) is shown in
- * the `/readyz` body; other errors show as "unavailable".
- */
-export type ReadyCheck = () => Promise<void> | void;
 
 /** Dependencies of {@link createRouterApp} (router/app.ts). */
 export type RouterDeps = {

@@ -1,50 +1,70 @@
 /**
  * `/healthz`, `/readyz` and `/metrics`, served by every process. Readiness is
- * a list of named checks (registry reachable, history reachable, node
+ * a set of named checks (registry reachable, history reachable, node
  * registered and not draining); `/readyz` answers 503 naming each failure.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { prom } from "./metrics.ts";
-import { renderMetrics } from "./metrics.ts";
-import { deadline } from "./deadline.ts";
+import { deadline, DeadlineError } from "./deadline.ts";
+import { WsgwError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import { type prom, renderMetrics } from "./metrics.ts";
 
-/** One readiness check: resolves when fine, rejects with the reason. */
-export type ReadinessCheck = { name: string; check: () => Promise<void> };
+/**
+ * A readiness check: resolves when fine, rejects (or throws) when not. The
+ * message of a `WsgwError` (e.g. `UnavailableError("draining")`) is shown in
+ * the `/readyz` body; other errors show as "unavailable".
+ */
+export type ReadyCheck = () => Promise<void> | void;
 
 /** Milliseconds a readiness check may take before it counts as failed. */
 const CHECK_TIMEOUT_MS = 2000;
 
 /** Creates the health and metrics routes. */
 export function createHealthRoutes(options: {
-  readiness: readonly ReadinessCheck[];
+  readyChecks: Readonly<Record<string, ReadyCheck>>;
   metricsRegistries: readonly prom.Registry[];
+  log: Logger;
 }): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
-    const failures = await failedChecks(options.readiness);
-    if (failures.length === 0) return c.json({ status: "ready" });
-    return c.json({ status: "not ready", failures }, 503);
+    const checks = await runChecks(options.readyChecks, options.log);
+    const ready = Object.values(checks).every((result) => result === "ok");
+    return c.json(
+      { status: ready ? "ready" : "not ready", checks },
+      ready ? 200 : 503,
+    );
   });
   app.get("/metrics", () => renderMetrics(options.metricsRegistries));
   return app;
 }
 
-/** Runs every check at once; returns the failed ones with their reasons. */
-export async function failedChecks(
-  checks: readonly ReadinessCheck[],
-): Promise<{ check: string; reason: string }[]> {
-  const results = await Promise.allSettled(
-    checks.map(({ name, check }) => deadline(check(), CHECK_TIMEOUT_MS, name)),
+/** Runs every check at once; each answers "ok" or why not. */
+async function runChecks(
+  checks: Readonly<Record<string, ReadyCheck>>,
+  log: Logger,
+): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await deadline(Promise.resolve().then(check), CHECK_TIMEOUT_MS, name);
+        return [name, "ok"] as const;
+      } catch (error) {
+        // Probes come every few seconds: the answer body says it, the log
+        // need not at every probe.
+        log.debug("readiness check failed", { check: name, error });
+        // Only our own errors are worded for the outside; a backend's may
+        // name hosts and ports.
+        const why = error instanceof WsgwError
+          ? error.message
+          : error instanceof DeadlineError
+          ? "no answer in time"
+          : "unavailable";
+        return [name, why] as const;
+      }
+    }),
   );
-  return results.flatMap((result, i) =>
-    result.status === "fulfilled" ? [] : [{
-      check: checks[i]!.name,
-      reason: result.reason instanceof Error
-        ? result.reason.message
-        : String(result.reason),
-    }]
-  );
+  return Object.fromEntries(entries);
 }

@@ -21,5 +21,9 @@ export async function serve(
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
   }, handler);
   const addr = await listening.promise;
-  return { server, url: `http://${addr.hostname}:${addr.port}`, port: addr.port };
+  return {
+    server,
+    url: `http://${addr.hostname}:${addr.port}`,
+    port: addr.port,
+  };
 }

@@ -84,7 +84,9 @@ export class MemoryHistory implements History {
   }
 
   release(id: string): Promise<void> {
-    this.#ids.delete(id);
+    // Only a pending reservation is given up: a finished push keeps its answer.
+    const record = this.#ids.get(id);
+    if (record && !("answer" in record)) this.#ids.delete(id);
     return Promise.resolve();
   }
 

@@ -44,11 +44,18 @@ export async function startTestGateway(
   return {
     ...embedded,
     async wsUrl(user, options = {}) {
-      const token = await signToken(JWT_SECRET, { sub: user, device: options.device });
+      const token = await signToken(JWT_SECRET, {
+        sub: user,
+        device: options.device,
+      });
       const url = new URL("/ws", base.replace("http", "ws"));
       url.searchParams.set("token", token);
-      if (options.since !== undefined) url.searchParams.set("since", String(options.since));
-      if (options.epoch !== undefined) url.searchParams.set("epoch", options.epoch);
+      if (options.since !== undefined) {
+        url.searchParams.set("since", String(options.since));
+      }
+      if (options.epoch !== undefined) {
+        url.searchParams.set("epoch", options.epoch);
+      }
       return url.href;
     },
     async api(method, path, body, key = API_KEY) {
@@ -58,7 +65,11 @@ export async function startTestGateway(
       const response = await fetch(base + path, {
         method,
         headers,
-        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+        body: body === undefined
+          ? undefined
+          : typeof body === "string"
+          ? body
+          : JSON.stringify(body),
       });
       const text = await response.text();
       let json: unknown = text;

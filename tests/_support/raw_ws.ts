@@ -22,7 +22,10 @@ export class RawWebSocket {
   }
 
   /** Connects and completes the handshake; throws unless the answer is 101. */
-  static async connect(base: string, pathAndQuery: string): Promise<RawWebSocket> {
+  static async connect(
+    base: string,
+    pathAndQuery: string,
+  ): Promise<RawWebSocket> {
     const { hostname, port } = new URL(base);
     const conn = await Deno.connect({ hostname, port: Number(port) });
     const socket = new RawWebSocket(conn);
@@ -42,7 +45,9 @@ export class RawWebSocket {
         socket.#buffer = socket.#buffer.slice(end + 4);
         return socket;
       }
-      if (!(await socket.#fill())) throw new Error("connection closed during handshake");
+      if (!(await socket.#fill())) {
+        throw new Error("connection closed during handshake");
+      }
     }
   }
 
@@ -66,6 +71,29 @@ export class RawWebSocket {
     }
   }
 
+  /** Sends one masked text frame, as a client must. */
+  async sendText(text: string): Promise<void> {
+    const payload = new TextEncoder().encode(text);
+    const mask = crypto.getRandomValues(new Uint8Array(4));
+    const header = payload.length < 126
+      ? [0x81, 0x80 | payload.length]
+      : payload.length < 65536
+      ? [0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]
+      : [
+        0x81,
+        0x80 | 127,
+        ...new Uint8Array(new BigUint64Array([BigInt(payload.length)]).buffer)
+          .reverse(),
+      ];
+    const frame = new Uint8Array(header.length + 4 + payload.length);
+    frame.set(header);
+    frame.set(mask, header.length);
+    for (let i = 0; i < payload.length; i++) {
+      frame[header.length + 4 + i] = payload[i]! ^ mask[i % 4]!;
+    }
+    await this.conn.write(frame);
+  }
+
   close(): void {
     try {
       this.conn.close();
@@ -86,16 +114,26 @@ export class RawWebSocket {
       offset = 4;
     } else if (length === 127) {
       if (b.length < 10) return undefined;
-      length = Number(new DataView(b.buffer, b.byteOffset + 2, 8).getBigUint64(0));
+      length = Number(
+        new DataView(b.buffer, b.byteOffset + 2, 8).getBigUint64(0),
+      );
       offset = 10;
     }
     if (b.length < offset + length) return undefined;
     const payload = b.slice(offset, offset + length);
     this.#buffer = b.slice(offset + length);
-    if (opcode === 1) return { kind: "text", text: new TextDecoder().decode(payload) };
+    if (opcode === 1) {
+      return { kind: "text", text: new TextDecoder().decode(payload) };
+    }
     if (opcode === 8) {
-      const code = payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : 1005;
-      return { kind: "close", code, reason: new TextDecoder().decode(payload.slice(2)) };
+      const code = payload.length >= 2
+        ? (payload[0]! << 8) | payload[1]!
+        : 1005;
+      return {
+        kind: "close",
+        code,
+        reason: new TextDecoder().decode(payload.slice(2)),
+      };
     }
     return { kind: "other", opcode };
   }

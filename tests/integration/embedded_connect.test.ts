@@ -15,9 +15,15 @@ Deno.test("connect - bad tokens get 401 with a JSON error and no upgrade", async
   const cases: Record<string, string | null> = {
     missing: null,
     malformed: "not-a-jwt",
-    expired: await signToken(JWT_SECRET, { sub: "u1" }, Math.floor(Date.now() / 1000) - 60),
+    expired: await signToken(
+      JWT_SECRET,
+      { sub: "u1" },
+      Math.floor(Date.now() / 1000) - 60,
+    ),
     "wrong signature": await signToken("another-secret", { sub: "u1" }),
-    "alg none": `${b64url({ alg: "none", typ: "JWT" })}.${b64url({ sub: "u1", exp: future })}.`,
+    "alg none": `${b64url({ alg: "none", typ: "JWT" })}.${
+      b64url({ sub: "u1", exp: future })
+    }.`,
     "no exp": `${b64url({ alg: "HS256" })}.${b64url({ sub: "u1" })}.x`,
   };
   for (const [name, token] of Object.entries(cases)) {
@@ -27,7 +33,9 @@ Deno.test("connect - bad tokens get 401 with a JSON error and no upgrade", async
     const error = JSON.parse(body).error;
     assert.match(error.code, /^token_/, name);
     assert.equal(typeof error.message, "string", name);
-    if (token) assert.ok(!body.includes(token), `${name}: the token is not echoed`);
+    if (token) {
+      assert.ok(!body.includes(token), `${name}: the token is not echoed`);
+    }
   }
   const { body } = await gw.api("GET", "/v1/nodes");
   assert.equal(body[0].connections, 0);
@@ -35,7 +43,9 @@ Deno.test("connect - bad tokens get 401 with a JSON error and no upgrade", async
 
 Deno.test("connect - welcome names the connection, node, user, seq and epoch", async () => {
   await using gw = await startTestGateway();
-  const { client, welcome } = await TestClient.welcomed(await gw.wsUrl("alice"));
+  const { client, welcome } = await TestClient.welcomed(
+    await gw.wsUrl("alice"),
+  );
   await using _ = client;
   assert.equal(welcome.userId, "alice");
   assert.equal(welcome.nodeId, gw.node.nodeId);
@@ -56,7 +66,10 @@ Deno.test("connect - ping gets pong", async () => {
 Deno.test("connect - bad since is a 400, not an upgrade", async () => {
   await using gw = await startTestGateway();
   const token = await signToken(JWT_SECRET, { sub: "u1" });
-  const { status, body } = await rawUpgrade(gw.url, `/ws?token=${token}&since=-3`);
+  const { status, body } = await rawUpgrade(
+    gw.url,
+    `/ws?token=${token}&since=-3`,
+  );
   assert.equal(status, 400);
   assert.match(JSON.parse(body).error.message, /since/);
 });
@@ -73,16 +86,25 @@ Deno.test("connect - the eleventh device evicts the oldest with 4001", async () 
   const clients: TestClient[] = [];
   try {
     for (let i = 0; i < 10; i++) {
-      clients.push((await TestClient.welcomed(await gw.wsUrl("bob", { device: `d${i}` }))).client);
+      clients.push(
+        (await TestClient.welcomed(await gw.wsUrl("bob", { device: `d${i}` })))
+          .client,
+      );
     }
-    const eleventh = (await TestClient.welcomed(await gw.wsUrl("bob", { device: "d10" }))).client;
+    const eleventh =
+      (await TestClient.welcomed(await gw.wsUrl("bob", { device: "d10" })))
+        .client;
     clients.push(eleventh);
     const closed = await clients[0]!.closed;
     assert.equal(closed.code, 4001);
     const presence = await gw.api("GET", "/v1/users/bob/presence");
     assert.equal(presence.body.devices.length, 10);
-    assert.ok(!presence.body.devices.some((d: { device: string }) => d.device === "d0"));
-    for (const client of clients.slice(1)) assert.equal(client.isClosed, undefined);
+    assert.ok(
+      !presence.body.devices.some((d: { device: string }) => d.device === "d0"),
+    );
+    for (const client of clients.slice(1)) {
+      assert.equal(client.isClosed, undefined);
+    }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
@@ -94,7 +116,9 @@ Deno.test("connect - the device limit follows WSGW_MAX_DEVICES", async () => {
   const b = (await TestClient.welcomed(await gw.wsUrl("carol"))).client;
   const c = (await TestClient.welcomed(await gw.wsUrl("carol"))).client;
   assert.equal((await a.closed).code, 4001);
-  await waitFor(async () => (await gw.api("GET", "/v1/users/carol/presence")).body.devices.length === 2);
+  await waitFor(async () =>
+    (await gw.api("GET", "/v1/users/carol/presence")).body.devices.length === 2
+  );
   await b.close();
   await c.close();
 });
