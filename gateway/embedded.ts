@@ -10,8 +10,8 @@
  * ```
  * @module
  */
-import { type Config, DEV_JWT_SECRET, loadConfig } from "../shared/config.ts";
-import { ConfigError } from "../shared/errors.ts";
+import { type Config, DEV_JWT_SECRET } from "../shared/config.ts";
+import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { MemoryHistory } from "../shared/history/mod.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { createMetricsRegistry } from "../shared/metrics.ts";
@@ -104,30 +104,7 @@ export async function startEmbedded(
 }
 
 if (import.meta.main) {
-  const log = createLogger();
-  let config: Config;
-  try {
-    const loaded = loadConfig(Deno.env.toObject(), "embedded");
-    config = loaded.config;
-    const configured = createLogger({ level: config.logLevel });
-    for (const warning of loaded.warnings) {
-      configured.warn("INSECURE DEVELOPMENT DEFAULT", { warning });
-    }
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    log.error("invalid configuration", {
-      variable: error.variable,
-      message: error.message,
-    });
-    Deno.exit(2);
-  }
-  const embedded = await startEmbedded(config);
-  let signals = 0;
-  const onSignal = () => {
-    // A second signal exits at once.
-    if (++signals > 1) Deno.exit(130);
-    embedded.shutdown().then(() => Deno.exit(0));
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const { config, log } = configFromEnv("embedded");
+  const embedded = await startEmbedded(config, log);
+  exitOnSignals(() => embedded.shutdown(), log);
 }

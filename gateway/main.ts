@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { type Config, loadConfig } from "../shared/config.ts";
-import { ConfigError } from "../shared/errors.ts";
+import type { Config } from "../shared/config.ts";
+import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
 import { RedisHistory } from "../shared/history/redis.ts";
-import { createLogger, type Logger } from "../shared/log.ts";
+import type { Logger } from "../shared/log.ts";
 import { createMetricsRegistry } from "../shared/metrics.ts";
 import { EtcdRegistry } from "../shared/registry/etcd.ts";
 import { serve } from "../shared/serve.ts";
@@ -114,34 +114,10 @@ export async function startGateway(
 }
 
 if (import.meta.main) {
-  let config: Config;
-  try {
-    config = loadConfig(Deno.env.toObject(), "gateway").config;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    createLogger().error("invalid configuration", {
-      variable: error.variable,
-      message: error.message,
-    });
-    Deno.exit(2);
-  }
-  const log = createLogger({
-    level: config.logLevel,
-    fields: { nodeId: config.nodeId },
-  });
+  const { config, log } = configFromEnv("gateway");
   const gateway = await startGateway(config, log).catch((error) => {
     log.error("gateway failed to start", { error });
     Deno.exit(1);
   });
-  let signals = 0;
-  const onSignal = () => {
-    // A second signal exits at once.
-    if (++signals > 1) Deno.exit(130);
-    gateway.shutdown().then(() => Deno.exit(0), (error) => {
-      log.error("shutdown failed", { error });
-      Deno.exit(1);
-    });
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  exitOnSignals(() => gateway.shutdown(), log);
 }
