@@ -87,7 +87,9 @@ async function list(ctx: EtcdContext, pageSize: number): Promise<Listing> {
     for (const kv of page.kvs) {
       const event = translate(ctx, "Put", kv);
       if (event?.type === "node") nodes.push(event.node);
-      else if (event?.type === "user") users.push(event);
+      else if (event?.type === "user") {
+        users.push({ user: event.user, nodeId: event.nodeId });
+      }
     }
     const last = page.kvs.at(-1);
     if (!page.more || !last) break;

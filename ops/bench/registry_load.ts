@@ -1,0 +1,136 @@
+// deno-lint-ignore-file no-console
+/**
+ * Registry load figures on a real etcd:
+ *
+ * 1. one membership registers N users (coalesced txns): time and txn count,
+ *    then the same for unregistering them;
+ * 2. `watch()` on a prefix holding K user keys (bulk-loaded in 128-op txns):
+ *    time to the first `reset`, a few runs;
+ * 3. a node holding N users leaves: time until a watcher has seen every key go.
+ *
+ * Usage: `deno run -A ops/bench/registry_load.ts [--users 10000]
+ * [--keys 100000] [--runs 3] [--etcd http://127.0.0.1:2379]`. Without
+ * `--etcd` it starts its own etcd in a temp dir (binaries on PATH). Prints
+ * one line per figure, then the figures as JSON.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { silentLogger } from "../../shared/log.ts";
+import { EtcdRegistry } from "../../shared/registry/etcd.ts";
+import type { RegistryEvent } from "../../shared/registry/mod.ts";
+import { bulkLoadUsers } from "../../tests/_support/etcd_bulk.ts";
+import { startEtcd } from "../../tests/_support/etcd_server.ts";
+import { nodeRecord } from "../../tests/_support/registry_contract.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    users: { type: "string", default: "10000" },
+    keys: { type: "string", default: "100000" },
+    runs: { type: "string", default: "3" },
+    etcd: { type: "string" },
+  },
+});
+const users = Number(values.users);
+const keys = Number(values.keys);
+const runs = Number(values.runs);
+
+await using own = values.etcd === undefined ? await startEtcd() : undefined;
+const endpoint = values.etcd ?? own!.endpoint;
+const connect = (prefix: string) =>
+  EtcdRegistry.connect({
+    endpoints: [endpoint],
+    prefix,
+    leaseTtl: 10,
+    log: silentLogger,
+  });
+const figures: Record<string, unknown> = { endpoint, users, keys };
+const ms = (start: number) => Math.round(performance.now() - start);
+
+// 1. One membership registers N users, then unregisters them.
+{
+  await using registry = await connect("/bench-register");
+  await using node = await registry.join(nodeRecord("bench-node"));
+  const ids = Array.from({ length: users }, (_, i) => `user-${i}`);
+  let start = performance.now();
+  await Promise.all(ids.map((user) => node.register(user)));
+  const register = { ms: ms(start), txns: registry.stats.txns };
+  start = performance.now();
+  await Promise.all(ids.map((user) => node.unregister(user)));
+  const unregister = {
+    ms: ms(start),
+    txns: registry.stats.txns - register.txns,
+  };
+  figures.register = register;
+  figures.unregister = unregister;
+  console.log(
+    `register ${users} users: ${register.ms} ms in ${register.txns} txns; ` +
+      `unregister: ${unregister.ms} ms in ${unregister.txns} txns`,
+  );
+}
+
+// 2. First reset of a watch on K keys.
+{
+  let start = performance.now();
+  const txns = await bulkLoadUsers(endpoint, {
+    prefix: "/bench-watch",
+    count: keys,
+  });
+  figures.bulkLoad = { ms: ms(start), txns };
+  console.log(`bulk load ${keys} user keys: ${ms(start)} ms in ${txns} txns`);
+  await using registry = await connect("/bench-watch");
+  const resets: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const abort = new AbortController();
+    start = performance.now();
+    let first: RegistryEvent | undefined;
+    for await (const event of registry.watch(abort.signal)) {
+      first = event;
+      break;
+    }
+    resets.push(ms(start));
+    abort.abort();
+    if (first?.type !== "reset" || first.users.length !== keys) {
+      throw new Error(
+        `expected a reset with ${keys} users, got ${first?.type}`,
+      );
+    }
+  }
+  figures.firstReset = { ms: resets };
+  console.log(`first reset of ${keys} keys: ${resets.join(", ")} ms`);
+}
+
+// 3. A node holding N users leaves: how long until a watcher saw it all.
+{
+  await using registry = await connect("/bench-leave");
+  await using watcher = await connect("/bench-leave");
+  const node = await registry.join(nodeRecord("leaving"));
+  await Promise.all(
+    Array.from({ length: users }, (_, i) => node.register(`user-${i}`)),
+  );
+  const abort = new AbortController();
+  let held = 0;
+  let start = 0;
+  const seen = new Promise<void>((resolve, reject) => {
+    (async () => {
+      for await (const event of watcher.watch(abort.signal)) {
+        if (event.type === "reset") held = event.users.length;
+        if (event.type === "user-gone" && --held === 0) return resolve();
+      }
+    })().catch(reject);
+  });
+  while (held < users) await new Promise((r) => setTimeout(r, 10));
+  start = performance.now();
+  await node.leave();
+  const revoke = ms(start);
+  await seen;
+  const all = ms(start);
+  abort.abort();
+  figures.leave = { revokeMs: revoke, watcherMs: all };
+  console.log(
+    `leave with ${users} users: revoke ${revoke} ms, watcher saw all gone after ${all} ms`,
+  );
+}
+
+console.log(JSON.stringify(figures));
