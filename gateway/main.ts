@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createBackendMetrics } from "../shared/backend_metrics.ts";
 import type { Config } from "../shared/config.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
@@ -49,6 +50,10 @@ export async function startGateway(
     log,
   });
   const metricsRegistry = createMetricsRegistry({ defaults: true });
+  createBackendMetrics(metricsRegistry, {
+    pings: { etcd: () => registry.ping(), redis: () => history.ping() },
+    registryStats: registry.stats,
+  });
   const gateway = new GatewayNode({
     config,
     registry,
@@ -90,8 +95,10 @@ export async function startGateway(
   );
 
   const url = config.publicUrl ?? publicServer.url;
-  await gateway.start({ url, internalUrl: internalServer.url });
-  log.info("gateway listening", { url, internalUrl: internalServer.url });
+  // Bound to 0.0.0.0 (containers), the listen address is no use to routers.
+  const internalUrl = config.internalUrl ?? internalServer.url;
+  await gateway.start({ url, internalUrl });
+  log.info("gateway listening", { url, internalUrl });
 
   const close = async () => {
     await publicServer.server.shutdown();
@@ -103,7 +110,7 @@ export async function startGateway(
   return {
     node: gateway,
     url,
-    internalUrl: internalServer.url,
+    internalUrl,
     shutdown: () =>
       stopping ??= (async () => {
         await gateway.drain();

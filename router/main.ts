@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createBackendMetrics } from "../shared/backend_metrics.ts";
 import type { Config } from "../shared/config.ts";
 import { deadline } from "../shared/deadline.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
@@ -43,6 +44,10 @@ export async function startRouter(
     log,
   });
   const metricsRegistry = createMetricsRegistry({ defaults: true });
+  createBackendMetrics(metricsRegistry, {
+    pings: { etcd: () => registry.ping(), redis: () => history.ping() },
+    registryStats: registry.stats,
+  });
   const routes = new RouteCache({ registry, log });
   routes.start();
   const started = performance.now();
@@ -69,6 +74,8 @@ export async function startRouter(
     log,
     metrics: createRouterMetrics(metricsRegistry, {
       routeCacheEntries: () => routes.size,
+      routeCacheLastEventAt: () => routes.lastEventAt,
+      routeCacheReady: () => routes.isReady,
     }),
     nodes: new HttpNodeClient({ secret: config.internalSecret }),
     metricsRegistries: [metricsRegistry],
