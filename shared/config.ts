@@ -47,6 +47,8 @@ export type Config = {
   readonly host: string;
   /** URL clients use to reach this node, as advertised in the registry. */
   readonly publicUrl: string | undefined;
+  /** URL routers use to reach this node's internal API, as advertised in the registry. */
+  readonly internalUrl: string | undefined;
   /** @default "info" */
   readonly logLevel: "debug" | "info" | "warn" | "error";
 };
@@ -128,6 +130,8 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   }
   const publicUrl = str(env, "WSGW_PUBLIC_URL");
   if (publicUrl !== undefined) url("WSGW_PUBLIC_URL", publicUrl);
+  const internalUrl = str(env, "WSGW_INTERNAL_URL");
+  if (internalUrl !== undefined) url("WSGW_INTERNAL_URL", internalUrl);
 
   const config: Config = {
     mode,
@@ -150,6 +154,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     internalPort: int(env, "WSGW_INTERNAL_PORT", 0, 0, 65535),
     host: str(env, "WSGW_HOST") ?? "127.0.0.1",
     publicUrl,
+    internalUrl,
     logLevel: logLevel as Config["logLevel"],
   };
   return { config: Object.freeze(config), warnings };
