@@ -39,7 +39,9 @@ export function createFanOut(
         deps.metrics.forwardRequests.inc({ status: "ok" });
         answers.push({ node, value: value as never });
       } catch (error) {
-        deps.metrics.forwardRequests.inc({ status: forwardStatus(error) });
+        const status = forwardStatus(error);
+        deps.metrics.forwardRequests.inc({ status });
+        deps.metrics.forwardErrors.inc({ node: node.nodeId, status });
         unreachable.push(node.nodeId);
         if (throttle.allow(node.nodeId)) {
           deps.log.warn("node request failed", {

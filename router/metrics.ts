@@ -12,6 +12,10 @@ import client from "prom-client";
 export type RouterGauges = {
   /** (user, node) pairs in the route cache; usually `() => routes.size`. */
   routeCacheEntries(): number;
+  /** `Date.now()` of the last registry event applied to the route cache, 0 before any. */
+  routeCacheLastEventAt?(): number;
+  /** True once the route cache holds a full listing. */
+  routeCacheReady?(): boolean;
 };
 
 /** Outcome label of one internal request to a node (`wsgw_forward_requests_total`). */
@@ -29,7 +33,10 @@ export type RouterMetrics = {
   pushRequests: client.Counter<"route" | "status">;
   pushDuration: client.Histogram<"route">;
   forwardRequests: client.Counter<"status">;
+  forwardErrors: client.Counter<"node" | "status">;
   routeCacheEntries: client.Gauge;
+  routeCacheLastEvent: client.Gauge;
+  routeCacheReady: client.Gauge;
   historyErrors: client.Counter<"op">;
 };
 
@@ -71,12 +78,37 @@ export function createRouterMetrics(
       labelNames: ["status"] as const,
       registers,
     }),
+    forwardErrors: new client.Counter({
+      name: "wsgw_forward_errors_total",
+      help:
+        "Failed internal requests to gateway nodes, by node id and outcome.",
+      // Bounded by the cluster size: node ids, never user ids.
+      labelNames: ["node", "status"] as const,
+      registers,
+    }),
     routeCacheEntries: new client.Gauge({
       name: "wsgw_route_cache_entries",
       help: "(user, node) pairs mirrored from the registry.",
       registers,
       collect() {
         this.set(gauges.routeCacheEntries());
+      },
+    }),
+    routeCacheLastEvent: new client.Gauge({
+      name: "wsgw_route_cache_last_event_timestamp_seconds",
+      help:
+        "Unix time of the last registry event applied to the route cache (0: none yet).",
+      registers,
+      collect() {
+        this.set((gauges.routeCacheLastEventAt?.() ?? 0) / 1000);
+      },
+    }),
+    routeCacheReady: new client.Gauge({
+      name: "wsgw_route_cache_ready",
+      help: "1 once the route cache holds a full registry listing, else 0.",
+      registers,
+      collect() {
+        this.set(gauges.routeCacheReady?.() ? 1 : 0);
       },
     }),
     historyErrors: new client.Counter({

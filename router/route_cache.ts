@@ -43,6 +43,7 @@ export class RouteCache implements AsyncDisposable {
   #users = new Map<string, Set<string>>();
   #size = 0;
   #ready = false;
+  #lastEventAt = 0;
   #resolveReady!: () => void;
   #loop: Promise<void> | undefined;
 
@@ -65,6 +66,11 @@ export class RouteCache implements AsyncDisposable {
   /** Number of (user, node) pairs mirrored, including those of unknown nodes. */
   get size(): number {
     return this.#size;
+  }
+
+  /** `Date.now()` of the last event applied (a listing counts), 0 before any. */
+  get lastEventAt(): number {
+    return this.#lastEventAt;
   }
 
   /** Starts following the registry; calling it again does nothing. */
@@ -95,6 +101,7 @@ export class RouteCache implements AsyncDisposable {
 
   /** Applies one registry event; a `reset` replaces everything. */
   apply(event: RegistryEvent): void {
+    this.#lastEventAt = Date.now();
     switch (event.type) {
       case "reset": {
         this.#nodes = new Map(event.nodes.map((node) => [node.nodeId, node]));
