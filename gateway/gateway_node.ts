@@ -28,7 +28,11 @@ import {
   type PendingFrame,
   type SessionSocket,
 } from "./channel_session.ts";
-import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
+import {
+  closeCodeLabel,
+  createGatewayMetrics,
+  type GatewayMetrics,
+} from "./metrics.ts";
 import type { prom } from "../shared/metrics.ts";
 import { SessionManager } from "./session_manager.ts";
 import { connectChannel, type Resume } from "./connect_flow.ts";
@@ -70,6 +74,7 @@ export class GatewayNode implements NodeApi {
       connections: () => this.sessions.connections,
       users: () => this.sessions.users,
       sendBufferBytes: () => this.bufferedBytes,
+      ready: () => this.ready,
     });
     this.sessions = new SessionManager({
       maxDevices: options.config.maxDevices,
@@ -146,7 +151,12 @@ export class GatewayNode implements NodeApi {
         },
         onWrite: (frame) => {
           this.metrics.delivered.inc();
-          this.metrics.deliverySeconds.observe((Date.now() - frame.ts) / 1000);
+          // Replayed history is as old as the gap it fills: not a latency.
+          if (session.live) {
+            this.metrics.deliverySeconds.observe(
+              (Date.now() - frame.ts) / 1000,
+            );
+          }
         },
         onDuplicate: () => this.metrics.duplicatesDropped.inc(),
       },
@@ -172,7 +182,7 @@ export class GatewayNode implements NodeApi {
       });
     });
     socket.addEventListener("close", (event) => {
-      this.metrics.disconnects.inc({ code: String(event.code) });
+      this.metrics.disconnects.inc({ code: closeCodeLabel(event.code) });
       session.markClosed();
       this.#remove(session);
     });

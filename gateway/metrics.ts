@@ -12,7 +12,32 @@ export type GatewayGauges = {
   connections(): number;
   users(): number;
   sendBufferBytes(): number;
+  /** True while the node takes new clients (registered, lease healthy, not draining). */
+  ready?(): boolean;
 };
+
+/** Close codes wsgw itself uses or a normal client sends; others count as "other". */
+const KNOWN_CLOSE_CODES = new Set([
+  1000,
+  1001,
+  1005,
+  1006,
+  1008,
+  1009,
+  1011,
+  1012,
+  4001,
+  4003,
+  4008,
+]);
+
+/**
+ * The `code` label of `wsgw_disconnects_total`: a client may close with any
+ * code from 1000 to 4999, so codes outside the known set share one series.
+ */
+export function closeCodeLabel(code: number): string {
+  return KNOWN_CLOSE_CODES.has(code) ? String(code) : "other";
+}
 
 /** The metrics a gateway node updates. */
 export type GatewayMetrics = ReturnType<typeof defineMetrics>;
@@ -52,6 +77,15 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
         this.set(gauges.sendBufferBytes());
       },
     }),
+    ready: new client.Gauge({
+      name: "wsgw_node_ready",
+      help:
+        "1 while the node takes new clients (registered, lease healthy, not draining).",
+      registers,
+      collect() {
+        this.set(gauges.ready?.() ? 1 : 0);
+      },
+    }),
     delivered: new client.Counter({
       name: "wsgw_delivered_messages_total",
       help: "Message frames written to sockets.",
@@ -75,7 +109,8 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
     }),
     disconnects: new client.Counter({
       name: "wsgw_disconnects_total",
-      help: "WebSocket connections ended, by close code.",
+      help:
+        'WebSocket connections ended, by close code ("other" for codes wsgw does not know).',
       labelNames: ["code"] as const,
       registers,
     }),
@@ -109,7 +144,8 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
     }),
     deliverySeconds: new client.Histogram({
       name: "wsgw_delivery_lag_seconds",
-      help: "Time from push acceptance (message ts) to the write on this node.",
+      help:
+        "Time from push acceptance (message ts) to the write on this node, live deliveries only.",
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
