@@ -181,7 +181,9 @@ function list(env: Env, name: string): string[] {
 
 function url(name: string, value: string): void {
   if (!URL.canParse(value)) {
-    throw new ConfigError(name, `${name} must be a URL, got "${value}"`);
+    // The error is logged: a Redis URL may carry a password before the "@".
+    const shown = value.replace(/^([^/]*\/\/)[^@/]*@/, "$1***@");
+    throw new ConfigError(name, `${name} must be a URL, got "${shown}"`);
   }
 }
 

@@ -15,7 +15,10 @@ export function configFromEnv(mode: Mode): { config: Config; log: Logger } {
     const { config, warnings } = loadConfig(Deno.env.toObject(), mode);
     const log = createLogger({
       level: config.logLevel,
-      fields: mode === "router" ? {} : { nodeId: config.nodeId },
+      // Router lines name other nodes in `nodeId`: the replica is `routerId`.
+      fields: mode === "router"
+        ? { routerId: config.nodeId }
+        : { nodeId: config.nodeId },
     });
     for (const warning of warnings) {
       log.warn("INSECURE DEVELOPMENT DEFAULT", { warning });
