@@ -1,0 +1,137 @@
+/**
+ * Fakes for timing-only tests of the browser client: a manual timer source
+ * and a WebSocket class the test opens, feeds and closes by hand. Plus an
+ * event recorder for any `WsgwClient`.
+ *
+ * @module
+ */
+import type {
+  WsgwClient,
+  WsgwClosed,
+  WsgwError,
+  WsgwMessage,
+  WsgwState,
+  WsgwTimers,
+  WsgwWelcome,
+} from "../../client/wsgw_client.ts";
+
+/** Timers that only run when the test fires them. */
+export class FakeTimers implements WsgwTimers {
+  #next = 1;
+  readonly #pending = new Map<number, { callback: () => void; ms: number }>();
+
+  setTimeout(callback: () => void, ms: number): number {
+    const id = this.#next++;
+    this.#pending.set(id, { callback, ms });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#pending.delete(handle as number);
+  }
+
+  /** The delays of the timers still pending, oldest first. */
+  get pending(): number[] {
+    return [...this.#pending.values()].map((t) => t.ms);
+  }
+
+  /** Runs the oldest pending timer with delay `ms`; throws when there is none. */
+  fire(ms: number): void {
+    for (const [id, timer] of this.#pending) {
+      if (timer.ms !== ms) continue;
+      this.#pending.delete(id);
+      timer.callback();
+      return;
+    }
+    throw new Error(`no pending ${ms} ms timer (pending: ${this.pending})`);
+  }
+}
+
+/** A WebSocket driven by the test; `close()` by the client completes at once. */
+export class FakeWebSocket extends EventTarget {
+  readonly url: string;
+  readyState = 0;
+  readonly sent: string[] = [];
+  onopen: ((event: Event) => void) | null = null;
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+  onclose: ((event: CloseEvent) => void) | null = null;
+
+  constructor(url: string) {
+    super();
+    this.url = url;
+  }
+
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error("not open");
+    this.sent.push(data);
+  }
+
+  close(code = 1000, reason = ""): void {
+    if (this.readyState >= 2) return;
+    this.serverClose(code, reason);
+  }
+
+  /** The handshake succeeded. */
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.(new Event("open"));
+  }
+
+  /** A frame from the server. */
+  receive(frame: unknown): void {
+    this.onmessage?.(
+      new MessageEvent("message", { data: JSON.stringify(frame) }),
+    );
+  }
+
+  /** The connection ended (before open: a failed handshake). */
+  serverClose(code: number, reason = ""): void {
+    this.readyState = 3;
+    this.onclose?.(new CloseEvent("close", { code, reason }));
+  }
+}
+
+/** A WebSocket constructor for the client that records its instances. */
+export function fakeWebSockets(): {
+  WebSocket: new (url: string) => WebSocket;
+  instances: FakeWebSocket[];
+} {
+  const instances: FakeWebSocket[] = [];
+  class Recorded extends FakeWebSocket {
+    constructor(url: string) {
+      super(url);
+      instances.push(this);
+    }
+  }
+  return {
+    WebSocket: Recorded as unknown as new (url: string) => WebSocket,
+    instances,
+  };
+}
+
+/** Everything a client dispatched, by event type, in order. */
+export type ClientEvents = {
+  states: WsgwState[];
+  messages: WsgwMessage[];
+  welcomes: WsgwWelcome[];
+  errors: WsgwError[];
+  closed: WsgwClosed[];
+};
+
+/** Records the events of `client` from now on. */
+export function recordEvents(client: WsgwClient): ClientEvents {
+  const events: ClientEvents = {
+    states: [],
+    messages: [],
+    welcomes: [],
+    errors: [],
+    closed: [],
+  };
+  client.addEventListener("state", (e) => events.states.push(e.detail));
+  client.addEventListener("message", (e) => events.messages.push(e.detail));
+  client.addEventListener("welcome", (e) => events.welcomes.push(e.detail));
+  client.addEventListener("error", (e) => events.errors.push(e.detail));
+  client.addEventListener("closed", (e) => events.closed.push(e.detail));
+  return events;
+}
