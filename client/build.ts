@@ -43,10 +43,11 @@ export async function buildClient(): Promise<ClientBuild> {
     ]);
     const js = await Deno.readTextFile(`${dir}/client.js`);
     const dts = await Deno.readTextFile(`${dir}/client.d.ts`);
-    return {
-      js: await format(HEADER + js, "js"),
-      dts: await format(HEADER + dts, "ts"),
-    };
+    const [formattedJs, formattedDts] = await Promise.all([
+      format(HEADER + js, "js"),
+      format(HEADER + dts, "ts"),
+    ]);
+    return { js: formattedJs, dts: formattedDts };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

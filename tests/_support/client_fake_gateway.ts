@@ -53,16 +53,18 @@ export class FakeConnection {
 
   /** Sends a welcome; unset fields get test values. */
   welcome(fields: Partial<WelcomeFrame> = {}): void {
-    this.send({
-      type: "welcome",
-      connId: "c1",
-      nodeId: "n1",
-      userId: "u1",
-      seq: 0,
-      epoch: "e1",
-      recovered: true,
-      ...fields,
-    } satisfies WelcomeFrame);
+    this.send(
+      {
+        type: "welcome",
+        connId: "c1",
+        nodeId: "n1",
+        userId: "u1",
+        seq: 0,
+        epoch: "e1",
+        recovered: true,
+        ...fields,
+      } satisfies WelcomeFrame,
+    );
   }
 
   /** Sends a message frame with `seq` (or a broadcast when `seq` is undefined). */

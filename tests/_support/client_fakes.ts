@@ -119,8 +119,10 @@ export type ClientEvents = {
   closed: WsgwClosed[];
 };
 
-/** Records the events of `client` from now on. */
-export function recordEvents(client: WsgwClient): ClientEvents {
+/** Records the events of `client` (source or built module) from now on. */
+export function recordEvents(
+  client: Pick<WsgwClient, "addEventListener">,
+): ClientEvents {
   const events: ClientEvents = {
     states: [],
     messages: [],
@@ -134,4 +136,35 @@ export function recordEvents(client: WsgwClient): ClientEvents {
   client.addEventListener("error", (e) => events.errors.push(e.detail));
   client.addEventListener("closed", (e) => events.closed.push(e.detail));
   return events;
+}
+
+/**
+ * A real WebSocket that hides the HTTP status of a refused upgrade from its
+ * `error` event, as browsers do (Deno puts it in the message); counts dials.
+ */
+export function browserLikeWebSockets(): {
+  WebSocket: new (url: string) => WebSocket;
+  dials: () => number;
+} {
+  let dials = 0;
+  const onerror = Object.getOwnPropertyDescriptor(
+    WebSocket.prototype,
+    "onerror",
+  )!;
+  class BrowserLike extends WebSocket {
+    constructor(url: string) {
+      super(url);
+      dials++;
+      Object.defineProperty(this, "onerror", {
+        get: () => onerror.get!.call(this),
+        set: (listener: ((event: Event) => void) | null) => {
+          onerror.set!.call(
+            this,
+            listener && (() => listener.call(this, new Event("error"))),
+          );
+        },
+      });
+    }
+  }
+  return { WebSocket: BrowserLike, dials: () => dials };
 }
