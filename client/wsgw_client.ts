@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { ServerFrame } from "../shared/protocol.ts";
+import type { CLOSE, ServerFrame } from "../shared/protocol.ts";
 import { backoffDelay } from "./_backoff.ts";
 import { connectUrl, parseSocketUrl } from "./_connect_url.ts";
 import { classifyFailure, statusFromErrorMessage } from "./_failure.ts";
@@ -119,9 +119,13 @@ export type WsgwClientOptions = {
   timers?: WsgwTimers;
 };
 
+// Typed against shared/protocol.ts (type-only: the built module imports nothing).
+const EVICTED: typeof CLOSE.evicted.code = 4001;
+const DISCONNECTED: typeof CLOSE.disconnected.code = 4003;
+/** Closes after which the server wants the client gone: no reconnect. */
 const TERMINAL_CLOSES: Record<number, string> = {
-  4001: "evicted",
-  4003: "disconnected",
+  [EVICTED]: "evicted",
+  [DISCONNECTED]: "disconnected",
 };
 /** IANA-registered close code "Timeout", sent when dropping a dead socket. */
 const CLOSE_TIMEOUT = 3008;

@@ -217,9 +217,11 @@ function positive(options, name, fallback) {
 }
 
 // client/wsgw_client.ts
+var EVICTED = 4001;
+var DISCONNECTED = 4003;
 var TERMINAL_CLOSES = {
-  4001: "evicted",
-  4003: "disconnected",
+  [EVICTED]: "evicted",
+  [DISCONNECTED]: "disconnected",
 };
 var CLOSE_TIMEOUT = 3008;
 var WsgwClient = class extends EventTarget {
