@@ -32,13 +32,6 @@ export function createWsHandler(
 ): (request: Request) => Promise<Response> {
   return async (request) => {
     try {
-      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        throw new WsgwError(
-          "upgrade_required",
-          426,
-          "this endpoint takes WebSocket connections only",
-        );
-      }
       if (deps.node.draining) {
         throw new UnavailableError("node is draining: connect to another node");
       }
@@ -52,6 +45,15 @@ export function createWsHandler(
           throw error;
         },
       );
+      // The token is checked before the upgrade header, so a browser client
+      // can probe with a plain GET whether a failed socket was a 401.
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        throw new WsgwError(
+          "upgrade_required",
+          426,
+          "this endpoint takes WebSocket connections only",
+        );
+      }
       const { socket, response } = Deno.upgradeWebSocket(request, {
         idleTimeout: IDLE_TIMEOUT,
       });
@@ -64,9 +66,14 @@ export function createWsHandler(
       return response;
     } catch (error) {
       if (error instanceof WsgwError) {
+        // Readable cross-origin: the body holds no secret, and the browser
+        // client reads the status of a refused connection from it.
         return Response.json(
           { error: { code: error.code, message: error.message } },
-          { status: error.status },
+          {
+            status: error.status,
+            headers: { "access-control-allow-origin": "*" },
+          },
         );
       }
       throw error;

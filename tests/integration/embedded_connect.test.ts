@@ -74,9 +74,19 @@ Deno.test("connect - bad since is a 400, not an upgrade", async () => {
   assert.match(JSON.parse(body).error.message, /since/);
 });
 
-Deno.test("connect - a plain GET on /ws is refused with 426", async () => {
+Deno.test("connect - a plain GET with a bad token is a readable 401", async () => {
   await using gw = await startTestGateway();
-  const response = await fetch(`${gw.url}/ws`);
+  const response = await fetch(`${gw.url}/ws?token=nope`);
+  assert.equal(response.status, 401);
+  assert.equal(response.headers.get("access-control-allow-origin"), "*");
+  assert.equal((await response.json()).error.code, "token_invalid");
+});
+
+Deno.test("connect - a plain GET with a good token is refused with 426", async () => {
+  await using gw = await startTestGateway();
+  const response = await fetch(
+    await gw.wsUrl("u1").then((u) => u.replace("ws:", "http:")),
+  );
   assert.equal(response.status, 426);
   assert.equal((await response.json()).error.code, "upgrade_required");
 });
