@@ -1,0 +1,389 @@
+/**
+ * `startCluster()`: a local wsgw cluster as child processes (etcd,
+ * redis-server, N gateways, M routers, optionally haproxy), for
+ * `deno task cluster`, the integration tests and the chaos tests.
+ *
+ * @example
+ * ```ts
+ * await using cluster = await startCluster({ nodes: 3, leaseTtl: 2 });
+ * const token = await cluster.token("alice");
+ * new WebSocket(`${cluster.gateways[0]!.wsUrl}?token=${token}`);
+ * await cluster.killGateway(1); // SIGKILL: its keys vanish with its lease
+ * ```
+ *
+ * @module
+ */
+import { signToken } from "../../shared/token.ts";
+import { ManagedProcess } from "./managed_process.ts";
+import { haproxyConfig } from "./haproxy_config.ts";
+import { fixedPorts, freePort, freePorts, type PortPlan } from "./ports.ts";
+import {
+  denoSpec,
+  etcdSpec,
+  haproxySpec,
+  local,
+  onPath,
+  redisSpec,
+} from "./services.ts";
+import type { ClusterState } from "./state_file.ts";
+import {
+  type ClusterOptions,
+  ClusterStartError,
+  Handle,
+  type Lifecycle,
+  type ProcessHandle,
+} from "./handle.ts";
+
+export {
+  type ClusterOptions,
+  ClusterStartError,
+  type ProcessHandle,
+} from "./handle.ts";
+
+/** A gateway node of the cluster. */
+export type GatewayHandle = ProcessHandle & {
+  readonly nodeId: string;
+  /** Where routers reach its internal API. */
+  readonly internalUrl: string;
+  /** `ws://127.0.0.1:<port>/ws` */
+  readonly wsUrl: string;
+};
+
+/** A running local cluster; see the module doc. */
+export type Cluster = AsyncDisposable & {
+  /** The temp dir holding etcd's and Redis's data and the haproxy config. */
+  readonly dir: string;
+  readonly apiKey: string;
+  readonly jwtSecret: string;
+  readonly internalSecret: string;
+  readonly etcdPrefix: string;
+  /** Seconds (`WSGW_LEASE_TTL` of the gateways). */
+  readonly leaseTtl: number;
+  readonly etcd: ProcessHandle;
+  readonly redis: ProcessHandle;
+  readonly lb: ProcessHandle | null;
+  readonly gateways: readonly GatewayHandle[];
+  readonly routers: readonly ProcessHandle[];
+  /** The first router's URL: the push API. */
+  readonly router: string;
+  /** What the state file holds (current pids). */
+  state(): ClusterState;
+  /** Signs a client token with the cluster's JWT secret. */
+  token(
+    user: string,
+    options?: { device?: string; expiresIn?: string | number },
+  ): Promise<string>;
+  /** SIGKILL to gateway `i` (0-based); resolves once it has exited. */
+  killGateway(i: number): Promise<void>;
+  stopEtcd(): Promise<void>;
+  /** Starts etcd again on the same ports and data dir. */
+  startEtcd(): Promise<void>;
+  stopRedis(): Promise<void>;
+  /** Starts redis-server again on the same port and data dir. */
+  startRedis(): Promise<void>;
+  /** Starts every process; resolves once all are ready. Done by `startCluster()`. */
+  start(): Promise<void>;
+  /**
+   * Stops everything in order (gateways drain first, then the balancer, the
+   * routers, etcd and Redis; SIGKILL after `stopTimeoutMs`) and removes the
+   * temp dir. Calling it again returns the same promise.
+   */
+  stop(): Promise<void>;
+  /** SIGKILL to every process at once, then removes the temp dir. */
+  kill(): Promise<void>;
+};
+
+const GATEWAY_MAIN = "gateway/main.ts";
+const ROUTER_MAIN = "router/main.ts";
+/** Variables of the launcher's own environment that must differ per child. */
+const PER_CHILD = [
+  "PORT",
+  "WSGW_NODE_ID",
+  "WSGW_PUBLIC_URL",
+  "WSGW_INTERNAL_URL",
+  "WSGW_INTERNAL_PORT",
+];
+
+/**
+ * Starts a cluster and resolves once every process answers ready.
+ *
+ * @throws {ClusterStartError} when a binary is missing or a process does not
+ * become ready; everything started so far is stopped and removed first.
+ */
+export async function startCluster(
+  options: ClusterOptions = {},
+): Promise<Cluster> {
+  const cluster = await createCluster(options);
+  await cluster.start();
+  return cluster;
+}
+
+/**
+ * Prepares a cluster (checks binaries, makes the temp dir, picks ports)
+ * without starting it, so a caller can stop or kill it while it starts.
+ *
+ * @throws {ClusterStartError} when a binary is missing.
+ * @throws {RangeError} for a bad count, TTL or port base.
+ */
+export async function createCluster(
+  options: ClusterOptions = {},
+): Promise<Cluster> {
+  const nodes = options.nodes ?? 3;
+  const routerCount = options.routers ?? 1;
+  const leaseTtl = options.leaseTtl ?? 10;
+  checkCounts(nodes, routerCount, leaseTtl);
+  const fixed = options.portBase !== undefined;
+  const ports: PortPlan = fixed
+    ? fixedPorts(options.portBase!, nodes, routerCount)
+    : freePorts(nodes, routerCount);
+  for (
+    const binary of ["etcd", "redis-server", ...(options.lb ? ["haproxy"] : [])]
+  ) {
+    if (!await onPath(binary)) {
+      throw new ClusterStartError(
+        `${binary} is not on PATH: ${INSTALL[binary]}`,
+      );
+    }
+  }
+
+  const root = options.root ??
+    new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+  const dir = options.dir ??
+    await Deno.makeTempDir({ prefix: "wsgw-cluster-" });
+  // etcd warns about a data dir others may read.
+  await Deno.mkdir(`${dir}/etcd`, { recursive: true, mode: 0o700 });
+  await Deno.mkdir(`${dir}/redis`, { recursive: true, mode: 0o700 });
+  const secrets = {
+    apiKey: options.apiKey ?? randomSecret("key_"),
+    jwtSecret: options.jwtSecret ?? randomSecret(""),
+    internalSecret: options.internalSecret ?? randomSecret(""),
+  };
+  const prefix = options.etcdPrefix ?? "/wsgw";
+  const observer = { line: options.onLine, exit: options.onExit };
+  const say = options.log ?? (() => {});
+  const lifecycle: Lifecycle = { stopping: false };
+  const handle = (name: string, url: () => string, reallocate?: () => void) =>
+    new Handle(
+      new ManagedProcess(
+        name,
+        { command: "", args: [], ready: noop },
+        observer,
+      ),
+      options,
+      lifecycle,
+      url,
+      fixed ? undefined : reallocate,
+    );
+  const etcd = handle("etcd", () => local(ports.etcd), () => {
+    ports.etcd = freePort();
+    ports.etcdPeer = freePort();
+  });
+  etcd.build = () => etcdSpec(`${dir}/etcd`, ports.etcd, ports.etcdPeer);
+  const redis = handle(
+    "redis",
+    () => `redis://127.0.0.1:${ports.redis}`,
+    () => ports.redis = freePort(),
+  );
+  redis.build = () => redisSpec(`${dir}/redis`, ports.redis);
+
+  const baseEnv = childEnv(options.env);
+  const shared = () => ({
+    ...baseEnv,
+    WSGW_ETCD: local(ports.etcd),
+    WSGW_ETCD_PREFIX: prefix,
+    WSGW_REDIS: `redis://127.0.0.1:${ports.redis}`,
+    WSGW_API_KEYS: secrets.apiKey,
+    WSGW_JWT_SECRET: secrets.jwtSecret,
+    WSGW_INTERNAL_SECRET: secrets.internalSecret,
+    WSGW_LEASE_TTL: String(leaseTtl),
+    WSGW_LOG_LEVEL: options.logLevel ?? "info",
+    WSGW_HOST: "127.0.0.1",
+  });
+  const gateways = ports.gateways.map((p, i) => {
+    const nodeId = `gw-${i + 1}`;
+    const h = handle(nodeId, () => local(p.public), () => {
+      p.public = freePort();
+      p.internal = freePort();
+    });
+    h.build = () =>
+      denoSpec(root, GATEWAY_MAIN, {
+        ...shared(),
+        WSGW_NODE_ID: nodeId,
+        PORT: String(p.public),
+        WSGW_INTERNAL_PORT: String(p.internal),
+      }, local(p.public));
+    // Getters, not copies: a retried first start may change the ports.
+    return Object.defineProperties(h, {
+      nodeId: { value: nodeId, enumerable: true },
+      internalUrl: { get: () => local(p.internal), enumerable: true },
+      wsUrl: { get: () => `ws://127.0.0.1:${p.public}/ws`, enumerable: true },
+    }) as Handle & GatewayHandle;
+  });
+  const routers = ports.routers.map((_, j) => {
+    const h = handle(
+      `router-${j + 1}`,
+      () => local(ports.routers[j]!),
+      () => ports.routers[j] = freePort(),
+    );
+    h.build = () =>
+      denoSpec(root, ROUTER_MAIN, {
+        ...shared(),
+        // Routers log it as their routerId.
+        WSGW_NODE_ID: `router-${j + 1}`,
+        PORT: String(ports.routers[j]),
+      }, local(ports.routers[j]!));
+    return h;
+  });
+  const lb = options.lb
+    ? handle("lb", () => local(ports.lb), () => ports.lb = freePort())
+    : null;
+  if (lb) {
+    const configPath = `${dir}/haproxy.cfg`;
+    lb.build = () => {
+      Deno.writeTextFileSync(
+        configPath,
+        haproxyConfig({
+          port: ports.lb,
+          servers: gateways.map((g, i) => ({
+            name: g.nodeId,
+            port: ports.gateways[i]!.public,
+          })),
+        }),
+      );
+      return haproxySpec(configPath, ports.lb);
+    };
+  }
+
+  const all: Handle[] = [etcd, redis, ...gateways, ...routers];
+  if (lb) all.push(lb);
+  const stopAll = async () => {
+    const stop = (list: Handle[]) => Promise.all(list.map((h) => h.stop()));
+    await stop(gateways);
+    if (lb) await stop([lb]);
+    await stop(routers);
+    await stop([etcd, redis]);
+  };
+
+  let started: Promise<void> | undefined;
+  const start = () =>
+    started ??= (async () => {
+      try {
+        say(`starting etcd and redis-server in ${dir}`);
+        await Promise.all([etcd.start(), redis.start()]);
+        say(`starting ${nodes} gateway(s) and ${routerCount} router(s)`);
+        await Promise.all([...gateways, ...routers].map((h) => h.start()));
+        if (lb) {
+          say("starting haproxy");
+          await lb.start();
+        }
+      } catch (error) {
+        await stop();
+        throw error instanceof ClusterStartError
+          ? error
+          : new ClusterStartError(
+            error instanceof Error ? error.message : String(error),
+            { cause: error },
+          );
+      }
+      for (const h of all) h.started = true;
+    })();
+
+  let stopping: Promise<void> | undefined;
+  const removeDir = async () => {
+    if (!options.dir) {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  };
+  const stop = () => {
+    lifecycle.stopping = true;
+    return stopping ??= stopAll().then(removeDir);
+  };
+  return {
+    dir,
+    ...secrets,
+    etcdPrefix: prefix,
+    leaseTtl,
+    etcd,
+    redis,
+    lb,
+    gateways,
+    routers,
+    get router() {
+      return routers[0]!.url;
+    },
+    state: () => ({
+      router: routers[0]!.url,
+      routers: routers.map((r) => r.url),
+      gateways: gateways.map((g) => ({
+        nodeId: g.nodeId,
+        url: g.url,
+        pid: g.pid ?? 0,
+      })),
+      etcd: etcd.url,
+      redis: redis.url,
+      lb: lb?.url ?? null,
+      apiKey: secrets.apiKey,
+      jwtSecret: secrets.jwtSecret,
+    }),
+    token: (user, { device, expiresIn = "1h" } = {}) =>
+      signToken(secrets.jwtSecret, { sub: user, device }, expiresIn),
+    killGateway: (i) => {
+      const gateway = gateways[i];
+      if (!gateway) throw new RangeError(`no gateway ${i} (0-based)`);
+      return gateway.kill("SIGKILL");
+    },
+    stopEtcd: () => etcd.stop(),
+    startEtcd: () => etcd.start(),
+    stopRedis: () => redis.stop(),
+    startRedis: () => redis.start(),
+    start,
+    stop,
+    kill: () => {
+      lifecycle.stopping = true;
+      // Also when a stop is under way: a second Ctrl-C means now.
+      const killing = Promise.all(all.map((h) => h.kill("SIGKILL")));
+      return stopping = Promise.all([killing, stopping]).then(removeDir);
+    },
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+const INSTALL: Record<string, string> = {
+  etcd: "install etcd (Debian: apt-get install etcd-server etcd-client)",
+  "redis-server": "install Redis (Debian: apt-get install redis-server)",
+  haproxy:
+    "install haproxy (Debian: apt-get install haproxy) or run without --lb",
+};
+
+function checkCounts(nodes: number, routers: number, leaseTtl: number): void {
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 200) {
+    throw new RangeError(
+      `nodes must be an integer from 1 to 200, got ${nodes}`,
+    );
+  }
+  if (!Number.isInteger(routers) || routers < 1 || routers > 10) {
+    throw new RangeError(
+      `routers must be an integer from 1 to 10, got ${routers}`,
+    );
+  }
+  if (!Number.isInteger(leaseTtl) || leaseTtl < 2) {
+    throw new RangeError(
+      `leaseTtl must be a whole number of seconds >= 2, got ${leaseTtl}`,
+    );
+  }
+}
+
+/** The launcher's environment without what must differ per child, plus `extra`. */
+function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const name of PER_CHILD) delete env[name];
+  return { ...env, ...extra };
+}
+
+function randomSecret(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return prefix + btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+const noop = () => Promise.resolve(false);

@@ -1,0 +1,91 @@
+/**
+ * The ports of a local cluster: free ones picked by the OS, or a fixed layout
+ * from `--port-base P` that a user can remember:
+ *
+ * | port | what |
+ * | --- | --- |
+ * | P | haproxy (`--lb`) |
+ * | P+1, P+2 | etcd client, etcd peer |
+ * | P+3 | redis-server |
+ * | P+10 … P+19 | routers 1…10 |
+ * | P+20+2i, P+21+2i | gateway i+1: public, internal |
+ *
+ * @module
+ */
+
+/** Every port a cluster listens on. */
+export type PortPlan = {
+  lb: number;
+  etcd: number;
+  etcdPeer: number;
+  redis: number;
+  routers: number[];
+  gateways: { public: number; internal: number }[];
+};
+
+/** Most routers the fixed layout has room for. */
+export const MAX_ROUTERS = 10;
+
+/** The fixed layout from `base`; throws a RangeError when it does not fit. */
+export function fixedPorts(
+  base: number,
+  nodes: number,
+  routers: number,
+): PortPlan {
+  if (routers > MAX_ROUTERS) {
+    throw new RangeError(
+      `--port-base leaves room for ${MAX_ROUTERS} routers, asked for ${routers}`,
+    );
+  }
+  const last = base + 21 + 2 * (nodes - 1);
+  if (base < 1024 || last > 65535) {
+    throw new RangeError(
+      `--port-base ${base} with ${nodes} nodes needs ports ${base}-${last}, outside 1024-65535`,
+    );
+  }
+  return {
+    lb: base,
+    etcd: base + 1,
+    etcdPeer: base + 2,
+    redis: base + 3,
+    routers: Array.from({ length: routers }, (_, j) => base + 10 + j),
+    gateways: Array.from({ length: nodes }, (_, i) => ({
+      public: base + 20 + 2 * i,
+      internal: base + 21 + 2 * i,
+    })),
+  };
+}
+
+/** Free ports for everything. */
+export function freePorts(nodes: number, routers: number): PortPlan {
+  return {
+    lb: freePort(),
+    etcd: freePort(),
+    etcdPeer: freePort(),
+    redis: freePort(),
+    routers: Array.from({ length: routers }, freePort),
+    gateways: Array.from({ length: nodes }, () => ({
+      public: freePort(),
+      internal: freePort(),
+    })),
+  };
+}
+
+/**
+ * A port on 127.0.0.1 that was free a moment ago (the OS picks it; we
+ * release it at once). Another process may take it before our child binds
+ * it: the launcher retries with a new one when a child reports the address
+ * in use.
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** True when a process's last lines say its port was taken. */
+export function addressInUse(tail: string): boolean {
+  return /address already in use|AddrInUse|EADDRINUSE|cannot bind socket/i
+    .test(tail);
+}
