@@ -13,7 +13,7 @@ import { createHealthRoutes } from "../shared/health_routes.ts";
 import { RedisHistory } from "../shared/history/redis.ts";
 import type { Logger } from "../shared/log.ts";
 import { createMetricsRegistry } from "../shared/metrics.ts";
-import { EtcdRegistry } from "../shared/registry/etcd.ts";
+import { EtcdRegistry, NodeIdTakenError } from "../shared/registry/etcd.ts";
 import { serve } from "../shared/serve.ts";
 import { TokenVerifier } from "../shared/token.ts";
 import { GatewayNode } from "./gateway_node.ts";
@@ -97,7 +97,7 @@ export async function startGateway(
   const url = config.publicUrl ?? publicServer.url;
   // Bound to 0.0.0.0 (containers), the listen address is no use to routers.
   const internalUrl = config.internalUrl ?? internalServer.url;
-  await gateway.start({ url, internalUrl });
+  await joinWhenFree(gateway, { url, internalUrl }, config.leaseTtl, log);
   log.info("gateway listening", { url, internalUrl });
 
   const close = async () => {
@@ -118,6 +118,36 @@ export async function startGateway(
       })(),
     kill: () => stopping ??= close(),
   };
+}
+
+/**
+ * Joins the registry. A node restarted right after a crash (same
+ * `WSGW_NODE_ID`) finds its old record until the old lease expires: wait
+ * that out, a little longer than the TTL, instead of exiting into a restart
+ * loop. A node id held by a live node stays held, and start fails then.
+ */
+async function joinWhenFree(
+  gateway: GatewayNode,
+  urls: { url: string; internalUrl: string },
+  leaseTtl: number,
+  log: Logger,
+): Promise<void> {
+  const deadline = Date.now() + (leaseTtl + 2) * 1000;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await gateway.start(urls);
+    } catch (error) {
+      if (!(error instanceof NodeIdTakenError) || Date.now() >= deadline) {
+        throw error;
+      }
+      if (attempt === 0) {
+        log.warn("node id still registered, waiting for its lease to expire", {
+          leaseTtl,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 if (import.meta.main) {
