@@ -1,7 +1,8 @@
 /**
  * The node-internal API routers call (router/node_client.ts HttpNodeClient):
- * deliver, broadcast, presence, kick, stats. Listens on its own port and
- * refuses any request without the shared internal secret.
+ * deliver, broadcast, presence, kick, stats, and drain for operators
+ * (`deno task ctl drain`). Listens on its own port and refuses any request
+ * without the shared internal secret.
  *
  * @module
  */
@@ -38,7 +39,15 @@ const kickSchema = z.object({
 /** Creates the internal Hono app serving `node`. */
 export function createInternalApp(
   node: NodeApi,
-  options: { secret: string; log: Logger },
+  options: {
+    secret: string;
+    log: Logger;
+    /**
+     * Starts draining the node (idempotent); serves `POST /internal/drain`,
+     * which answers 202 at once while the drain runs.
+     */
+    drain?: () => void;
+  },
 ): Hono {
   const app = new Hono();
   app.use("/internal/*", async (c, next) => {
@@ -67,6 +76,13 @@ export function createInternalApp(
     return c.json(await node.kick(request));
   });
   app.get("/internal/stats", async (c) => c.json(await node.stats()));
+  const drain = options.drain;
+  if (drain) {
+    app.post("/internal/drain", (c) => {
+      drain();
+      return c.json({ draining: true }, 202);
+    });
+  }
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such route" } }, 404)
   );

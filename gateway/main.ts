@@ -84,9 +84,15 @@ export async function startGateway(
         ? ws(request)
         : app.fetch(request),
   );
+  // One drain, whether SIGTERM or the internal API asks first.
+  let draining: Promise<void> | undefined;
+  const drain = () => draining ??= gateway.drain();
   const internalApp = createInternalApp(gateway, {
     secret: config.internalSecret,
     log,
+    drain: () => {
+      drain().catch((error) => log.error("drain failed", { error }));
+    },
   });
   const internalServer = await serve(
     config.host,
@@ -113,7 +119,7 @@ export async function startGateway(
     internalUrl,
     shutdown: () =>
       stopping ??= (async () => {
-        await gateway.drain();
+        await drain();
         await close();
       })(),
     kill: () => stopping ??= close(),
