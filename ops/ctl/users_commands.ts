@@ -103,10 +103,11 @@ export async function usersCommand(
   } else {
     for (const u of users) io.out(`${label(u)}\n`);
   }
+  const where = flags.node === undefined ? "" : ` on ${flags.node}`;
   io.err(
-    `${users.length} ${truncated ? `(of more; raise --limit)` : "in all"}${
-      flags.node === undefined ? "" : ` on ${flags.node}`
-    }\n`,
+    truncated
+      ? `first ${users.length} users${where}; more exist (raise --limit)\n`
+      : `${users.length} user(s)${where}\n`,
   );
 }
 

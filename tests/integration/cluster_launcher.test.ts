@@ -1,0 +1,190 @@
+/**
+ * `deno task cluster` as a process: its command line, the state file it
+ * writes, haproxy in front, a child dying under it, and SIGTERM stopping
+ * every child it started.
+ */
+import assert from "node:assert/strict";
+import { stateProblem } from "../../ops/cluster.ts";
+import { onPath } from "../../ops/cluster/services.ts";
+import { alive, childrenOf } from "../_support/cluster.ts";
+import { waitFor } from "../_support/until.ts";
+import { TestClient } from "../_support/ws_client.ts";
+import { signToken } from "../../shared/token.ts";
+import type { WelcomeFrame } from "../../shared/protocol.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** The launcher as a child process, its stdout collected. */
+class Launcher implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  output = "";
+  readonly #pump: Promise<void>;
+  #exited = false;
+
+  constructor(args: string[]) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "ops/cluster.ts", ...args],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        this.output += text;
+      }
+    };
+    this.#pump = Promise.all([
+      collect(this.child.stdout),
+      collect(this.child.stderr),
+    ]).then(() => {});
+    this.child.status.then(() => this.#exited = true);
+  }
+
+  async status(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await this.#pump;
+    return status;
+  }
+
+  /** Kills the launcher and every process it left, whatever happened. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#exited) return await this.status().then(() => {});
+    // Its children are in their own process groups: find them first.
+    const orphans = childrenOf(this.child.pid);
+    this.child.kill("SIGKILL");
+    await this.status();
+    for (const pid of orphans) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string }> {
+  await using launcher = new Launcher(args);
+  const { code } = await launcher.status();
+  return { code, out: launcher.output };
+}
+
+Deno.test("cluster CLI - --help prints usage; a bad flag exits 2", async () => {
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /Usage: deno task cluster/);
+  assert.match(help.out, /--state-file F/);
+  const bad = await run(["--nodes", "zero"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.out, /--nodes must be an integer/);
+  const unknown = await run(["--frobnicate"]);
+  assert.equal(unknown.code, 2);
+});
+
+Deno.test({
+  name:
+    "cluster CLI - state file, haproxy in front, a dead child logged, SIGTERM stops every child",
+  ignore: !await onPath("haproxy"),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wsgw-launcher-test-" });
+    const stateFile = `${dir}/state.json`;
+    try {
+      await using launcher = new Launcher([
+        "--nodes",
+        "2",
+        "--lb",
+        "--lease-ttl",
+        "2",
+        "--state-file",
+        stateFile,
+      ]);
+      const text = await waitFor(
+        () => Deno.readTextFile(stateFile).catch(() => undefined),
+        { timeout: 60_000, interval: 50, what: "the state file" },
+      );
+      const state = JSON.parse(text);
+      assert.deepEqual(Object.keys(state).sort(), [
+        "apiKey",
+        "etcd",
+        "gateways",
+        "jwtSecret",
+        "lb",
+        "redis",
+        "router",
+        "routers",
+      ]);
+      assert.equal(stateProblem(state), undefined);
+      assert.deepEqual(state.routers, [state.router]);
+      assert.match(state.etcd, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(state.redis, /^redis:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(state.lb, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.deepEqual(
+        state.gateways.map((g: { nodeId: string }) => g.nodeId),
+        ["gw-1", "gw-2"],
+      );
+      for (const g of state.gateways) assert.ok(alive(g.pid), g.nodeId);
+      assert.match(launcher.output, /wsgw cluster ready in/);
+      assert.match(launcher.output, new RegExp(state.apiKey));
+      assert.match(launcher.output, /deno task ctl token alice/);
+      assert.match(launcher.output, /\[gw-1\] +\S+ INFO +gateway listening/);
+      const tempDir = /starting etcd and redis-server in (\S+)/.exec(
+        launcher.output,
+      )![1]!;
+      // etcd, redis-server, 2 gateways, 1 router, haproxy.
+      const children = childrenOf(launcher.child.pid);
+      assert.equal(children.length, 6, launcher.output);
+
+      // Through haproxy: least connections puts two clients on two nodes.
+      const ws = `${state.lb.replace("http", "ws")}/ws?token=`;
+      const token = await signToken(state.jwtSecret, { sub: "ivy" });
+      const clients = [
+        await TestClient.open(ws + token),
+        await TestClient.open(ws + token),
+      ];
+      try {
+        const welcomes = await Promise.all(
+          clients.map((c) =>
+            c.next((f): f is WelcomeFrame => f.type === "welcome")
+          ),
+        );
+        assert.deepEqual(welcomes.map((w) => w.nodeId).sort(), [
+          "gw-1",
+          "gw-2",
+        ]);
+        const push = await fetch(`${state.router}/v1/push`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${state.apiKey}`,
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({ users: ["ivy"], data: "via lb" }),
+        });
+        assert.equal((await push.json()).results[0].devices, 2);
+        for (const c of clients) await c.waitMessages(1);
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+      }
+
+      // A gateway killed behind the launcher's back: loud, the rest run on.
+      Deno.kill(state.gateways[1].pid, "SIGKILL");
+      await waitFor(() => /gw-2 DIED UNEXPECTEDLY/.test(launcher.output), {
+        what: "the launcher to report gw-2's death",
+      });
+      assert.ok(alive(state.gateways[0].pid));
+
+      launcher.child.kill("SIGTERM");
+      const status = await launcher.status();
+      assert.equal(status.code, 0, launcher.output);
+      assert.match(launcher.output, /\[gw-1\] .*drain finished/);
+      for (const pid of children) {
+        assert.equal(alive(pid), false, `child ${pid} outlived the launcher`);
+      }
+      await assert.rejects(Deno.stat(stateFile), Deno.errors.NotFound);
+      await assert.rejects(Deno.stat(tempDir), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
