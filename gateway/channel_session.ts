@@ -1,6 +1,9 @@
 /**
- * One client socket: the send path with its buffer budget, per-connection
- * dedupe by seq, the replay-then-live switch, and inbound limits.
+ * One client socket: the send path with its buffer budget, and the per-user
+ * `seq` order on this connection. Every message with a seq is written once,
+ * in seq order: a duplicate is dropped, and a message that arrives past a gap
+ * (pushes racing through routers, a route cache that had not seen this node
+ * yet) waits while the gap is filled from history.
  *
  * @module
  */
@@ -26,47 +29,60 @@ export type ChannelInfo = {
   connectedAt: number;
 };
 
+/**
+ * A frame waiting in, or leaving, a session; `seq` is undefined for
+ * broadcasts. A `skip` frame carries a seq meant for another device of the
+ * user: nothing is written, but the connection's seq moves past it.
+ */
+export type PendingFrame = {
+  seq: number | undefined;
+  json: string;
+  ts: number;
+  skip?: boolean;
+};
+
 /** Limits and hooks a session is built with. */
 export type ChannelOptions = {
-  /** Bytes that may wait in the socket's send buffer (and the replay queue). */
+  /** Bytes that may wait in the socket's send buffer (and the session's queue). */
   sendBufferBytes: number;
   /** Client frames per second; bursts of twice that pass. */
   inboundRate: number;
   /** Called once when the gateway closes this session, with the reason. */
   onClose: (session: ChannelSession, reason: CloseReason) => void;
-  /** Called after each frame is written. */
-  onWrite?: (frame: PendingFrame) => void;
+  /** Reads this user's history after a seq, as frames (device-filtered into skips). */
+  fill: (after: number) => Promise<PendingFrame[]>;
+  /** Called after each frame is written; `live` is false for history. */
+  onWrite?: (frame: PendingFrame, live: boolean) => void;
   /** Called for each frame dropped because its seq was already written. */
   onDuplicate?: () => void;
+  /** Called when a gap could not be filled and was passed over. */
+  onGap?: (error: unknown) => void;
   now?: () => number;
-};
-
-/** A frame waiting in, or leaving, a session; `seq` undefined for broadcasts. */
-export type PendingFrame = {
-  seq: number | undefined;
-  json: string;
-  ts: number;
 };
 
 const OPEN = 1;
 /** Malformed frames a client may send before it is closed with 1008. */
 const MAX_STRIKES = 5;
+/** History reads one release may make before it passes a gap over. */
+const MAX_FILLS = 3;
 
 /** One WebSocket connection of a user on this node. */
 export class ChannelSession {
   readonly info: ChannelInfo;
   readonly #socket: SessionSocket;
   readonly #options: ChannelOptions;
-  #live = false;
-  #closed = false;
-  /** Highest seq written on this connection: nothing at or below is written again. */
-  #lastSeq = 0;
-  /** Frames that arrived while history was replaying, in arrival order. */
-  #pending: PendingFrame[] = [];
-  #pendingBytes = 0;
+  readonly #closed = new AbortController();
+  /** "starting" until the welcome and replay are out; "filling" while a gap is read. */
+  #mode: "starting" | "live" | "filling" = "starting";
+  /** Highest seq this connection has passed; undefined when its start is unknown. */
+  #lastSeq: number | undefined;
+  /** Frames waiting for the replay or a gap fill, in arrival order. */
+  #queue: PendingFrame[] = [];
+  #queueBytes = 0;
   #tokens: number;
   #refilledAt: number;
   #strikes = 0;
+  #filling: Promise<void> | undefined;
 
   constructor(
     info: ChannelInfo,
@@ -81,72 +97,89 @@ export class ChannelSession {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed.signal.aborted;
+  }
+
+  /** Aborts when the session closes, for timers tied to it. */
+  get closedSignal(): AbortSignal {
+    return this.#closed.signal;
   }
 
   get live(): boolean {
-    return this.#live;
+    return this.#mode !== "starting";
   }
 
-  get lastSeq(): number {
+  get lastSeq(): number | undefined {
     return this.#lastSeq;
   }
 
   /** Bytes waiting to go out on this connection. */
   get bufferedBytes(): number {
-    return this.#closed ? 0 : this.#socket.bufferedAmount + this.#pendingBytes;
+    return this.closed ? 0 : this.#socket.bufferedAmount + this.#queueBytes;
   }
 
   /**
-   * Hands a message to the connection. Before {@link goLive} it waits in the
-   * replay queue; afterwards it is written unless its seq was already written.
-   * Returns true when the frame was written or queued.
+   * Hands a message to the connection. It is written now when it is next in
+   * seq order, dropped when already written, and queued behind a replay or a
+   * gap fill otherwise. Returns true unless dropped or the session is closed.
    */
   deliver(frame: PendingFrame): boolean {
-    if (this.#closed) return false;
-    if (!this.#live) {
-      this.#pendingBytes += frame.json.length;
-      if (this.#pendingBytes > this.#options.sendBufferBytes) {
-        this.close("slowConsumer");
+    if (this.closed) return false;
+    if (this.#mode !== "live") return this.#enqueue(frame);
+    const seq = frame.seq;
+    if (seq !== undefined && this.#lastSeq !== undefined) {
+      if (seq <= this.#lastSeq) {
+        if (!frame.skip) this.#options.onDuplicate?.();
         return false;
       }
-      this.#pending.push(frame);
-      return true;
+      if (seq > this.#lastSeq + 1) {
+        this.#enqueue(frame);
+        void this.#fillGap();
+        return true;
+      }
     }
-    return this.#write(frame);
+    return this.#write(frame, true);
   }
 
   /** Sends a non-message frame (welcome, pong, error) right away. */
   sendFrame(frame: ServerFrame): void {
-    if (this.#closed || this.#socket.readyState !== OPEN) return;
+    if (this.closed || this.#socket.readyState !== OPEN) return;
     this.#socket.send(JSON.stringify(frame));
   }
 
   /**
-   * Writes the replayed history, then everything queued meanwhile, and from
-   * then on writes deliveries directly. Duplicates by seq are dropped, so a
-   * message both replayed and delivered live reaches the client once.
-   * Waits for the socket to drain when the replay outgrows half the budget.
+   * Starts the live phase: `lastSeq` is where the client stands (undefined
+   * when unknown), `replay` the history it missed. Writes the replay, then
+   * what arrived meanwhile, in seq order; waits for the socket to drain when
+   * the replay outgrows half the budget. Returns the frames replayed.
    */
-  async goLive(replay: readonly PendingFrame[]): Promise<number> {
-    let replayed = 0;
-    for (const frame of replay) {
-      if (this.#closed) return replayed;
-      if (this.#socket.bufferedAmount > this.#options.sendBufferBytes / 2) {
-        await this.#drained();
-      }
-      if (this.#write(frame)) replayed++;
-    }
-    // Frames keep arriving while we await the drain above; take them in turn.
-    while (this.#pending.length > 0 && !this.#closed) {
-      const frame = this.#pending.shift()!;
-      this.#pendingBytes -= frame.json.length;
-      this.#write(frame);
-    }
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#live = true;
+  async goLive(
+    lastSeq: number | undefined,
+    replay: readonly PendingFrame[],
+  ): Promise<number> {
+    this.#lastSeq = lastSeq;
+    const replayed = await this.#writeInOrder(replay, false);
+    await this.#release();
     return replayed;
+  }
+
+  /**
+   * Looks for messages this connection missed with nothing after them to
+   * reveal the gap (a push routed before the router knew this node).
+   */
+  catchUp(): Promise<void> {
+    if (this.#mode !== "live") return this.idle();
+    this.#mode = "filling";
+    this.#filling = (async () => {
+      await this.#writeInOrder(await this.#readGap(), false);
+      await this.#release();
+    })().finally(() => this.#filling = undefined);
+    return this.#filling;
+  }
+
+  /** Resolves once no gap fill is running. */
+  idle(): Promise<void> {
+    return this.#filling ?? Promise.resolve();
   }
 
   /**
@@ -181,10 +214,8 @@ export class ChannelSession {
 
   /** Closes the socket with the code of `reason`; later calls do nothing. */
   close(reason: CloseReason): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    if (this.closed) return;
+    this.markClosed();
     const { code, reason: text } = CLOSE[reason];
     try {
       this.#socket.close(code, text);
@@ -196,18 +227,105 @@ export class ChannelSession {
 
   /** Marks a session whose socket the peer closed; no close frame is sent. */
   markClosed(): void {
-    this.#closed = true;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#closed.abort();
+    this.#queue = [];
+    this.#queueBytes = 0;
   }
 
-  #write(frame: PendingFrame): boolean {
-    if (frame.seq !== undefined) {
-      if (frame.seq <= this.#lastSeq) {
-        this.#options.onDuplicate?.();
-        return false;
+  /** Writes the queue, filling the gap it starts with from history. */
+  #fillGap(): Promise<void> {
+    if (this.#mode !== "live") return this.idle();
+    this.#mode = "filling";
+    this.#filling = this.#release().finally(() => this.#filling = undefined);
+    return this.#filling;
+  }
+
+  /**
+   * Writes the queue in seq order, then goes live. Where the next queued
+   * frame is past a gap, the gap is read from history first; a gap still
+   * there after a few reads is one history no longer holds (trimmed,
+   * expired, unreachable) and is passed over.
+   */
+  async #release(): Promise<void> {
+    let fills = 0;
+    while (this.#queue.length > 0 && !this.closed) {
+      const queue = sortBySeq(this.#queue);
+      this.#queue = [];
+      this.#queueBytes = 0;
+      for (let i = 0; i < queue.length && !this.closed; i++) {
+        const frame = queue[i]!;
+        if (this.#isGapBefore(frame) && fills < MAX_FILLS) {
+          fills++;
+          this.#requeue(queue.slice(i));
+          await this.#writeInOrder(await this.#readGap(), false);
+          break;
+        }
+        await this.#writeInOrder([frame], true);
       }
     }
+    if (!this.closed) this.#mode = "live";
+  }
+
+  /** History after `lastSeq`; `[]` when it cannot be read. */
+  async #readGap(): Promise<PendingFrame[]> {
+    if (this.#lastSeq === undefined) return [];
+    try {
+      return await this.#options.fill(this.#lastSeq);
+    } catch (error) {
+      // History is unreachable: the queued frames go out past the gap
+      // rather than wait for a backend that may be down for minutes.
+      this.#options.onGap?.(error);
+      return [];
+    }
+  }
+
+  #isGapBefore(frame: PendingFrame): boolean {
+    return frame.seq !== undefined && this.#lastSeq !== undefined &&
+      frame.seq > this.#lastSeq + 1;
+  }
+
+  /** Puts frames back at the head of the queue (they were taken from it). */
+  #requeue(frames: PendingFrame[]): void {
+    this.#queue = [...frames, ...this.#queue];
+    for (const frame of frames) this.#queueBytes += frame.json.length;
+  }
+
+  /** Writes frames whose seq is past `lastSeq`, sorted by seq (broadcasts in place). */
+  async #writeInOrder(
+    frames: readonly PendingFrame[],
+    live: boolean,
+  ): Promise<number> {
+    let written = 0;
+    for (const frame of sortBySeq(frames)) {
+      if (this.closed) break;
+      if (
+        frame.seq !== undefined && this.#lastSeq !== undefined &&
+        frame.seq <= this.#lastSeq
+      ) {
+        if (live && !frame.skip) this.#options.onDuplicate?.();
+        continue;
+      }
+      if (this.#socket.bufferedAmount > this.#options.sendBufferBytes / 2) {
+        await this.#drained();
+      }
+      if (this.#write(frame, live)) written++;
+    }
+    return written;
+  }
+
+  #enqueue(frame: PendingFrame): boolean {
+    this.#queueBytes += frame.json.length;
+    if (this.#queueBytes > this.#options.sendBufferBytes) {
+      this.close("slowConsumer");
+      return false;
+    }
+    this.#queue.push(frame);
+    return true;
+  }
+
+  #write(frame: PendingFrame, live: boolean): boolean {
+    if (frame.seq !== undefined) this.#lastSeq = frame.seq;
+    if (frame.skip) return false;
     if (this.#socket.readyState !== OPEN) return false;
     if (
       this.#socket.bufferedAmount + frame.json.length >
@@ -217,8 +335,7 @@ export class ChannelSession {
       return false;
     }
     this.#socket.send(frame.json);
-    if (frame.seq !== undefined) this.#lastSeq = frame.seq;
-    this.#options.onWrite?.(frame);
+    this.#options.onWrite?.(frame, live);
     return true;
   }
 
@@ -226,7 +343,7 @@ export class ChannelSession {
   async #drained(): Promise<void> {
     const deadline = this.#now() + 10_000;
     while (
-      !this.#closed &&
+      !this.closed &&
       this.#socket.bufferedAmount > this.#options.sendBufferBytes / 2
     ) {
       if (this.#now() > deadline) {
@@ -240,4 +357,16 @@ export class ChannelSession {
   #now(): number {
     return (this.#options.now ?? Date.now)();
   }
+}
+
+/**
+ * Orders frames by seq while keeping each broadcast (no seq) after the
+ * frames that arrived before it: a stable sort of the seq frames only.
+ */
+function sortBySeq(frames: readonly PendingFrame[]): PendingFrame[] {
+  const seqFrames = frames.filter((f) => f.seq !== undefined).sort((a, b) =>
+    a.seq! - b.seq!
+  );
+  let next = 0;
+  return frames.map((f) => f.seq === undefined ? f : seqFrames[next++]!);
 }

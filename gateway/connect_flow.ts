@@ -9,7 +9,11 @@
  *
  * @module
  */
-import type { History, HistoryRead } from "../shared/history/mod.ts";
+import type {
+  History,
+  HistoryEntry,
+  HistoryRead,
+} from "../shared/history/mod.ts";
 import type { Logger } from "../shared/log.ts";
 import { messageFrameJson } from "../shared/protocol.ts";
 import type { ChannelSession, PendingFrame } from "./channel_session.ts";
@@ -38,7 +42,7 @@ export async function connectChannel(
   await deps.register?.();
   if (session.closed) return;
   const { user } = session.info;
-  let state: { read: HistoryRead; recovered: boolean } | undefined;
+  let state: ResumeState | undefined;
   try {
     state = await readHistory(deps.history, user, resume, deps.historySize);
   } catch (error) {
@@ -57,14 +61,51 @@ export async function connectChannel(
     epoch: state?.read.epoch ?? "",
     recovered: state?.recovered ?? false,
   });
-  const replay: PendingFrame[] = (state?.read.messages ?? []).map((entry) => ({
+  const replay = historyFrames(state?.read.messages ?? [], session.info.device);
+  const replayed = await session.goLive(state?.lastSeq, replay);
+  deps.metrics.replayed.inc(replayed);
+  if (deps.register) scheduleCatchUp(session);
+}
+
+/** Milliseconds after a first registration to look for pushes routed before it. */
+export const CATCH_UP_MS = 1000;
+
+/**
+ * A router whose route cache had not yet seen this node's registration may
+ * have stored a push without delivering it here, after our history read.
+ * Any later push reveals that gap; one look after the cache has caught up
+ * covers the case with no later push.
+ */
+function scheduleCatchUp(session: ChannelSession): void {
+  const timer = setTimeout(() => void session.catchUp(), CATCH_UP_MS);
+  session.closedSignal.addEventListener("abort", () => clearTimeout(timer), {
+    once: true,
+  });
+}
+
+/**
+ * History entries as frames for one connection: messages aimed at another
+ * device of the user become skips, so the connection's seq moves past them.
+ */
+export function historyFrames(
+  entries: readonly HistoryEntry[],
+  device: string | null,
+): PendingFrame[] {
+  return entries.map((entry) => ({
     seq: entry.seq,
     ts: entry.ts,
     json: messageFrameJson(entry, entry.dataJson),
+    skip: entry.device !== undefined && entry.device !== device,
   }));
-  const replayed = await session.goLive(replay);
-  deps.metrics.replayed.inc(replayed);
 }
+
+/** Where a connection starts: its welcome, replay and the seq it stands at. */
+type ResumeState = {
+  read: HistoryRead;
+  recovered: boolean;
+  /** The seq the client has seen up to once the replay is written. */
+  lastSeq: number;
+};
 
 /**
  * Reads what a device missed. With no `since`, nothing is replayed. When the
@@ -77,16 +118,19 @@ async function readHistory(
   user: string,
   resume: Resume,
   limit: number,
-): Promise<{ read: HistoryRead; recovered: boolean }> {
+): Promise<ResumeState> {
   const { since, epoch } = resume;
   if (since === undefined) {
-    return { read: await history.read(user, 0, 0), recovered: false };
+    const read = await history.read(user, 0, 0);
+    return { read, recovered: false, lastSeq: read.seq };
   }
   const read = await history.read(user, since, limit);
   if ((epoch !== undefined && epoch !== read.epoch) || since > read.seq) {
-    return { read: await history.read(user, 0, limit), recovered: false };
+    const all = await history.read(user, 0, limit);
+    return { read: all, recovered: false, lastSeq: 0 };
   }
   const first = read.messages[0];
   const complete = since === read.seq || first?.seq === since + 1;
-  return { read, recovered: complete };
+  // Past a trimmed window the client can only be given what is retained.
+  return { read, recovered: complete, lastSeq: complete ? since : 0 };
 }

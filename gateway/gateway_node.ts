@@ -35,7 +35,7 @@ import {
 } from "./metrics.ts";
 import type { prom } from "../shared/metrics.ts";
 import { SessionManager } from "./session_manager.ts";
-import { connectChannel, type Resume } from "./connect_flow.ts";
+import { connectChannel, historyFrames, type Resume } from "./connect_flow.ts";
 
 /** What a GatewayNode is built from; only entry points choose the backends. */
 export type GatewayNodeOptions = {
@@ -49,6 +49,9 @@ export type GatewayNodeOptions = {
 
 /** Who is connecting, from a verified token. */
 export type Claims = { user: string; device: string | null };
+
+/** Longest a gap fill waits for history before passing the gap over. */
+const FILL_TIMEOUT_MS = 2000;
 
 /** Writes this many frames before yielding, so sockets start writing (Deno sends when the JS turn ends). */
 const FANOUT_CHUNK = 2000;
@@ -149,14 +152,27 @@ export class GatewayNode implements NodeApi {
           this.metrics.evictions.inc({ reason });
           this.#remove(closed);
         },
-        onWrite: (frame) => {
+        fill: async (after) =>
+          historyFrames(
+            (await deadline(
+              this.#history.read(claims.user, after, this.config.historySize),
+              FILL_TIMEOUT_MS,
+              "history read",
+            )).messages,
+            claims.device,
+          ),
+        onWrite: (frame, live) => {
           this.metrics.delivered.inc();
           // Replayed history is as old as the gap it fills: not a latency.
-          if (session.live) {
+          if (live) {
             this.metrics.deliverySeconds.observe(
               (Date.now() - frame.ts) / 1000,
             );
           }
+        },
+        onGap: (error) => {
+          this.metrics.replayErrors.inc();
+          this.#log.warn("gap left unfilled: history unreadable", { error });
         },
         onDuplicate: () => this.metrics.duplicatesDropped.inc(),
       },

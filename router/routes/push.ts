@@ -81,7 +81,13 @@ async function push(
   const seqs = await historyCall(
     deps,
     "append",
-    () => deps.history.append(users, { id, ts, dataJson }),
+    () =>
+      deps.history.append(users, {
+        id,
+        ts,
+        dataJson,
+        ...(device === undefined ? {} : { device }),
+      }),
   );
   if (seqs.length !== users.length) {
     throw new Error(

@@ -80,7 +80,9 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     const messages = read.messages.map((m) =>
       `{"seq":${m.seq},"id":${
         JSON.stringify(m.id)
-      },"data":${m.dataJson},"ts":${m.ts}}`
+      },"data":${m.dataJson},"ts":${m.ts}${
+        m.device === undefined ? "" : `,"device":${JSON.stringify(m.device)}`
+      }}`
     );
     return c.body(
       `{"user":${JSON.stringify(user)},"epoch":${

@@ -6,16 +6,25 @@
  * @module
  */
 
-/** One retained message; `dataJson` is the pushed `data` serialized once. */
+/**
+ * One retained message; `dataJson` is the pushed `data` serialized once;
+ * `device`, when set, limits the message to connections with that label.
+ */
 export type HistoryEntry = {
   seq: number;
   id: string;
   ts: number;
   dataJson: string;
+  device?: string;
 };
 
 /** A message as it is appended (the seq is assigned by the history). */
-export type NewMessage = { id: string; ts: number; dataJson: string };
+export type NewMessage = {
+  id: string;
+  ts: number;
+  dataJson: string;
+  device?: string;
+};
 
 /** What {@link History.read} returns: the user's state and the entries after `after`. */
 export type HistoryRead = {

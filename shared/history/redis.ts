@@ -129,6 +129,7 @@ export class RedisHistory implements History {
         message.id,
         ts,
         message.dataJson,
+        message.device ?? "",
       );
     }
     const replies = await this.#run("append", () => pipeline.exec());
@@ -286,6 +287,9 @@ function toEntry([id, fields]: StreamEntry): HistoryEntry {
         break;
       case "data":
         entry.dataJson = value;
+        break;
+      case "device":
+        entry.device = value;
         break;
     }
   }

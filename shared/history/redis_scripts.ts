@@ -18,7 +18,8 @@
  * (its ids would be from the old epoch, and XADD refuses ids that go back).
  * Exact `MAXLEN` keeps precisely `size` entries; both keys expire together.
  *
- * KEYS: meta, stream. ARGV: new epoch, ttl ms, size, id, ts, dataJson.
+ * KEYS: meta, stream. ARGV: new epoch, ttl ms, size, id, ts, dataJson,
+ * device ("" for a push to every device of the user).
  */
 export const APPEND = `
 if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
@@ -26,8 +27,14 @@ if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
   redis.call("HSET", KEYS[1], "epoch", ARGV[1], "seq", 0)
 end
 local seq = redis.call("HINCRBY", KEYS[1], "seq", 1)
-redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], string.format("%d-0", seq),
-  "id", ARGV[4], "ts", ARGV[5], "data", ARGV[6])
+local entry = string.format("%d-0", seq)
+if ARGV[7] == "" then
+  redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], entry,
+    "id", ARGV[4], "ts", ARGV[5], "data", ARGV[6])
+else
+  redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], entry,
+    "id", ARGV[4], "ts", ARGV[5], "data", ARGV[6], "device", ARGV[7])
+end
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
 redis.call("PEXPIRE", KEYS[2], ARGV[2])
 return seq

@@ -201,6 +201,17 @@ export function historyContract(backend: string, open: OpenHistory): void {
     assert.deepEqual(read.messages.map((m) => m.dataJson), payloads);
   });
 
+  test("a device-targeted message keeps its device; others have none", async () => {
+    await using history = await open(DEFAULTS);
+    await history.append(["u"], { ...message("all"), device: undefined });
+    await history.append(["u"], { ...message("phone"), device: "phone 📱" });
+    const read = await history.read("u", 0, 10);
+    assert.deepEqual(read.messages.map((m) => m.device), [
+      undefined,
+      "phone 📱",
+    ]);
+  });
+
   test("a second reserve of an id is pending; after complete it is done with the answer", async () => {
     await using history = await open(DEFAULTS);
     assert.deepEqual(await history.reserve("push-1"), { state: "reserved" });

@@ -325,3 +325,52 @@ Deno.test("presence and disconnect - a device label closes only that device with
   const offline = await gw.api("GET", "/v1/users/lee/presence");
   assert.deepEqual(offline.body, { user: "lee", online: false, devices: [] });
 });
+
+Deno.test("push - concurrent pushes to one user arrive once each, in seq order", async () => {
+  await using gw = await startTestGateway();
+  const { client } = await TestClient.welcomed(await gw.wsUrl("nora"));
+  await Promise.all(
+    Array.from(
+      { length: 60 },
+      (_, i) => gw.api("POST", "/v1/push", { users: ["nora"], data: i }),
+    ),
+  );
+  const messages = await client.waitMessages(60);
+  assert.deepEqual(
+    messages.map((m) => m.seq),
+    Array.from({ length: 60 }, (_, i) => i + 1),
+  );
+  await client.close();
+});
+
+Deno.test("push - a replay skips messages aimed at another device of the user", async () => {
+  await using gw = await startTestGateway();
+  const first = await TestClient.welcomed(
+    await gw.wsUrl("olga", { device: "laptop" }),
+  );
+  await first.client.close();
+  await gw.api("POST", "/v1/push", {
+    users: ["olga"],
+    data: "phone only",
+    device: "phone",
+  });
+  await gw.api("POST", "/v1/push", { users: ["olga"], data: "everyone" });
+  const again = await TestClient.welcomed(
+    await gw.wsUrl("olga", {
+      device: "laptop",
+      since: 0,
+      epoch: first.welcome.epoch,
+    }),
+  );
+  await again.client.next((f) => f.type === "message" && f.data === "everyone");
+  assert.deepEqual(again.client.messages().map((m) => [m.seq, m.data]), [[
+    2,
+    "everyone",
+  ]]);
+  const history = await gw.api("GET", "/v1/users/olga/messages");
+  assert.deepEqual(
+    history.body.messages.map((m: { device?: string }) => m.device),
+    ["phone", undefined],
+  );
+  await again.client.close();
+});
