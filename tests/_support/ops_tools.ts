@@ -30,20 +30,25 @@ export function hasTool(name: string): boolean {
 export function opsTest(
   name: string,
   tools: readonly string[],
-  fn: () => Promise<void>,
+  fn: (t: Deno.TestContext) => Promise<void>,
 ): void {
+  Deno.test({ ...skipUnless(name, tools), fn });
+}
+
+/** A test or step `name` and `ignore`, saying which of `tools` is missing. */
+export function skipUnless(
+  name: string,
+  tools: readonly string[],
+): { name: string; ignore: boolean } {
   const missing = tools.filter((tool) => !hasTool(tool));
-  Deno.test({
-    name: missing.length === 0
-      ? name
-      : `${name} [SKIPPED: ${
-        missing.join(", ")
-      } not on PATH; bash ops/test.sh installs ${
-        missing.length === 1 ? "it" : "them"
-      }]`,
-    ignore: missing.length > 0,
-    fn,
-  });
+  if (missing.length === 0) return { name, ignore: false };
+  const them = missing.length === 1 ? "it" : "them";
+  return {
+    name: `${name} [SKIPPED: ${
+      missing.join(", ")
+    } not on PATH; bash ops/test.sh installs ${them}]`,
+    ignore: true,
+  };
 }
 
 /** What a finished command printed. */
