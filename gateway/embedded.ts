@@ -65,6 +65,8 @@ export async function startEmbedded(
     log,
     metrics: createRouterMetrics(routerMetricsRegistry, {
       routeCacheEntries: () => routes.size,
+      routeCacheLastEventAt: () => routes.lastEventAt,
+      routeCacheReady: () => routes.isReady,
     }),
     metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
     readyChecks: { node: () => gateway.assertReady() },
