@@ -55,19 +55,23 @@ export async function main(args: string[]): Promise<number> {
   const { options, stateFile, rawLogs } = parsed;
   const lines = createPrinter({ raw: rawLogs });
   const began = performance.now();
+  let up = false;
   let cluster;
   try {
     cluster = await createCluster({
       ...options,
       onLine: lines.line,
-      onExit: (name, status, expected) =>
-        expected
-          ? printer.info(`${name} exited (${describeStatus(status)})`)
-          : printer.alarm(
-            `!!! ${name} DIED UNEXPECTEDLY (${
-              describeStatus(status)
-            }); the rest keep running`,
-          ),
+      onExit: (name, status, expected) => {
+        const how = describeStatus(status);
+        if (expected) printer.info(`${name} exited (${how})`);
+        // While starting, the start error says it, with the last lines.
+        else if (!up) printer.alarm(`${name} exited during start (${how})`);
+        else {
+          printer.alarm(
+            `!!! ${name} DIED UNEXPECTEDLY (${how}); the rest keep running`,
+          );
+        }
+      },
       log: printer.info,
     });
   } catch (error) {
@@ -95,6 +99,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     try {
       await cluster.start();
+      up = true;
     } catch (error) {
       if (signals > 0) return 130;
       printer.alarm(

@@ -14,40 +14,25 @@
  * @module
  */
 import { signToken } from "../../shared/token.ts";
-import { ManagedProcess } from "./managed_process.ts";
-import { haproxyConfig } from "./haproxy_config.ts";
-import { fixedPorts, freePort, freePorts, type PortPlan } from "./ports.ts";
-import {
-  denoSpec,
-  etcdSpec,
-  haproxySpec,
-  local,
-  onPath,
-  redisSpec,
-} from "./services.ts";
+import { fixedPorts, freePorts, type PortPlan } from "./ports.ts";
+import { onPath } from "./services.ts";
 import type { ClusterState } from "./state_file.ts";
 import {
   type ClusterOptions,
   ClusterStartError,
-  Handle,
+  type GatewayHandle,
+  type Handle,
   type Lifecycle,
   type ProcessHandle,
 } from "./handle.ts";
+import { buildProcesses } from "./processes.ts";
 
 export {
   type ClusterOptions,
   ClusterStartError,
+  type GatewayHandle,
   type ProcessHandle,
 } from "./handle.ts";
-
-/** A gateway node of the cluster. */
-export type GatewayHandle = ProcessHandle & {
-  readonly nodeId: string;
-  /** Where routers reach its internal API. */
-  readonly internalUrl: string;
-  /** `ws://127.0.0.1:<port>/ws` */
-  readonly wsUrl: string;
-};
 
 /** A running local cluster; see the module doc. */
 export type Cluster = AsyncDisposable & {
@@ -92,17 +77,6 @@ export type Cluster = AsyncDisposable & {
   /** SIGKILL to every process at once, then removes the temp dir. */
   kill(): Promise<void>;
 };
-
-const GATEWAY_MAIN = "gateway/main.ts";
-const ROUTER_MAIN = "router/main.ts";
-/** Variables of the launcher's own environment that must differ per child. */
-const PER_CHILD = [
-  "PORT",
-  "WSGW_NODE_ID",
-  "WSGW_PUBLIC_URL",
-  "WSGW_INTERNAL_URL",
-  "WSGW_INTERNAL_PORT",
-];
 
 /**
  * Starts a cluster and resolves once every process answers ready.
@@ -159,100 +133,19 @@ export async function createCluster(
     internalSecret: options.internalSecret ?? randomSecret(""),
   };
   const prefix = options.etcdPrefix ?? "/wsgw";
-  const observer = { line: options.onLine, exit: options.onExit };
   const say = options.log ?? (() => {});
   const lifecycle: Lifecycle = { stopping: false };
-  const handle = (name: string, url: () => string, reallocate?: () => void) =>
-    new Handle(
-      new ManagedProcess(
-        name,
-        { command: "", args: [], ready: noop },
-        observer,
-      ),
-      options,
-      lifecycle,
-      url,
-      fixed ? undefined : reallocate,
-    );
-  const etcd = handle("etcd", () => local(ports.etcd), () => {
-    ports.etcd = freePort();
-    ports.etcdPeer = freePort();
+  const { etcd, redis, gateways, routers, lb } = buildProcesses({
+    options,
+    ports,
+    fixed,
+    dir,
+    root,
+    secrets,
+    prefix,
+    leaseTtl,
+    lifecycle,
   });
-  etcd.build = () => etcdSpec(`${dir}/etcd`, ports.etcd, ports.etcdPeer);
-  const redis = handle(
-    "redis",
-    () => `redis://127.0.0.1:${ports.redis}`,
-    () => ports.redis = freePort(),
-  );
-  redis.build = () => redisSpec(`${dir}/redis`, ports.redis);
-
-  const baseEnv = childEnv(options.env);
-  const shared = () => ({
-    ...baseEnv,
-    WSGW_ETCD: local(ports.etcd),
-    WSGW_ETCD_PREFIX: prefix,
-    WSGW_REDIS: `redis://127.0.0.1:${ports.redis}`,
-    WSGW_API_KEYS: secrets.apiKey,
-    WSGW_JWT_SECRET: secrets.jwtSecret,
-    WSGW_INTERNAL_SECRET: secrets.internalSecret,
-    WSGW_LEASE_TTL: String(leaseTtl),
-    WSGW_LOG_LEVEL: options.logLevel ?? "info",
-    WSGW_HOST: "127.0.0.1",
-  });
-  const gateways = ports.gateways.map((p, i) => {
-    const nodeId = `gw-${i + 1}`;
-    const h = handle(nodeId, () => local(p.public), () => {
-      p.public = freePort();
-      p.internal = freePort();
-    });
-    h.build = () =>
-      denoSpec(root, GATEWAY_MAIN, {
-        ...shared(),
-        WSGW_NODE_ID: nodeId,
-        PORT: String(p.public),
-        WSGW_INTERNAL_PORT: String(p.internal),
-      }, local(p.public));
-    // Getters, not copies: a retried first start may change the ports.
-    return Object.defineProperties(h, {
-      nodeId: { value: nodeId, enumerable: true },
-      internalUrl: { get: () => local(p.internal), enumerable: true },
-      wsUrl: { get: () => `ws://127.0.0.1:${p.public}/ws`, enumerable: true },
-    }) as Handle & GatewayHandle;
-  });
-  const routers = ports.routers.map((_, j) => {
-    const h = handle(
-      `router-${j + 1}`,
-      () => local(ports.routers[j]!),
-      () => ports.routers[j] = freePort(),
-    );
-    h.build = () =>
-      denoSpec(root, ROUTER_MAIN, {
-        ...shared(),
-        // Routers log it as their routerId.
-        WSGW_NODE_ID: `router-${j + 1}`,
-        PORT: String(ports.routers[j]),
-      }, local(ports.routers[j]!));
-    return h;
-  });
-  const lb = options.lb
-    ? handle("lb", () => local(ports.lb), () => ports.lb = freePort())
-    : null;
-  if (lb) {
-    const configPath = `${dir}/haproxy.cfg`;
-    lb.build = () => {
-      Deno.writeTextFileSync(
-        configPath,
-        haproxyConfig({
-          port: ports.lb,
-          servers: gateways.map((g, i) => ({
-            name: g.nodeId,
-            port: ports.gateways[i]!.public,
-          })),
-        }),
-      );
-      return haproxySpec(configPath, ports.lb);
-    };
-  }
 
   const all: Handle[] = [etcd, redis, ...gateways, ...routers];
   if (lb) all.push(lb);
@@ -373,17 +266,8 @@ function checkCounts(nodes: number, routers: number, leaseTtl: number): void {
   }
 }
 
-/** The launcher's environment without what must differ per child, plus `extra`. */
-function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env = Deno.env.toObject();
-  for (const name of PER_CHILD) delete env[name];
-  return { ...env, ...extra };
-}
-
 function randomSecret(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return prefix + btoa(String.fromCharCode(...bytes))
     .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
-
-const noop = () => Promise.resolve(false);

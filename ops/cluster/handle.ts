@@ -84,6 +84,15 @@ export type ProcessHandle = {
   tail(): string;
 };
 
+/** A gateway node of the cluster. */
+export type GatewayHandle = ProcessHandle & {
+  readonly nodeId: string;
+  /** Where routers reach its internal API. */
+  readonly internalUrl: string;
+  /** `ws://127.0.0.1:<port>/ws` */
+  readonly wsUrl: string;
+};
+
 /** Shared by the handles of one cluster. */
 export type Lifecycle = { stopping: boolean };
 

@@ -21,11 +21,11 @@ class Launcher implements AsyncDisposable {
   readonly #pump: Promise<void>;
   #exited = false;
 
-  constructor(args: string[]) {
+  constructor(args: string[], env: Record<string, string> = {}) {
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "ops/cluster.ts", ...args],
       cwd: ROOT,
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -81,6 +81,27 @@ Deno.test("cluster CLI - --help prints usage; a bad flag exits 2", async () => {
   assert.match(bad.out, /--nodes must be an integer/);
   const unknown = await run(["--frobnicate"]);
   assert.equal(unknown.code, 2);
+});
+
+Deno.test("cluster CLI - without haproxy on PATH, --lb fails with a clear message and starts nothing", async () => {
+  // A PATH holding etcd and redis-server only.
+  const bin = await Deno.makeTempDir({ prefix: "wsgw-path-" });
+  try {
+    for (const name of ["etcd", "redis-server"]) {
+      const which = await new Deno.Command("which", { args: [name] }).output();
+      await Deno.symlink(
+        new TextDecoder().decode(which.stdout).trim(),
+        `${bin}/${name}`,
+      );
+    }
+    await using launcher = new Launcher(["--lb"], { PATH: bin });
+    const { code } = await launcher.status();
+    assert.equal(code, 1);
+    assert.match(launcher.output, /haproxy is not on PATH: install haproxy/);
+    assert.doesNotMatch(launcher.output, /starting etcd/);
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
 });
 
 Deno.test({

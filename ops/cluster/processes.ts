@@ -1,0 +1,166 @@
+/**
+ * The processes of a local cluster, as handles built from its port plan:
+ * etcd and redis-server with their data in the cluster dir, gateways and
+ * routers with their environment, haproxy with a generated config.
+ *
+ * @module
+ */
+import { haproxyConfig } from "./haproxy_config.ts";
+import {
+  type ClusterOptions,
+  type GatewayHandle,
+  Handle,
+  type Lifecycle,
+} from "./handle.ts";
+import { ManagedProcess } from "./managed_process.ts";
+import { freePort, type PortPlan } from "./ports.ts";
+import {
+  denoSpec,
+  etcdSpec,
+  haproxySpec,
+  local,
+  redisSpec,
+} from "./services.ts";
+
+/** Every process of a cluster, not started yet. */
+export type ClusterProcesses = {
+  etcd: Handle;
+  redis: Handle;
+  gateways: (Handle & GatewayHandle)[];
+  routers: Handle[];
+  lb: Handle | null;
+};
+
+/** What {@link buildProcesses} needs. */
+export type ProcessSetup = {
+  options: ClusterOptions;
+  /** Mutable: a first start that finds a port taken picks another. */
+  ports: PortPlan;
+  /** True with `--port-base`: ports never change then. */
+  fixed: boolean;
+  dir: string;
+  root: string;
+  secrets: { apiKey: string; jwtSecret: string; internalSecret: string };
+  prefix: string;
+  leaseTtl: number;
+  lifecycle: Lifecycle;
+};
+
+const GATEWAY_MAIN = "gateway/main.ts";
+const ROUTER_MAIN = "router/main.ts";
+/** Variables of the launcher's own environment that must differ per child. */
+const PER_CHILD = [
+  "PORT",
+  "WSGW_NODE_ID",
+  "WSGW_PUBLIC_URL",
+  "WSGW_INTERNAL_URL",
+  "WSGW_INTERNAL_PORT",
+];
+
+/** Builds the handles; nothing runs until they are started. */
+export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
+  const { options, ports, fixed, dir, root, secrets, prefix, leaseTtl } = setup;
+  const observer = { line: options.onLine, exit: options.onExit };
+  const handle = (name: string, url: () => string, reallocate?: () => void) =>
+    new Handle(
+      new ManagedProcess(
+        name,
+        { command: "", args: [], ready: noop },
+        observer,
+      ),
+      options,
+      setup.lifecycle,
+      url,
+      fixed ? undefined : reallocate,
+    );
+  const etcd = handle("etcd", () => local(ports.etcd), () => {
+    ports.etcd = freePort();
+    ports.etcdPeer = freePort();
+  });
+  etcd.build = () => etcdSpec(`${dir}/etcd`, ports.etcd, ports.etcdPeer);
+  const redis = handle(
+    "redis",
+    () => `redis://127.0.0.1:${ports.redis}`,
+    () => ports.redis = freePort(),
+  );
+  redis.build = () => redisSpec(`${dir}/redis`, ports.redis);
+
+  const baseEnv = childEnv(options.env);
+  const shared = () => ({
+    ...baseEnv,
+    WSGW_ETCD: local(ports.etcd),
+    WSGW_ETCD_PREFIX: prefix,
+    WSGW_REDIS: `redis://127.0.0.1:${ports.redis}`,
+    WSGW_API_KEYS: secrets.apiKey,
+    WSGW_JWT_SECRET: secrets.jwtSecret,
+    WSGW_INTERNAL_SECRET: secrets.internalSecret,
+    WSGW_LEASE_TTL: String(leaseTtl),
+    WSGW_LOG_LEVEL: options.logLevel ?? "info",
+    WSGW_HOST: "127.0.0.1",
+  });
+  const gateways = ports.gateways.map((p, i) => {
+    const nodeId = `gw-${i + 1}`;
+    const h = handle(nodeId, () => local(p.public), () => {
+      p.public = freePort();
+      p.internal = freePort();
+    });
+    h.build = () =>
+      denoSpec(root, GATEWAY_MAIN, {
+        ...shared(),
+        WSGW_NODE_ID: nodeId,
+        PORT: String(p.public),
+        WSGW_INTERNAL_PORT: String(p.internal),
+      }, local(p.public));
+    // Getters, not copies: a retried first start may change the ports.
+    return Object.defineProperties(h, {
+      nodeId: { value: nodeId, enumerable: true },
+      internalUrl: { get: () => local(p.internal), enumerable: true },
+      wsUrl: { get: () => `ws://127.0.0.1:${p.public}/ws`, enumerable: true },
+    }) as Handle & GatewayHandle;
+  });
+  const routers = ports.routers.map((_, j) => {
+    const h = handle(
+      `router-${j + 1}`,
+      () => local(ports.routers[j]!),
+      () => ports.routers[j] = freePort(),
+    );
+    h.build = () =>
+      denoSpec(root, ROUTER_MAIN, {
+        ...shared(),
+        // Routers log it as their routerId.
+        WSGW_NODE_ID: `router-${j + 1}`,
+        PORT: String(ports.routers[j]),
+      }, local(ports.routers[j]!));
+    return h;
+  });
+  const lb = options.lb
+    ? handle("lb", () => local(ports.lb), () => ports.lb = freePort())
+    : null;
+  if (lb) {
+    const configPath = `${dir}/haproxy.cfg`;
+    lb.build = () => {
+      Deno.writeTextFileSync(
+        configPath,
+        haproxyConfig({
+          port: ports.lb,
+          servers: gateways.map((g, i) => ({
+            name: g.nodeId,
+            port: ports.gateways[i]!.public,
+          })),
+        }),
+      );
+      return haproxySpec(configPath, ports.lb);
+    };
+  }
+
+  return { etcd, redis, gateways, routers, lb };
+}
+
+/** The launcher's environment without what must differ per child, plus `extra`. */
+function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  for (const name of PER_CHILD) delete env[name];
+  return { ...env, ...extra };
+}
+
+const noop = () => Promise.resolve(false);
