@@ -16,6 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { deadline } from "../../shared/deadline.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { EtcdRegistry } from "../../shared/registry/etcd.ts";
 import type { RegistryEvent } from "../../shared/registry/mod.ts";
@@ -37,6 +38,12 @@ const keys = Number(values.keys);
 const runs = Number(values.runs);
 
 await using own = values.etcd === undefined ? await startEtcd() : undefined;
+// Ctrl-C must not leave our etcd running.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    (own ? own.stop() : Promise.resolve()).finally(() => Deno.exit(130));
+  });
+}
 const endpoint = values.etcd ?? own!.endpoint;
 const connect = (prefix: string) =>
   EtcdRegistry.connect({
@@ -112,11 +119,17 @@ const ms = (start: number) => Math.round(performance.now() - start);
   const abort = new AbortController();
   let held = 0;
   let start = 0;
+  let restarted = false;
   const seen = new Promise<void>((resolve, reject) => {
     (async () => {
       for await (const event of watcher.watch(abort.signal)) {
+        // A reset after the leave (the watch listed again) counts too.
         if (event.type === "reset") held = event.users.length;
-        if (event.type === "user-gone" && --held === 0) return resolve();
+        if (event.type === "user-gone") held--;
+        if (start > 0 && held === 0) {
+          if (event.type === "reset") restarted = true;
+          return resolve();
+        }
       }
     })().catch(reject);
   });
@@ -124,12 +137,13 @@ const ms = (start: number) => Math.round(performance.now() - start);
   start = performance.now();
   await node.leave();
   const revoke = ms(start);
-  await seen;
+  await deadline(seen, 120_000, "the watcher to see the leave");
   const all = ms(start);
   abort.abort();
-  figures.leave = { revokeMs: revoke, watcherMs: all };
+  figures.leave = { revokeMs: revoke, watcherMs: all, restarted };
   console.log(
-    `leave with ${users} users: revoke ${revoke} ms, watcher saw all gone after ${all} ms`,
+    `leave with ${users} users: revoke ${revoke} ms, watcher saw all gone ` +
+      `after ${all} ms${restarted ? " (through a re-list)" : ""}`,
   );
 }
 

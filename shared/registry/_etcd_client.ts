@@ -101,8 +101,9 @@ export function createEtcdClient(
       // etcd restart we want to be back within a second or so.
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1000,
-      // Listings are paged, but one etcd revision (a revoked lease) can hold
-      // a whole node's users: do not fail on a big watch response.
+      // Listings are paged, but one etcd revision (a revoked lease) holds a
+      // whole node's users, sent as one watch response (~50 bytes per key):
+      // accept up to ~1M keys per node instead of grpc's default 4 MB.
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
     },
   });
