@@ -192,3 +192,63 @@ Deno.test("cluster - a restarted router rebuilds its route cache from 5,000 mapp
     await again.client.close();
   }
 });
+
+Deno.test("cluster - etcd and Redis restart on the same ports and data; the cluster recovers", async () => {
+  await using cluster = await startTestCluster({ nodes: 1 });
+  const gateway = cluster.gateways[0]!;
+  const { client } = await connect(cluster, 0, "hal");
+  try {
+    await api(cluster, "POST", "/v1/push", { users: ["hal"], data: 1 });
+    await client.waitMessages(1);
+    const ready = async (url: string) => {
+      const response = await fetch(`${url}/readyz`);
+      await response.body?.cancel();
+      return response.status === 200;
+    };
+
+    const etcdUrl = cluster.etcd.url;
+    await cluster.stopEtcd();
+    await waitFor(async () => !await ready(gateway.url), {
+      what: "the gateway to report etcd down",
+    });
+    await cluster.startEtcd();
+    assert.equal(cluster.etcd.url, etcdUrl);
+    await waitFor(() => ready(gateway.url), {
+      what: "the gateway to be ready again",
+    });
+    // Same data dir: the node kept its lease (or re-registered) and hal.
+    await waitFor(
+      async () => (await ownersInEtcd(cluster, "hal")).join() === "gw-1",
+      {
+        what: "hal registered again",
+      },
+    );
+
+    await cluster.stopRedis();
+    await cluster.startRedis();
+    await waitFor(() => ready(cluster.router), {
+      what: "the router to be ready again",
+    });
+    // The append-only file in the same dir kept the history.
+    const history = await api(cluster, "GET", "/v1/users/hal/messages");
+    assert.deepEqual(
+      history.body.messages.map((m: { seq: number }) => m.seq),
+      [1],
+    );
+    await waitFor(
+      async () =>
+        (await api(cluster, "GET", "/v1/users/hal/presence")).body.online,
+      {
+        what: "hal online at the router",
+      },
+    );
+    const { body } = await api(cluster, "POST", "/v1/push", {
+      users: ["hal"],
+      data: 2,
+    });
+    assert.deepEqual(body.results, [{ user: "hal", seq: 2, devices: 1 }]);
+    assert.deepEqual((await client.waitMessages(2)).map((m) => m.seq), [1, 2]);
+  } finally {
+    await client.close();
+  }
+});
