@@ -56,9 +56,11 @@ Deno.test("cluster - kill -9 of a node: its keys vanish within the lease TTL and
       },
     );
     const vanishedMs = Date.now() - killedAt;
-    // etcd expires leases on a 500 ms tick: allow for one.
+    // The lease runs out at most a TTL after the kill (the last keep-alive
+    // was before it); etcd checks expiry every 500 ms and then commits the
+    // revoke: allow for that tick and a busy machine.
     assert.ok(
-      vanishedMs <= leaseTtl * 1000 + 600,
+      vanishedMs <= leaseTtl * 1000 + 1000,
       `keys vanished ${vanishedMs} ms after the kill (TTL ${leaseTtl} s)`,
     );
     await waitFor(
