@@ -50,6 +50,14 @@ export class RegistryClosedError extends WsgwError {
   }
 }
 
+/** etcd refused a txn for good (malformed or forbidden): no retry helps. */
+export class RegistryRefusedError extends WsgwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("registry_refused", 500, message, options);
+    this.name = "RegistryRefusedError";
+  }
+}
+
 /** Counters of one {@link EtcdRegistry}, read by tests and metrics. */
 export type EtcdRegistryStats = {
   /** Txns that wrote user or node keys (registrations, re-registrations). */

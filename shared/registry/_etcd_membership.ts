@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { CompareResult, CompareTarget, type IRequestOp } from "etcd3";
+import type { IRequestOp } from "etcd3";
 import type { NodeMembership, NodeRecord } from "./registry.ts";
-import { encodeNodeValue, encodeUserValue } from "./keys.ts";
+import { encodeUserValue } from "./keys.ts";
 import {
   backoff,
   bytes,
@@ -16,10 +16,17 @@ import {
   isPermanent,
   NodeIdTakenError,
   RegistryClosedError,
+  RegistryRefusedError,
   sleep,
   unavailable,
 } from "./_etcd_client.ts";
-import { LeaseKeeper } from "./_etcd_lease.ts";
+import { grantLease, LeaseKeeper, revokeLease } from "./_etcd_lease.ts";
+import {
+  createNodeRecord,
+  moveNodeRecord,
+  nodePut,
+} from "./_etcd_node_record.ts";
+import { KeySync, type SyncOp } from "./_key_sync.ts";
 
 /** etcd's default `--max-txn-ops`: more ops in one txn are refused. */
 export const MAX_TXN_OPS = 128;
@@ -32,46 +39,30 @@ export type MembershipOptions = {
   maxInflightTxns: number;
 };
 
-type Waiter = { resolve: () => void; reject: (error: Error) => void };
-/** One op of a txn: the node record, or one user's key (put or delete). */
-type Op = { node: true } | { user: string; put: boolean };
-
 /**
  * A {@link NodeMembership} in etcd. The desired set of users in memory is
- * the source of truth; etcd is brought in line with it by txns of at most
- * {@link MAX_TXN_OPS} ops, so a burst of 10k registrations costs ~80 txns.
- * While etcd is unreachable calls wait and are retried with backoff; they
- * reject only once the node has left.
+ * the source of truth ({@link KeySync}); etcd is brought in line with it by
+ * txns of at most {@link MAX_TXN_OPS} ops, so a burst of 10k registrations
+ * costs ~80 txns. While etcd is unreachable calls wait and are retried with
+ * backoff; they reject only once the node has left.
  */
 export class EtcdMembership implements NodeMembership {
   readonly #ctx: EtcdContext;
   readonly #node: NodeRecord;
   readonly #options: MembershipOptions;
+  readonly #sync = new KeySync();
   readonly #closed = new AbortController();
   #keeper: LeaseKeeper;
   /** Bumped on every lease change: answers to txns of an older lease are dropped. */
   #generation = 0;
   #state: "ready" | "regranting" | "left" = "ready";
-  /** user → ms it was registered: what etcd should hold. */
-  readonly #desired = new Map<string, number>();
-  /** Users whose key etcd holds under the current lease. */
-  readonly #persisted = new Set<string>();
-  /** Users whose desired and persisted state may differ. */
-  readonly #dirty = new Set<string>();
-  /** Users in a txn on the wire (never in two at once). */
-  readonly #inflight = new Set<string>();
-  readonly #waiters = new Map<string, Waiter[]>();
-  #nodeDirty = false;
-  #nodeInflight = false;
-  #nodeWaiters: Waiter[] = [];
   #txns = 0;
   #kicked = false;
   #retryAttempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unreachableSince: number | undefined;
-  /** After a regrant: users not yet rewritten; healthy again once empty. */
-  #rewriting: Set<string> | undefined;
-  #lostAt = 0;
+  /** Set from a lease loss until every user is rewritten on the new lease. */
+  #lostAt: number | undefined;
   #staleLease: string | undefined;
   #leaving: Promise<void> | undefined;
 
@@ -98,32 +89,21 @@ export class EtcdMembership implements NodeMembership {
     node: NodeRecord,
     options: MembershipOptions,
   ): Promise<EtcdMembership> {
-    const key = bytes(ctx.keys.node(node.nodeId));
     let leaseId: string;
     try {
-      leaseId = (await ctx.client.leaseClient.leaseGrant({
-        TTL: options.leaseTtl,
-      })).ID;
+      leaseId = await grantLease(ctx, options.leaseTtl);
     } catch (error) {
       unavailable("lease grant", error);
     }
     let created: boolean;
     try {
-      created = (await ctx.client.kv.txn({
-        compare: [{
-          key,
-          target: CompareTarget.Create,
-          result: CompareResult.Equal,
-          create_revision: 0,
-        }],
-        success: [nodePut(key, node, leaseId)],
-      })).succeeded;
+      created = await createNodeRecord(ctx, node, leaseId);
     } catch (error) {
-      await revoke(ctx, leaseId);
+      await revokeLease(ctx, leaseId);
       unavailable("join", error);
     }
     if (!created) {
-      await revoke(ctx, leaseId);
+      await revokeLease(ctx, leaseId);
       throw new NodeIdTakenError(node.nodeId);
     }
     const membership = new EtcdMembership(ctx, node, leaseId, options);
@@ -141,40 +121,25 @@ export class EtcdMembership implements NodeMembership {
   }
 
   get healthy(): boolean {
-    return this.#state === "ready" && this.#rewriting === undefined &&
+    return this.#state === "ready" && this.#lostAt === undefined &&
       Date.now() - this.#keeper.lastAnswer <= this.#options.leaseTtl * 1000;
   }
 
   register(user: string): Promise<void> {
-    if (this.#state === "left") {
-      return Promise.reject(
-        new RegistryClosedError(`node "${this.nodeId}" has left the registry`),
-      );
-    }
-    if (!this.#desired.has(user)) this.#desired.set(user, Date.now());
-    return this.#track(user);
+    if (this.#state === "left") return this.#hasLeft();
+    return this.#kick(this.#sync.want(user, true));
   }
 
   unregister(user: string): Promise<void> {
     // After leave() the revoked lease took every key: nothing left to remove.
     if (this.#state === "left") return Promise.resolve();
-    this.#desired.delete(user);
-    return this.#track(user);
+    return this.#kick(this.#sync.want(user, false));
   }
 
   setDraining(draining: boolean): Promise<void> {
-    if (this.#state === "left") {
-      return Promise.reject(
-        new RegistryClosedError(`node "${this.nodeId}" has left the registry`),
-      );
-    }
+    if (this.#state === "left") return this.#hasLeft();
     this.#node.draining = draining;
-    this.#nodeDirty = true;
-    const done = new Promise<void>((resolve, reject) =>
-      this.#nodeWaiters.push({ resolve, reject })
-    );
-    this.#kick();
-    return done;
+    return this.#kick(this.#sync.wantNode());
   }
 
   leave(): Promise<void> {
@@ -186,105 +151,57 @@ export class EtcdMembership implements NodeMembership {
     return this.leave();
   }
 
-  /** Resolves `user`'s call once etcd matches the desired state for it. */
-  #track(user: string): Promise<void> {
-    if (this.#converged(user)) {
-      this.#settle(user);
-      return Promise.resolve();
-    }
-    this.#dirty.add(user);
-    const done = new Promise<void>((resolve, reject) => {
-      const waiters = this.#waiters.get(user);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.#waiters.set(user, [{ resolve, reject }]);
-    });
-    this.#kick();
-    return done;
-  }
-
-  #converged(user: string): boolean {
-    return !this.#inflight.has(user) &&
-      this.#desired.has(user) === this.#persisted.has(user);
-  }
-
-  #settle(user: string): void {
-    this.#dirty.delete(user);
-    const waiters = this.#waiters.get(user);
-    if (waiters) {
-      this.#waiters.delete(user);
-      for (const waiter of waiters) waiter.resolve();
-    }
-    if (this.#rewriting?.delete(user) && this.#rewriting.size === 0) {
-      this.#regranted();
-    }
+  #hasLeft(): Promise<never> {
+    return Promise.reject(
+      new RegistryClosedError(`node "${this.nodeId}" has left the registry`),
+    );
   }
 
   /** Flushes once the current turn ends, so a same-tick burst shares txns. */
-  #kick(): void {
-    if (this.#kicked) return;
-    this.#kicked = true;
-    queueMicrotask(() => {
-      this.#kicked = false;
-      this.#pump();
-    });
+  #kick<T>(done: Promise<T>): Promise<T> {
+    if (!this.#kicked) {
+      this.#kicked = true;
+      queueMicrotask(() => {
+        this.#kicked = false;
+        this.#pump();
+      });
+    }
+    return done;
   }
 
   #pump(): void {
-    if (this.#state !== "ready" || this.#retryTimer !== undefined) return;
+    if (this.#state !== "ready") return;
+    if (this.#lostAt !== undefined && this.#sync.rewriting === 0) {
+      this.#regranted();
+    }
+    if (this.#retryTimer !== undefined) return;
     while (this.#txns < this.#options.maxInflightTxns) {
-      const ops = this.#takeBatch();
+      const ops = this.#sync.take(MAX_TXN_OPS);
       if (!ops) return;
       this.#txns++;
       void this.#send(ops);
     }
   }
 
-  #takeBatch(): Op[] | undefined {
-    const ops: Op[] = [];
-    if (this.#nodeDirty && !this.#nodeInflight) {
-      this.#nodeDirty = false;
-      this.#nodeInflight = true;
-      ops.push({ node: true });
-    }
-    for (const user of this.#dirty) {
-      if (ops.length >= MAX_TXN_OPS) break;
-      if (this.#inflight.has(user)) continue;
-      const put = this.#desired.has(user);
-      if (put === this.#persisted.has(user)) {
-        this.#settle(user);
-        continue;
-      }
-      this.#dirty.delete(user);
-      this.#inflight.add(user);
-      ops.push({ user, put });
-    }
-    return ops.length > 0 ? ops : undefined;
-  }
-
-  async #send(ops: Op[]): Promise<void> {
-    const { client, keys, log, stats } = this.#ctx;
+  async #send(ops: SyncOp[]): Promise<void> {
+    const { client, log, stats } = this.#ctx;
     const generation = this.#generation;
-    const leaseId = this.#keeper.leaseId;
-    const success: IRequestOp[] = ops.map((op) => {
-      if ("node" in op) {
-        return nodePut(bytes(keys.node(this.nodeId)), this.#node, leaseId);
-      }
-      const key = bytes(keys.user(op.user, this.nodeId));
-      if (!op.put) return { request_delete_range: { key } };
-      const since = this.#desired.get(op.user) ?? Date.now();
-      const value = bytes(encodeUserValue({ since }));
-      return { request_put: { key, value, lease: leaseId } };
-    });
     try {
-      await client.kv.txn({ success });
+      await client.kv.txn({ success: this.#requestOps(ops) });
     } catch (error) {
       this.#txns--;
-      this.#requeue(ops);
+      this.#sync.requeue(ops);
       if (generation !== this.#generation) return; // the regrant rewrites them
       if (isLeaseNotFound(error)) {
         return this.#leaseLost("a txn found the lease gone");
       }
-      if (isPermanent(error)) return this.#fail(ops, error);
+      if (isPermanent(error)) {
+        log.error("registry txn refused", { nodeId: this.nodeId, error });
+        const refused = new RegistryRefusedError("etcd refused the txn", {
+          cause: error,
+        });
+        return this.#sync.refuse(ops, refused);
+      }
       stats.txnRetries++;
       if (this.#unreachableSince === undefined) {
         this.#unreachableSince = Date.now();
@@ -297,7 +214,7 @@ export class EtcdMembership implements NodeMembership {
       return;
     }
     this.#txns--;
-    if (generation !== this.#generation) return this.#requeue(ops);
+    if (generation !== this.#generation) return this.#sync.requeue(ops);
     stats.txns++;
     stats.ops += ops.length;
     this.#retryAttempt = 0;
@@ -306,60 +223,23 @@ export class EtcdMembership implements NodeMembership {
       this.#unreachableSince = undefined;
       log.info("registry reachable", { nodeId: this.nodeId, ms });
     }
-    for (const op of ops) {
-      if ("node" in op) {
-        this.#nodeInflight = false;
-        if (!this.#nodeDirty) {
-          const waiters = this.#nodeWaiters;
-          this.#nodeWaiters = [];
-          for (const waiter of waiters) waiter.resolve();
-        }
-        continue;
-      }
-      if (op.put) this.#persisted.add(op.user);
-      else this.#persisted.delete(op.user);
-      this.#inflight.delete(op.user);
-      if (this.#converged(op.user)) this.#settle(op.user);
-      else this.#dirty.add(op.user);
-    }
+    this.#sync.landed(ops);
     this.#pump();
   }
 
-  /** Puts the ops of a txn that did not land back in the queue. */
-  #requeue(ops: Op[]): void {
-    for (const op of ops) {
+  #requestOps(ops: SyncOp[]): IRequestOp[] {
+    const { keys } = this.#ctx;
+    const leaseId = this.#keeper.leaseId;
+    return ops.map((op) => {
       if ("node" in op) {
-        this.#nodeInflight = false;
-        this.#nodeDirty = true;
-      } else {
-        this.#inflight.delete(op.user);
-        this.#dirty.add(op.user);
+        return nodePut(keys, this.#node, leaseId);
       }
-    }
-  }
-
-  /** A txn etcd will never accept: tell the callers instead of looping. */
-  #fail(ops: Op[], error: unknown): void {
-    this.#ctx.log.error("registry txn refused", {
-      nodeId: this.nodeId,
-      ops: ops.length,
-      error,
+      const key = bytes(keys.user(op.user, this.nodeId));
+      if (!op.put) return { request_delete_range: { key } };
+      const since = this.#sync.desired.get(op.user) ?? Date.now();
+      const value = bytes(encodeUserValue({ since }));
+      return { request_put: { key, value, lease: leaseId } };
     });
-    const cause = new RegistryClosedError("etcd refused the txn", {
-      cause: error,
-    });
-    for (const op of ops) {
-      if ("node" in op) {
-        this.#nodeDirty = false;
-        for (const waiter of this.#nodeWaiters.splice(0)) waiter.reject(cause);
-        continue;
-      }
-      this.#dirty.delete(op.user);
-      for (const waiter of this.#waiters.get(op.user) ?? []) {
-        waiter.reject(cause);
-      }
-      this.#waiters.delete(op.user);
-    }
   }
 
   #keep(leaseId: string): LeaseKeeper {
@@ -379,7 +259,7 @@ export class EtcdMembership implements NodeMembership {
     if (this.#state !== "ready") return;
     this.#state = "regranting";
     this.#generation++;
-    this.#lostAt = Date.now();
+    this.#lostAt ??= Date.now();
     const oldLease = this.#keeper.leaseId;
     void this.#keeper.stop();
     clearTimeout(this.#retryTimer);
@@ -389,29 +269,26 @@ export class EtcdMembership implements NodeMembership {
       nodeId: this.nodeId,
       leaseId: oldLease,
       reason,
-      users: this.#desired.size,
+      users: this.#sync.desired.size,
     });
-    this.#persisted.clear();
-    for (const user of this.#desired.keys()) this.#dirty.add(user);
+    this.#sync.forget();
     void this.#regrant(oldLease);
   }
 
   async #regrant(oldLease: string): Promise<void> {
-    const { client, log } = this.#ctx;
+    const { log } = this.#ctx;
     for (let attempt = 0; this.#state === "regranting"; attempt++) {
       let leaseId: string | undefined;
       try {
-        leaseId = (await client.leaseClient.leaseGrant({
-          TTL: this.#options.leaseTtl,
-        })).ID;
+        leaseId = await grantLease(this.#ctx, this.#options.leaseTtl);
         if (this.#state === "regranting") {
-          await this.#putNodeRecord(leaseId, oldLease);
+          await moveNodeRecord(this.#ctx, this.#node, leaseId, oldLease);
         }
         if (this.#state !== "regranting") {
-          return void revoke(this.#ctx, leaseId);
+          return void revokeLease(this.#ctx, leaseId);
         }
       } catch (error) {
-        if (leaseId !== undefined) void revoke(this.#ctx, leaseId);
+        if (leaseId !== undefined) void revokeLease(this.#ctx, leaseId);
         // One warning per loss; the retries of a long outage go to debug.
         const fields = { nodeId: this.nodeId, attempt, error };
         if (attempt === 0) log.warn("lease regrant failed", fields);
@@ -420,113 +297,45 @@ export class EtcdMembership implements NodeMembership {
         continue;
       }
       this.#keeper = this.#keep(leaseId);
+      if (this.#staleLease !== undefined) {
+        void revokeLease(this.#ctx, this.#staleLease);
+      }
       this.#staleLease = oldLease;
-      this.#rewriting = new Set(this.#desired.keys());
       this.#state = "ready";
-      if (this.#rewriting.size === 0) this.#regranted();
-      this.#pump();
+      this.#pump(); // rewrites the users, then calls #regranted()
       return;
     }
   }
 
-  /**
-   * Creates the node record on the new lease, or moves it there when it still
-   * sits on our old lease (the lease was alive after all); refuses to take a
-   * record another process created in the meantime.
-   */
-  async #putNodeRecord(leaseId: string, oldLease: string): Promise<void> {
-    const key = bytes(this.#ctx.keys.node(this.nodeId));
-    const put = nodePut(key, this.#node, leaseId);
-    for (
-      const compare of [
-        { target: CompareTarget.Create, create_revision: 0 },
-        { target: CompareTarget.Lease, lease: oldLease },
-      ]
-    ) {
-      const answer = await this.#ctx.client.kv.txn({
-        compare: [{ key, result: CompareResult.Equal, ...compare }],
-        success: [put],
-      });
-      if (answer.succeeded) return;
-    }
-    throw new NodeIdTakenError(this.nodeId);
-  }
-
   #regranted(): void {
-    this.#rewriting = undefined;
+    const ms = Date.now() - (this.#lostAt ?? Date.now());
+    this.#lostAt = undefined;
     this.#ctx.stats.leaseRegrants++;
     this.#ctx.log.info("lease regranted", {
       nodeId: this.nodeId,
       leaseId: this.#keeper.leaseId,
-      users: this.#desired.size,
-      ms: Date.now() - this.#lostAt,
+      users: this.#sync.desired.size,
+      ms,
     });
     // If the old lease was alive after all, it still holds keys of users who
     // left meanwhile: revoking it removes them.
     const stale = this.#staleLease;
     this.#staleLease = undefined;
-    if (stale !== undefined) void revoke(this.#ctx, stale);
+    if (stale !== undefined) void revokeLease(this.#ctx, stale);
   }
 
   async #leave(): Promise<void> {
-    const users = this.#desired.size;
+    const users = this.#sync.desired.size;
     this.#state = "left";
     this.#generation++;
     this.#closed.abort();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     await this.#keeper.stop();
-    await revoke(this.#ctx, this.#keeper.leaseId);
-    const error = new RegistryClosedError(
-      `node "${this.nodeId}" left the registry`,
+    await revokeLease(this.#ctx, this.#keeper.leaseId);
+    this.#sync.close(
+      new RegistryClosedError(`node "${this.nodeId}" left the registry`),
     );
-    for (const [user, waiters] of this.#waiters) {
-      // A pending unregister is done: the revoked lease took the key.
-      const settle = this.#desired.has(user)
-        ? (waiter: Waiter) => waiter.reject(error)
-        : (waiter: Waiter) => waiter.resolve();
-      waiters.forEach(settle);
-    }
-    for (const waiter of this.#nodeWaiters) waiter.reject(error);
-    this.#waiters.clear();
-    this.#nodeWaiters = [];
-    this.#desired.clear();
-    this.#dirty.clear();
-    this.#persisted.clear();
-    this.#rewriting = undefined;
     this.#ctx.log.info("left the registry", { nodeId: this.nodeId, users });
-  }
-}
-
-function nodePut(key: Uint8Array, node: NodeRecord, lease: string): IRequestOp {
-  return {
-    request_put: {
-      key: bytes(key),
-      value: bytes(encodeNodeValue(node)),
-      lease,
-    },
-  };
-}
-
-/**
- * Deadline of a lease revoke. Revoking deletes every key of the lease in one
- * raft entry: ~0.9 s for 100k keys here, ~2 s with a watcher to feed, so the
- * usual call deadline is too short for a big node.
- */
-const REVOKE_TIMEOUT = 30_000;
-
-/** Revokes `leaseId`, best effort: failing that, its keys expire with it. */
-async function revoke(ctx: EtcdContext, leaseId: string): Promise<void> {
-  try {
-    await ctx.client.leaseClient.leaseRevoke({ ID: leaseId }, {
-      deadline: Date.now() + REVOKE_TIMEOUT,
-    });
-  } catch (error) {
-    if (!isLeaseNotFound(error)) {
-      ctx.log.warn("lease revoke failed; its keys expire with it", {
-        leaseId,
-        error,
-      });
-    }
   }
 }

@@ -42,6 +42,7 @@ export {
   type EtcdRegistryStats,
   NodeIdTakenError,
   RegistryClosedError,
+  RegistryRefusedError,
   RegistryUnavailableError,
 } from "./_etcd_client.ts";
 export { EtcdMembership, MAX_TXN_OPS } from "./_etcd_membership.ts";

@@ -1,0 +1,71 @@
+/**
+ * Writes of a node record (`<prefix>/nodes/<nodeId>`): created only when
+ * absent, moved to a new lease only from our own old one, so two processes
+ * configured with one node id never overwrite each other. Private to
+ * `shared/registry/`.
+ *
+ * @module
+ */
+import { CompareResult, CompareTarget, type IRequestOp } from "etcd3";
+import type { NodeRecord } from "./registry.ts";
+import { encodeNodeValue, type RegistryKeys } from "./keys.ts";
+import { bytes, type EtcdContext, NodeIdTakenError } from "./_etcd_client.ts";
+
+/** The put of `node`'s record on `leaseId`, as one txn op. */
+export function nodePut(
+  keys: RegistryKeys,
+  node: NodeRecord,
+  leaseId: string,
+): IRequestOp {
+  return {
+    request_put: {
+      key: bytes(keys.node(node.nodeId)),
+      value: bytes(encodeNodeValue(node)),
+      lease: leaseId,
+    },
+  };
+}
+
+/** Creates the record on `leaseId`; false when the node key already exists. */
+export async function createNodeRecord(
+  ctx: EtcdContext,
+  node: NodeRecord,
+  leaseId: string,
+): Promise<boolean> {
+  const answer = await ctx.client.kv.txn({
+    compare: [{
+      key: bytes(ctx.keys.node(node.nodeId)),
+      target: CompareTarget.Create,
+      result: CompareResult.Equal,
+      create_revision: 0,
+    }],
+    success: [nodePut(ctx.keys, node, leaseId)],
+  });
+  return answer.succeeded;
+}
+
+/**
+ * Puts the record on a new lease after a lease loss: creates it if it expired
+ * with the old lease, or moves it if it still sits on `oldLease` (the lease
+ * was alive after all).
+ *
+ * @throws {NodeIdTakenError} when another process created the record meanwhile.
+ */
+export async function moveNodeRecord(
+  ctx: EtcdContext,
+  node: NodeRecord,
+  leaseId: string,
+  oldLease: string,
+): Promise<void> {
+  if (await createNodeRecord(ctx, node, leaseId)) return;
+  const answer = await ctx.client.kv.txn({
+    compare: [{
+      key: bytes(ctx.keys.node(node.nodeId)),
+      target: CompareTarget.Lease,
+      result: CompareResult.Equal,
+      lease: oldLease,
+    }],
+    success: [nodePut(ctx.keys, node, leaseId)],
+  });
+  if (!answer.succeeded) throw new NodeIdTakenError(node.nodeId);
+}
