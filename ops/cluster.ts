@@ -49,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   if (parsed.help) {
-    printer.info(USAGE);
+    printer.text(USAGE);
     return 0;
   }
   const { options, stateFile, rawLogs } = parsed;

@@ -22,6 +22,8 @@ export type Printer = {
   line(name: string, line: string): void;
   info(message: string): void;
   alarm(message: string): void;
+  /** Text as it is, e.g. the usage. */
+  text(text: string): void;
 };
 
 const PALETTE = [36, 35, 33, 32, 34, 96, 95, 93, 92, 94];
@@ -60,6 +62,7 @@ export function createPrinter(options: PrinterOptions = {}): Printer {
     info(message) {
       write(`${paint(1, "[cluster]".padEnd(width + 2))} ${message}\n`);
     },
+    text: write,
     alarm(message) {
       write(
         `${paint(1, "[cluster]".padEnd(width + 2))} ${paint(91, message)}\n`,
