@@ -67,6 +67,7 @@ export class GatewayNode implements NodeApi {
   #membership: NodeMembership | undefined;
   #startedAt = 0;
   #draining = false;
+  #drainDone: Promise<void> | undefined;
 
   constructor(options: GatewayNodeOptions) {
     this.config = options.config;
@@ -265,10 +266,17 @@ export class GatewayNode implements NodeApi {
    * stop sending new clients), closes clients in paced batches with 1012 so
    * they reconnect elsewhere without a thundering herd, then leaves.
    */
-  async drain(
+  drain(
     options: { batch?: number; intervalMs?: number } = {},
   ): Promise<void> {
-    if (this.#draining) return;
+    // Every caller (SIGTERM, the internal API, ctl) waits for the same drain.
+    this.#drainDone ??= this.#drain(options);
+    return this.#drainDone;
+  }
+
+  async #drain(
+    options: { batch?: number; intervalMs?: number },
+  ): Promise<void> {
     const { batch = 500, intervalMs = 100 } = options;
     this.#draining = true;
     this.#log.info("drain started", { connections: this.sessions.connections });
