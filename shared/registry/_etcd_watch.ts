@@ -41,21 +41,26 @@ export async function* watchRegistry(
   let listed = false;
   while (!signal.aborted) {
     let session: WatchSession | undefined;
+    let started = Date.now();
     try {
       const { revision, reset } = await list(ctx, options.pageSize);
       if (signal.aborted) return;
       if (listed) ctx.stats.watchRestarts++;
       listed = true;
-      // Open the stream before handing out the reset: changes made while the
-      // consumer digests a big listing queue up instead of being missed.
+      // The watch replays everything after the listing's revision, so nothing
+      // is missed however long the consumer takes over a big reset; opening
+      // the stream first only starts that catch-up sooner.
       session = new WatchSession(ctx, options, revision + 1n, signal);
+      started = Date.now();
       yield reset;
-      attempt = 0;
       for (let event; (event = await session.next()) !== undefined;) {
         yield event;
       }
     } catch (error) {
       if (signal.aborted) return;
+      // A watch that lived a while earned a quick retry; one that keeps
+      // failing at once backs off, since every retry lists everything.
+      if (Date.now() - started > options.progressInterval) attempt = 0;
       const fields = { attempt, error };
       if (attempt === 0) ctx.log.warn("registry watch restarting", fields);
       else ctx.log.debug("registry watch restarting", fields);
@@ -219,6 +224,7 @@ class WatchSession {
   }
 
   #answer(answer: IWatchResponse): void {
+    if (this.#failure) return; // the caller lists again: later news is moot
     this.#lastAnswer = Date.now();
     this.#progressAsked = undefined;
     if (answer.canceled || answer.compact_revision !== "0") {

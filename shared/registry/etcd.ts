@@ -17,12 +17,7 @@
  */
 import type { IRangeResponse } from "etcd3";
 import type { Logger } from "../log.ts";
-import type {
-  NodeMembership,
-  NodeRecord,
-  Registry,
-  RegistryEvent,
-} from "./registry.ts";
+import type { NodeRecord, Registry, RegistryEvent } from "./registry.ts";
 import { decodeNodeValue, prefixEnd, RegistryKeys } from "./keys.ts";
 import {
   backoff,
@@ -169,7 +164,13 @@ export class EtcdRegistry implements Registry {
     }, both);
   }
 
-  async join(node: NodeRecord): Promise<NodeMembership> {
+  /**
+   * Grants a lease, creates the node record on it and keeps it alive.
+   *
+   * @throws {NodeIdTakenError} when a live node holds `node.nodeId`.
+   * @throws {RegistryUnavailableError} when etcd does not answer.
+   */
+  async join(node: NodeRecord): Promise<EtcdMembership> {
     if (this.#closed.signal.aborted) {
       throw new RegistryClosedError("the registry is closed");
     }

@@ -73,11 +73,10 @@ export async function startEtcd(
     } catch (error) {
       await server.kill();
       if (attempt >= 3 || !/address already in use/.test(server.tail())) {
-        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+        await removeAll(dataDir);
         throw error;
       }
-      await Deno.remove(`${dataDir}/member`, { recursive: true })
-        .catch(() => {});
+      await removeAll(`${dataDir}/member`);
     }
   }
 }
@@ -172,9 +171,7 @@ class Server implements EtcdServer {
     let rest = "";
     for await (const chunk of lines) {
       if (this.#options.verbose) {
-        Deno.stderr.writeSync(
-          new TextEncoder().encode(chunk),
-        );
+        await Deno.stderr.write(new TextEncoder().encode(chunk));
       }
       const parts = (rest + chunk).split("\n");
       rest = parts.pop() ?? "";
@@ -189,18 +186,11 @@ class Server implements EtcdServer {
   async #signal(signal: Deno.Signal, graceMs: number): Promise<void> {
     const child = this.#child;
     if (!child) return;
-    try {
-      child.kill(signal);
-    } catch (error) {
-      // Already exited: the status below resolves at once.
-      if (!(error instanceof TypeError)) throw error;
-    }
+    signalChild(child, signal);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* exited in the meantime */ }
+        signalChild(child, "SIGKILL");
         resolve();
       }, graceMs);
     });
@@ -264,6 +254,24 @@ class Server implements EtcdServer {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
-    await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
+    await removeAll(this.dataDir);
+  }
+}
+
+/** Sends `signal` unless the child has exited (Deno throws a TypeError then). */
+function signalChild(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+}
+
+/** Removes a directory tree; one already gone is fine. */
+async function removeAll(path: string): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
