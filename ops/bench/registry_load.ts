@@ -9,7 +9,8 @@
  * 3. a node holding N users leaves: time until a watcher has seen every key go.
  *
  * Usage: `deno run -A ops/bench/registry_load.ts [--users 10000]
- * [--keys 100000] [--runs 3] [--etcd http://127.0.0.1:2379]`. Without
+ * [--keys 100000] [--runs 3] [--page 10000] [--etcd http://127.0.0.1:2379]`
+ * (`--page`: keys per range request when listing). Without
  * `--etcd` it starts its own etcd in a temp dir (binaries on PATH). Prints
  * one line per figure, then the figures as JSON.
  *
@@ -30,12 +31,14 @@ const { values } = parseArgs({
     users: { type: "string", default: "10000" },
     keys: { type: "string", default: "100000" },
     runs: { type: "string", default: "3" },
+    page: { type: "string", default: "10000" },
     etcd: { type: "string" },
   },
 });
 const users = Number(values.users);
 const keys = Number(values.keys);
 const runs = Number(values.runs);
+const listPageSize = Number(values.page);
 
 await using own = values.etcd === undefined ? await startEtcd() : undefined;
 // Ctrl-C must not leave our etcd running.
@@ -51,8 +54,14 @@ const connect = (prefix: string) =>
     prefix,
     leaseTtl: 10,
     log: silentLogger,
+    listPageSize,
   });
-const figures: Record<string, unknown> = { endpoint, users, keys };
+const figures: Record<string, unknown> = {
+  endpoint,
+  users,
+  keys,
+  listPageSize,
+};
 const ms = (start: number) => Math.round(performance.now() - start);
 
 // 1. One membership registers N users, then unregisters them.

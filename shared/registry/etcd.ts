@@ -59,7 +59,12 @@ export type EtcdRegistryOptions = {
   pingTimeout?: number;
   /** Txns one membership keeps on the wire at once. @default 4 */
   maxInflightTxns?: number;
-  /** Keys per range request when `watch()` lists. @default 5000 */
+  /**
+   * Keys per range request when `watch()` lists. etcd 3.4 walks the rest of
+   * the range for every page (to count it), so small pages cost O(n²): pages
+   * of 1000 list 100k keys in 2.6 s here, of 10000 in 0.9 s (about what
+   * etcdctl takes for one unpaged range). @default 10000
+   */
   listPageSize?: number;
   /** Milliseconds of watch silence before asking etcd for progress. @default 5000 */
   watchProgressInterval?: number;
@@ -157,7 +162,7 @@ export class EtcdRegistry implements Registry {
     // Closing the registry ends its watches too.
     const both = AbortSignal.any([signal, this.#closed.signal]);
     return watchRegistry(this.#ctx, {
-      pageSize: options.listPageSize ?? 5000,
+      pageSize: options.listPageSize ?? 10_000,
       progressInterval: options.watchProgressInterval ?? 5000,
       progressTimeout: options.watchProgressTimeout ?? 3000,
       highWater: options.watchHighWater ?? 10000,
