@@ -1,0 +1,103 @@
+// deno-lint-ignore-file no-console
+/**
+ * `deno task bench <scenario>`: wsgw against a raw Deno server and Socket.IO
+ * with the Redis adapter, driven by the same load generator (child processes
+ * speaking raw WebSocket). Progress on stderr; the result JSON goes to
+ * `ops/bench/results/<scenario>-<time>.json`, or stdout with `--json`.
+ *
+ * @example
+ * ```sh
+ * deno task bench push --runs 3
+ * deno task bench fanout-cost --node-counts 1,2,4
+ * deno task bench connections --sockets 100000 --nodes 7 --clients 7 --systems wsgw
+ * deno task bench registry --mappings 1000000
+ * ```
+ * @module
+ */
+import { parseBenchArgs } from "./options.ts";
+import { loadAverage } from "./proc_stats.ts";
+import { broadcastScenario } from "./scenarios/broadcast.ts";
+import { connectionsScenario } from "./scenarios/connections.ts";
+import { fanoutCostScenario } from "./scenarios/fanout_cost.ts";
+import { pushScenario } from "./scenarios/push.ts";
+import { registryScenario } from "./scenarios/registry.ts";
+
+const SCENARIOS = {
+  connections: connectionsScenario,
+  broadcast: broadcastScenario,
+  push: pushScenario,
+  "fanout-cost": fanoutCostScenario,
+  registry: registryScenario,
+} as const;
+
+/** Machine facts recorded with every result. */
+async function machine(): Promise<Record<string, unknown>> {
+  const run = async (cmd: string, args: string[]) => {
+    try {
+      const out = await new Deno.Command(cmd, {
+        args,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return new TextDecoder().decode(out.stdout).trim();
+    } catch {
+      return "";
+    }
+  };
+  return {
+    nproc: Number(await run("nproc", [])),
+    memTotalGiB: Number((Deno.systemMemoryInfo().total / 2 ** 30).toFixed(1)),
+    kernel: Deno.osRelease(),
+    deno: Deno.version.deno,
+    uptime: await run("uptime", []),
+  };
+}
+
+/** Runs the scenario named in `args`; resolves with the exit status. */
+export async function main(args: string[]): Promise<number> {
+  const say = (text: string) => console.error(text);
+  let options;
+  try {
+    options = parseBenchArgs(args, say);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+  const began = new Date();
+  const before = await machine();
+  say(`${options.scenario}: load average ${loadAverage()} at start`);
+  const { say: _, ...flags } = options;
+  const figures = await SCENARIOS[options.scenario as keyof typeof SCENARIOS](
+    options,
+  );
+  const result = {
+    scenario: options.scenario,
+    command: `deno task bench ${args.join(" ")}`,
+    startedAt: began.toISOString(),
+    seconds: Math.round((Date.now() - began.getTime()) / 1000),
+    machine: before,
+    loadAverageAtEnd: loadAverage(),
+    options: flags,
+    ...figures,
+  };
+  const json = JSON.stringify(result, null, 2);
+  if (options.json) console.log(json);
+  const out = options.out ?? (options.json ? undefined : new URL(
+    `./results/${options.scenario}-${
+      began.toISOString().replace(/[:.]/g, "-")
+    }.json`,
+    import.meta.url,
+  ).pathname);
+  if (out) {
+    await Deno.mkdir(new URL(".", `file://${out}`).pathname, {
+      recursive: true,
+    });
+    await Deno.writeTextFile(out, json + "\n");
+    say(`result: ${out}`);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,170 @@
+/**
+ * Flags shared by every scenario, with short defaults per scenario.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { SystemKind } from "./systems.ts";
+
+/** Parsed flags. */
+export type BenchOptions = {
+  scenario: string;
+  systems: SystemKind[];
+  sockets: number;
+  nodes: number;
+  /** Load-client processes. */
+  clients: number;
+  devices: number;
+  placement: "spread" | "user";
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  runs: number;
+  /** Connects per second (connections scenario); 0 for as fast as possible. */
+  rate: number;
+  idleMs: number;
+  heartbeatMs: number;
+  /** fanout-cost: node counts. */
+  nodeCounts: number[];
+  /** registry: mappings. */
+  mappings: number;
+  json: boolean;
+  out: string | undefined;
+  say: (text: string) => void;
+};
+
+/** Defaults per scenario: short, so a plain `deno task bench <scenario>` takes a minute or two. */
+const DEFAULTS: Record<string, Partial<BenchOptions>> = {
+  connections: {
+    sockets: 10_000,
+    nodes: 2,
+    clients: 2,
+    systems: ["raw", "wsgw", "sio"],
+  },
+  broadcast: {
+    sockets: 10_000,
+    nodes: 2,
+    clients: 2,
+    runs: 3,
+    systems: ["raw", "wsgw", "sio"],
+  },
+  push: {
+    sockets: 2_000,
+    nodes: 4,
+    clients: 1,
+    systems: ["raw", "wsgw-embedded", "wsgw", "sio"],
+  },
+  "fanout-cost": {
+    sockets: 2_000,
+    clients: 1,
+    systems: ["wsgw", "sio"],
+    placement: "user",
+  },
+  registry: { mappings: 100_000, nodes: 4 },
+};
+
+export const USAGE = `\
+Usage: deno task bench <scenario> [flags]
+
+Scenarios: connections, broadcast, push, fanout-cost, registry
+
+Flags (defaults depend on the scenario):
+  --systems a,b      which of raw, wsgw, wsgw-embedded, sio
+  --sockets N        client sockets in total
+  --nodes K          socket-holding processes of wsgw / raw / sio
+  --node-counts 1,2,4  fanout-cost: K values
+  --clients P        load-client processes (≤ ~15k sockets each)
+  --devices D        devices per user (default 10)
+  --placement P      spread (socket i → node i mod K, like an L4 balancer) or
+                     user (all devices of a user on one node)
+  --concurrency C    HTTP clients of the push load loop (default 600)
+  --warmup S, --duration S   push load loop, seconds (default 2, 5)
+  --runs R           runs per system (default 1; 3 for the docs)
+  --rate R           connects/s in total (connections; default 0 = as fast as possible)
+  --idle S           connections: seconds of idle CPU measurement (default 10)
+  --heartbeat S      connections: a client ping every S seconds per socket (default 25)
+  --mappings M       registry: user mappings (default 100000; 1000000 for the target)
+  --json             print the result JSON on stdout (else written under ops/bench/results/)
+  --out F            write the result JSON to F
+`;
+
+/** Parses `args` (scenario first). */
+export function parseBenchArgs(
+  args: string[],
+  say: (text: string) => void,
+): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      systems: { type: "string" },
+      sockets: { type: "string" },
+      nodes: { type: "string" },
+      "node-counts": { type: "string" },
+      clients: { type: "string" },
+      devices: { type: "string" },
+      placement: { type: "string" },
+      concurrency: { type: "string" },
+      warmup: { type: "string" },
+      duration: { type: "string" },
+      runs: { type: "string" },
+      rate: { type: "string" },
+      idle: { type: "string" },
+      heartbeat: { type: "string" },
+      mappings: { type: "string" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const scenario = positionals[0] ?? "";
+  if (values.help || !(scenario in DEFAULTS)) throw new RangeError(USAGE);
+  const d = DEFAULTS[scenario]!;
+  const num = (name: string, raw: string | undefined, fallback: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) {
+      throw new RangeError(`--${name} must be a number ≥ 0, got "${raw}"`);
+    }
+    return n;
+  };
+  const systems =
+    (values.systems?.split(",") ?? d.systems ?? []) as SystemKind[];
+  for (const s of systems) {
+    if (!["raw", "wsgw", "wsgw-embedded", "sio"].includes(s)) {
+      throw new RangeError(`--systems: unknown system "${s}"`);
+    }
+  }
+  const placement = values.placement ?? d.placement ?? "spread";
+  if (placement !== "spread" && placement !== "user") {
+    throw new RangeError(
+      `--placement must be spread or user, got "${placement}"`,
+    );
+  }
+  const sockets = num("sockets", values.sockets, d.sockets ?? 2000);
+  return {
+    scenario,
+    systems,
+    sockets,
+    nodes: num("nodes", values.nodes, d.nodes ?? 2),
+    clients: num(
+      "clients",
+      values.clients,
+      Math.max(d.clients ?? 1, Math.ceil(sockets / 15_000)),
+    ),
+    devices: num("devices", values.devices, 10),
+    placement,
+    concurrency: num("concurrency", values.concurrency, 600),
+    warmupMs: num("warmup", values.warmup, 2) * 1000,
+    durationMs: num("duration", values.duration, 5) * 1000,
+    runs: num("runs", values.runs, d.runs ?? 1),
+    rate: num("rate", values.rate, 0),
+    idleMs: num("idle", values.idle, 10) * 1000,
+    heartbeatMs: num("heartbeat", values.heartbeat, 25) * 1000,
+    nodeCounts: (values["node-counts"] ?? "1,2,4").split(",").map(Number),
+    mappings: num("mappings", values.mappings, d.mappings ?? 100_000),
+    json: values.json ?? false,
+    out: values.out,
+    say,
+  };
+}

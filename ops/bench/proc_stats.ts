@@ -1,0 +1,49 @@
+/**
+ * CPU and memory of processes from `/proc`: utime + stime in seconds, RSS in
+ * bytes, the load average.
+ *
+ * @module
+ */
+
+/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/** CPU seconds (user + system) `pid` has used; 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name, which may hold spaces: "(name) S ppid …"
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size of `pid` in bytes; 0 when it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = /VmRSS:\s+(\d+)/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of {@link cpuSeconds} over `pids`. */
+export const totalCpu = (pids: number[]): number =>
+  pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+
+/** Sum of {@link rssBytes} over `pids`. */
+export const totalRss = (pids: number[]): number =>
+  pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
+
+/** The 1-minute load average. */
+export function loadAverage(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return -1;
+  }
+}

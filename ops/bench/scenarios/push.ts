@@ -1,0 +1,89 @@
+/**
+ * `push`: users with `devices` devices each, `concurrency` HTTP clients
+ * pushing to random users; push requests/s, API latency, end-to-end latency
+ * (API accept → client receipt), deliveries/s. Systems side by side: raw
+ * (one process), wsgw embedded (one process), wsgw cluster and Socket.IO
+ * (both on `nodes` nodes).
+ *
+ * @module
+ */
+import { Fleet } from "../fleet.ts";
+import {
+  measurePush,
+  type PushFigures,
+  waitForRoutes,
+} from "../measure_push.ts";
+import { startSystem, type SystemKind } from "../systems.ts";
+import type { BenchOptions } from "../options.ts";
+
+/** One system's runs. */
+export type PushRuns = {
+  system: string;
+  kind: SystemKind;
+  nodes: number;
+  runs: PushFigures[];
+};
+
+/** Runs the push load on one system `runs` times (one fleet, several load loops). */
+export async function pushOn(
+  kind: SystemKind,
+  nodes: number,
+  options: BenchOptions,
+  placement: "spread" | "user",
+): Promise<PushRuns> {
+  const system = await startSystem(kind, nodes);
+  options.say(`${system.label}: connecting ${options.sockets} sockets`);
+  const fleet = Fleet.start(system, {
+    sockets: options.sockets,
+    devices: options.devices,
+    placement,
+    processes: options.clients,
+    rate: 0,
+    heartbeatMs: 0,
+    say: options.say,
+  });
+  try {
+    const ready = await fleet.ready();
+    if (ready.failed > 0) {
+      options.say(
+        `  ${ready.failed} sockets failed: ${JSON.stringify(ready.errors)}`,
+      );
+    }
+    await waitForRoutes(system);
+    const runs: PushFigures[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      const figures = await measurePush(system, fleet, {
+        users: Math.ceil(options.sockets / options.devices),
+        concurrency: options.concurrency,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+      }, options.say);
+      options.say(
+        `  run ${
+          run + 1
+        }: ${figures.pushRps} push/s, api p50 ${figures.apiP50Ms} ms p99 ${figures.apiP99Ms} ms, ` +
+          `e2e p50 ${figures.e2eP50Ms} ms p99 ${figures.e2eP99Ms} ms, ${figures.deliveriesPerSec} deliveries/s, ` +
+          `gateway CPU ${figures.gatewayCpuPer10kPushes} s/10k pushes, load ${figures.load1}`,
+      );
+      runs.push(figures);
+    }
+    return { system: system.label, kind, nodes, runs };
+  } finally {
+    await fleet.stop();
+    await system.stop();
+  }
+}
+
+/** The push scenario: every system in `options.systems`. */
+export async function pushScenario(
+  options: BenchOptions,
+): Promise<Record<string, unknown>> {
+  const results: PushRuns[] = [];
+  for (const kind of options.systems) {
+    const nodes = kind === "wsgw-embedded" || kind === "raw"
+      ? 1
+      : options.nodes;
+    results.push(await pushOn(kind, nodes, options, options.placement));
+  }
+  return { results };
+}

@@ -1,0 +1,221 @@
+/**
+ * The systems under test, started the same way for every scenario:
+ * `wsgw` (the embedded all-in-one when `nodes` is 0, else a cluster from
+ * `startCluster`: etcd, Redis, N gateways, one router), `raw` (N independent
+ * raw Deno servers) and `sio` (N Socket.IO nodes with the Redis adapter, and
+ * an emitter process with the push endpoint).
+ *
+ * @module
+ */
+import { startCluster } from "../cluster.ts";
+import { freePort } from "../cluster/ports.ts";
+import { startRedis } from "../../tests/_support/redis_server.ts";
+import { Child } from "./child.ts";
+
+/** Which system: `wsgw-embedded` is wsgw with one process. */
+export type SystemKind = "wsgw" | "wsgw-embedded" | "raw" | "sio";
+
+/** A running system under test. */
+export type System = {
+  kind: SystemKind;
+  label: string;
+  dialect: "wsgw" | "raw" | "sio";
+  /** Where clients connect. */
+  targets: { hostname: string; port: number }[];
+  /** Push endpoint taking `{"users","data"}`; raw with several nodes: node 1's. */
+  pushUrl: string;
+  authorization?: string;
+  jwtSecret?: string;
+  /** Processes that hold client sockets. */
+  gatewayPids: number[];
+  /** The push-API process (router, emitter), when separate. */
+  apiPids: number[];
+  /** Sends one broadcast to every socket; resolves when the API accepted it. */
+  broadcast(data: unknown): Promise<void>;
+  stop(): Promise<void>;
+};
+
+const BENCH_API_KEY = "bench-api-key";
+const BENCH_JWT_SECRET = "bench-jwt-secret-0123456789abcdef";
+const ROOT = new URL("../..", import.meta.url).pathname;
+const here = (path: string) => new URL(path, import.meta.url).pathname;
+
+/** Starts `kind` with `nodes` socket-holding processes. */
+export function startSystem(kind: SystemKind, nodes: number): Promise<System> {
+  switch (kind) {
+    case "wsgw":
+      return startWsgwCluster(nodes);
+    case "wsgw-embedded":
+      return startEmbedded();
+    case "raw":
+      return startRaw(nodes);
+    case "sio":
+      return startSio(nodes);
+  }
+}
+
+async function post(url: string, body: unknown, authorization?: string) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(authorization ? { authorization } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error(
+      `${url} answered ${response.status}: ${await response.text()}`,
+    );
+  }
+  await response.body?.cancel();
+}
+
+async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+/** Common environment of wsgw processes in a bench: quiet logs, known secrets. */
+function wsgwEnv(): Record<string, string> {
+  return {
+    WSGW_API_KEYS: BENCH_API_KEY,
+    WSGW_JWT_SECRET: BENCH_JWT_SECRET,
+    WSGW_LOG_LEVEL: "warn",
+  };
+}
+
+async function startWsgwCluster(nodes: number): Promise<System> {
+  const cluster = await startCluster({
+    nodes,
+    routers: 1,
+    logLevel: "warn",
+    apiKey: BENCH_API_KEY,
+    jwtSecret: BENCH_JWT_SECRET,
+  });
+  const authorization = `Bearer ${BENCH_API_KEY}`;
+  return {
+    kind: "wsgw",
+    label: `wsgw cluster, ${nodes} node(s)`,
+    dialect: "wsgw",
+    targets: cluster.gateways.map((g) => ({
+      hostname: "127.0.0.1",
+      port: Number(new URL(g.url).port),
+    })),
+    pushUrl: `${cluster.router}/v1/push`,
+    authorization,
+    jwtSecret: BENCH_JWT_SECRET,
+    gatewayPids: cluster.gateways.map((g) => g.pid!),
+    apiPids: cluster.routers.map((r) => r.pid!),
+    broadcast: (data) =>
+      post(`${cluster.router}/v1/broadcast`, { data }, authorization),
+    stop: () => cluster.kill(),
+  };
+}
+
+async function startEmbedded(): Promise<System> {
+  const port = freePort();
+  const child = new Child("embedded", `${ROOT}gateway/embedded.ts`, {
+    env: { ...wsgwEnv(), PORT: String(port) },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/readyz`);
+  const authorization = `Bearer ${BENCH_API_KEY}`;
+  return {
+    kind: "wsgw-embedded",
+    label: "wsgw embedded (1 process)",
+    dialect: "wsgw",
+    targets: [{ hostname: "127.0.0.1", port }],
+    pushUrl: `${url}/v1/push`,
+    authorization,
+    jwtSecret: BENCH_JWT_SECRET,
+    gatewayPids: [child.pid],
+    apiPids: [],
+    broadcast: (data) => post(`${url}/v1/broadcast`, { data }, authorization),
+    stop: () => child.kill(),
+  };
+}
+
+/** Starts a peer script that prints `{"port"}`; resolves with it and its port. */
+async function peer(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<{ child: Child; port: number }> {
+  const child = new Child(name, here(script), { env });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: no port within 60 s`)),
+      60_000,
+    );
+    const off = child.on((line) => {
+      if (typeof line.port === "number") {
+        clearTimeout(timer);
+        off();
+        resolve(line.port);
+      }
+    });
+    child.done.then(() => reject(new Error(`${name} exited during start`)));
+  });
+  return { child, port };
+}
+
+async function startRaw(nodes: number): Promise<System> {
+  const peers = await Promise.all(
+    Array.from(
+      { length: nodes },
+      (_, i) => peer(`raw-${i + 1}`, "./peers/raw_server.ts", {}),
+    ),
+  );
+  const urls = peers.map((p) => `http://127.0.0.1:${p.port}`);
+  return {
+    kind: "raw",
+    label: `raw Deno, ${nodes} process(es)`,
+    dialect: "raw",
+    targets: peers.map((p) => ({ hostname: "127.0.0.1", port: p.port })),
+    pushUrl: `${urls[0]}/push`,
+    gatewayPids: peers.map((p) => p.child.pid),
+    apiPids: [],
+    broadcast: async (data) => {
+      await Promise.all(urls.map((url) => post(`${url}/broadcast`, { data })));
+    },
+    stop: async () => {
+      await Promise.all(peers.map((p) => p.child.kill()));
+    },
+  };
+}
+
+async function startSio(nodes: number): Promise<System> {
+  const redis = await startRedis();
+  const env = { REDIS: redis.url };
+  const [emitter, ...peers] = await Promise.all([
+    peer("sio-emitter", "./peers/sio_emitter.ts", env),
+    ...Array.from(
+      { length: nodes },
+      (_, i) => peer(`sio-${i + 1}`, "./peers/sio_server.ts", env),
+    ),
+  ]);
+  const api = `http://127.0.0.1:${emitter!.port}`;
+  return {
+    kind: "sio",
+    label: `Socket.IO + redis-adapter, ${nodes} node(s)`,
+    dialect: "sio",
+    targets: peers.map((p) => ({ hostname: "127.0.0.1", port: p.port })),
+    pushUrl: `${api}/push`,
+    gatewayPids: peers.map((p) => p.child.pid),
+    apiPids: [emitter!.child.pid],
+    broadcast: (data) => post(`${api}/broadcast`, { data }),
+    stop: async () => {
+      await Promise.all([emitter!, ...peers].map((p) => p.child.kill()));
+      await redis.stop();
+    },
+  };
+}
