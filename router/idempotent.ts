@@ -1,38 +1,55 @@
 /**
  * Push ids made idempotent through {@link History.reserve}: the first request
  * with an id does the work and stores its answer; later ones get that answer
- * and deliver nothing.
+ * and deliver nothing. While the history cannot be reached, the push still
+ * goes out and its answer is remembered by this router replica only
+ * ({@link RecentAnswers}).
  *
  * @module
  */
 import type { History } from "../shared/history/mod.ts";
 import type { RouterDeps } from "./deps.ts";
 import { HistoryUnavailableError, PushInProgressError } from "./errors.ts";
+import type { RecentAnswers } from "./recent_answers.ts";
 
 /** How often a request waiting on a pending id asks again, in ms. */
 const POLL_MS = 50;
 
 /**
  * Runs `work` once per `key` within the history TTL and returns its answer,
- * or the answer stored by an earlier run.
+ * or the answer stored by an earlier run. When the history cannot be asked,
+ * `work` runs anyway and `recent` keeps its answer: a retry reaching this
+ * replica gets it, one reaching another replica pushes again.
  *
  * @throws {PushInProgressError} when another request holds `key` for longer
  * than `pendingWaitMs`.
- * @throws {HistoryUnavailableError} when the history cannot be asked.
  */
 export async function idempotent<T>(
   deps: Pick<RouterDeps, "history" | "log" | "metrics" | "pendingWaitMs">,
   key: string,
   work: () => Promise<T>,
+  recent: RecentAnswers,
 ): Promise<T> {
   const { history, log, metrics } = deps;
+  const remembered = recent.get(key);
+  if (remembered) return await remembered as T;
   const deadline = Date.now() + (deps.pendingWaitMs ?? 5000);
   while (true) {
-    const reservation = await historyCall(
-      deps,
-      "reserve",
-      () => history.reserve(key),
-    );
+    let reservation;
+    try {
+      reservation = await historyCall(
+        deps,
+        "reserve",
+        () => history.reserve(key),
+      );
+    } catch (error) {
+      if (!(error instanceof HistoryUnavailableError)) throw error;
+      // Redis is down: deliver live rather than refuse the push. A request
+      // with the same id may have got here first.
+      const first = recent.get(key);
+      if (first) return await first as T;
+      return await recent.remember(key, work);
+    }
     if (reservation.state === "done") return reservation.answer as T;
     if (reservation.state === "reserved") break;
     // Pending: another request (maybe on another router) is pushing this id.

@@ -26,7 +26,11 @@ Every /v1 route needs \`Authorization: Bearer <api key>\` (401 without, 403 with
 Errors answer \`{"error": {"code", "message"}}\`; a validation message names the bad field.
 
 Pushes are stored in each user's history before delivery, so an offline user
-gets them on the next connect (with \`since\`). A gateway node that fails to
+gets them on the next connect (with \`since\`). When the history is unavailable
+a push is still delivered live, without seq: its answer says
+\`"stored": false\` and each result's \`seq\` is null; nobody can replay it
+later, and its id is remembered by the router replica that took it only. A
+gateway node that fails to
 answer (after one retry) does not fail the request: its connections count 0
 and its id is listed in \`unreachable\`, which is present only when non-empty.
 
@@ -79,10 +83,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
           responses: {
             "200": {
-              description: "Stored and handed to the users' nodes",
+              description:
+                "Stored and handed to the users' nodes (or, with `stored`: false, handed to them without being stored)",
               ...json(ref("PushResponse", PushResponse, "output")),
             },
-            ...errors(400, 401, 403, 409, 413, 503),
+            ...errors(400, 401, 403, 409, 413),
           },
         },
       },
@@ -99,7 +104,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               description: "Handed to every live node",
               ...json(ref("BroadcastResponse", BroadcastResponse, "output")),
             },
-            ...errors(400, 401, 403, 409, 413, 503),
+            ...errors(400, 401, 403, 409, 413),
           },
         },
       },
@@ -224,6 +229,5 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: "The same id is still being pushed (`push_in_progress`)",
   413:
     "Body over the limit (`payload_too_large`) or data over WSGW_MAX_MESSAGE_BYTES (`message_too_large`)",
-  503:
-    "History backend unavailable (`history_unavailable`); nothing was delivered",
+  503: "History backend unavailable (`history_unavailable`)",
 };

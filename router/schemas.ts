@@ -80,7 +80,10 @@ export type PushRequest = z.infer<typeof PushRequest>;
 /** Per-user outcome of a push. */
 export const PushResult = z.object({
   user: z.string(),
-  seq: z.int().min(0).meta({ description: "The user's seq of this message." }),
+  seq: z.int().min(0).nullable().meta({
+    description:
+      "The user's seq of this message; null when it was not stored (`stored`: false).",
+  }),
   devices: z.int().min(0).meta({
     description: "Connections the message was handed to; 0 when offline.",
   }),
@@ -91,6 +94,10 @@ export type PushResult = z.infer<typeof PushResult>;
 export const PushResponse = z.object({
   id: z.string(),
   results: z.array(PushResult),
+  stored: z.literal(false).optional().meta({
+    description:
+      "Present (false) only when the history could not store the message: it was delivered live, without seq, to the connections open now, and no reconnect will replay it.",
+  }),
   unreachable: Unreachable,
 });
 export type PushResponse = z.infer<typeof PushResponse>;

@@ -3,17 +3,20 @@
  *
  * A push is stored first (one seq per user), then handed to the nodes that
  * hold its users, one request per node. A user that is offline, or whose node
- * fails to answer, gets the message from history on the next connect.
+ * fails to answer, gets the message from history on the next connect. When
+ * the history cannot store it, the push is still delivered live, without a
+ * seq, and the answer says `"stored": false`.
  *
  * @module
  */
 import { Hono } from "hono";
 import type { DeliverRequest } from "../../shared/node_api.ts";
 import type { RouterDeps } from "../deps.ts";
-import { MessageTooLargeError } from "../errors.ts";
+import { HistoryUnavailableError, MessageTooLargeError } from "../errors.ts";
 import { count, type FanOut } from "../fan_out.ts";
 import { historyCall, idempotent } from "../idempotent.ts";
 import { readJson } from "../read_json.ts";
+import { RecentAnswers } from "../recent_answers.ts";
 import {
   BroadcastRequest,
   type BroadcastResponse,
@@ -21,6 +24,7 @@ import {
   PushRequest,
   type PushResponse,
 } from "../schemas.ts";
+import { Throttle } from "../throttle.ts";
 
 /** Broadcast ids live beside push ids in the history; the prefix keeps them apart. */
 const BROADCAST_KEY_PREFIX = "broadcast:";
@@ -29,6 +33,8 @@ const BROADCAST_KEY_PREFIX = "broadcast:";
 export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
   const { config } = deps;
   const app = new Hono();
+  const recent = new RecentAnswers();
+  const throttle = new Throttle();
 
   app.post("/push", async (c) => {
     const body = parse(
@@ -41,7 +47,14 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     const answer = await idempotent(
       deps,
       id,
-      () => push(deps, fanOut, { id, users, dataJson, device: body.device }),
+      () =>
+        push(deps, fanOut, throttle, {
+          id,
+          users,
+          dataJson,
+          device: body.device,
+        }),
+      recent,
     );
     return c.json(answer);
   });
@@ -57,6 +70,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
       deps,
       BROADCAST_KEY_PREFIX + id,
       () => broadcast(deps, fanOut, id, dataJson),
+      recent,
     );
     return c.json(answer);
   });
@@ -71,25 +85,40 @@ type Push = {
   device: string | undefined;
 };
 
-/** Stores the message for each user, then delivers it once per owning node. */
+/**
+ * Stores the message for each user, then delivers it once per owning node;
+ * delivers it without seq when the history cannot store it.
+ */
 async function push(
   deps: RouterDeps,
   fanOut: FanOut,
+  throttle: Throttle,
   { id, users, dataJson, device }: Push,
 ): Promise<PushResponse> {
   const ts = Date.now();
-  const seqs = await historyCall(
-    deps,
-    "append",
-    () =>
-      deps.history.append(users, {
-        id,
-        ts,
-        dataJson,
-        ...(device === undefined ? {} : { device }),
-      }),
-  );
-  if (seqs.length !== users.length) {
+  let seqs: number[] | undefined;
+  try {
+    seqs = await historyCall(
+      deps,
+      "append",
+      () =>
+        deps.history.append(users, {
+          id,
+          ts,
+          dataJson,
+          ...(device === undefined ? {} : { device }),
+        }),
+    );
+  } catch (error) {
+    if (!(error instanceof HistoryUnavailableError)) throw error;
+    // Connected devices still get it now; nobody can replay it later.
+    if (throttle.allow("append")) {
+      deps.log.warn("history unavailable: pushes delivered live only", {
+        error,
+      });
+    }
+  }
+  if (seqs && seqs.length !== users.length) {
     throw new Error(
       `history append returned ${seqs.length} seqs for ${users.length} users`,
     );
@@ -100,7 +129,8 @@ async function push(
     for (const nodeId of deps.routes.owners(user)) {
       let list = targets.get(nodeId);
       if (!list) targets.set(nodeId, list = []);
-      list.push({ user, seq: seqs[i]! });
+      // seq 0 tells the node the message has none.
+      list.push({ user, seq: seqs?.[i] ?? 0 });
     }
   });
   const owners = [...targets.keys()].flatMap((nodeId) => {
@@ -133,9 +163,10 @@ async function push(
     id,
     results: users.map((user, i) => ({
       user,
-      seq: seqs[i]!,
+      seq: seqs ? seqs[i]! : null,
       devices: devices.get(user) ?? 0,
     })),
+    ...(seqs ? {} : { stored: false as const }),
     ...(unreachable.length > 0 ? { unreachable } : {}),
   };
 }

@@ -179,7 +179,7 @@ Deno.test("push - a failing node answers 200 with its users at 0 devices and lis
   assert.equal(warned[0]?.nodeId, "n2");
 });
 
-Deno.test("push - history append failure is 503 history_unavailable and releases the id", async () => {
+Deno.test("push - history append failure delivers live without seq and answers stored: false", async () => {
   const memory = new MemoryHistory({ size: 10, ttl: 60 });
   let fail = true;
   const history = historyWith(memory, {
@@ -191,20 +191,77 @@ Deno.test("push - history append failure is 503 history_unavailable and releases
   await using f = await routerFixture({ history });
   const node = await f.addNode("n1");
   await f.connect(node, "alice");
-  const json = { users: ["alice"], data: 1, id: "retry-me" };
-  const response = await f.request("/v1/push", { json });
-  assert.equal(response.status, 503);
-  assert.deepEqual(await response.json(), {
-    error: { code: "history_unavailable", message: "history append failed" },
+  const response = await f.request("/v1/push", {
+    json: { users: ["alice", "bob"], data: 1, id: "live-only" },
   });
-  assert.equal(node.delivered.length, 0);
+  assert.equal(response.status, 200);
+  const body = PushResponse.parse(await response.json());
+  assert.deepEqual(body, {
+    id: "live-only",
+    results: [
+      { user: "alice", seq: null, devices: 1 },
+      { user: "bob", seq: null, devices: 0 },
+    ],
+    stored: false,
+  });
+  // seq 0 on the wire: the node writes the frame without a seq.
+  assert.deepEqual(node.delivered[0]?.targets, [{ user: "alice", seq: 0 }]);
+  const warned = f.logs.filter((l) =>
+    l.event === "history unavailable: pushes delivered live only"
+  );
+  assert.equal(warned.length, 1);
+  // The reservation held (only append failed): the same id answers the same.
   fail = false;
-  const retry = await f.request("/v1/push", { json });
-  assert.equal(retry.status, 200);
-  assert.equal((await retry.json()).results[0].seq, 1);
+  const again = await (await f.request("/v1/push", {
+    json: { users: ["alice"], data: 1, id: "live-only" },
+  })).json();
+  assert.deepEqual(again, body);
   assert.equal(node.delivered.length, 1);
+  const next = await (await f.request("/v1/push", {
+    json: { users: ["alice"], data: 2 },
+  })).json();
+  assert.deepEqual(next.results, [{ user: "alice", seq: 1, devices: 1 }]);
+  assert.equal(next.stored, undefined);
   const metrics = await f.metricsRegistry.metrics();
   assert.ok(metrics.includes('wsgw_history_errors_total{op="append"} 1'));
+});
+
+Deno.test("push - history down altogether: delivered live, and the same id again on this router delivers nothing", async () => {
+  const memory = new MemoryHistory({ size: 10, ttl: 60 });
+  let down = true;
+  const failing = <T>(call: () => Promise<T>) => () =>
+    down ? Promise.reject(new Error("redis down")) : call();
+  const history = historyWith(memory, {
+    append: (users, message) => failing(() => memory.append(users, message))(),
+    reserve: (id) => failing(() => memory.reserve(id))(),
+    complete: (id, answer) => failing(() => memory.complete(id, answer))(),
+    release: (id) => failing(() => memory.release(id))(),
+  });
+  await using f = await routerFixture({ history });
+  const node = await f.addNode("n1");
+  await f.connect(node, "alice");
+  const json = { users: ["alice"], data: "x", id: "retried" };
+  const [first, concurrent] = await Promise.all([
+    f.request("/v1/push", { json }).then((r) => r.json()),
+    f.request("/v1/push", { json }).then((r) => r.json()),
+  ]);
+  assert.deepEqual(first, {
+    id: "retried",
+    results: [{ user: "alice", seq: null, devices: 1 }],
+    stored: false,
+  });
+  assert.deepEqual(concurrent, first);
+  assert.equal(node.delivered.length, 1);
+  // Redis is back: this replica still knows the id.
+  down = false;
+  const later = await (await f.request("/v1/push", { json })).json();
+  assert.deepEqual(later, first);
+  assert.equal(node.delivered.length, 1);
+  const broadcast = await f.request("/v1/broadcast", {
+    json: { data: 1, id: "b-live" },
+  });
+  assert.equal(broadcast.status, 200);
+  assert.equal(node.broadcasts.length, 1);
 });
 
 Deno.test("push - users whose node has no record are stored but not routed", async () => {
