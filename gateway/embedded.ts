@@ -19,6 +19,7 @@ import { MemoryRegistry } from "../shared/registry/mod.ts";
 import { serve } from "../shared/serve.ts";
 import { TokenVerifier } from "../shared/token.ts";
 import { createRouterApp } from "../router/app.ts";
+import { createDemoService } from "../demo/demo_service.ts";
 import { createRouterMetrics } from "../router/metrics.ts";
 import { LocalNodeClient } from "../router/node_client.ts";
 import { RouteCache } from "../router/route_cache.ts";
@@ -35,10 +36,21 @@ export type Embedded = AsyncDisposable & {
   shutdown(): Promise<void>;
 };
 
-/** Starts the embedded process on `config.port` (0 picks a free port). */
+/** Options of {@link startEmbedded}. */
+export type EmbeddedOptions = {
+  /** Milliseconds from a demo upload to its push. @default 3000 */
+  demoJobMs?: number;
+};
+
+/**
+ * Starts the embedded process on `config.port` (0 picks a free port). With
+ * the development JWT secret it also mounts the demo service (`/demo/*`),
+ * which signs tokens for any user: fine on a laptop only.
+ */
 export async function startEmbedded(
   config: Config,
   log: Logger = createLogger({ level: config.logLevel }),
+  options: EmbeddedOptions = {},
 ): Promise<Embedded> {
   const registry = new MemoryRegistry();
   const history = new MemoryHistory({
@@ -79,6 +91,18 @@ export async function startEmbedded(
         : undefined,
     }),
   );
+  const demo = config.jwtSecret === DEV_JWT_SECRET
+    ? createDemoService({
+      jwtSecret: config.jwtSecret,
+      apiKey: config.apiKeys[0]!,
+      // The demo calls the push API over its HTTP contract, in-process.
+      routerUrl: "http://embedded.invalid",
+      routerFetch: async (request) => await app.fetch(request),
+      jobMs: options.demoJobMs,
+      log,
+    })
+    : undefined;
+  if (demo) app.route("/", demo.app);
   const ws = createWsHandler({
     node: gateway,
     verifier: new TokenVerifier(config.jwtSecret),
@@ -98,6 +122,7 @@ export async function startEmbedded(
   let stopped: Promise<void> | undefined;
   const shutdown = () =>
     stopped ??= (async () => {
+      await demo?.[Symbol.asyncDispose]();
       await gateway.drain();
       await routes[Symbol.asyncDispose]();
       await server.shutdown();
