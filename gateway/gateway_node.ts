@@ -35,6 +35,7 @@ import {
 } from "./metrics.ts";
 import type { prom } from "../shared/metrics.ts";
 import { SessionManager } from "./session_manager.ts";
+import { DeviceLimit } from "./device_limit.ts";
 import { connectChannel, historyFrames, type Resume } from "./connect_flow.ts";
 
 /** What a GatewayNode is built from; only entry points choose the backends. */
@@ -68,6 +69,7 @@ export class GatewayNode implements NodeApi {
   #startedAt = 0;
   #draining = false;
   #drainDone: Promise<void> | undefined;
+  readonly #deviceLimit: DeviceLimit;
 
   constructor(options: GatewayNodeOptions) {
     this.config = options.config;
@@ -79,6 +81,15 @@ export class GatewayNode implements NodeApi {
       users: () => this.sessions.users,
       sendBufferBytes: () => this.bufferedBytes,
       ready: () => this.ready,
+    });
+    this.#deviceLimit = new DeviceLimit({
+      nodeId: this.config.nodeId,
+      maxDevices: this.config.maxDevices,
+      registry: this.#registry,
+      internalSecret: this.config.internalSecret,
+      log: this.#log,
+      evictLocal: (user, connId) =>
+        void this.kick({ user, connId, reason: "evicted" }),
     });
     this.sessions = new SessionManager({
       maxDevices: options.config.maxDevices,
@@ -186,11 +197,14 @@ export class GatewayNode implements NodeApi {
       this.metrics.connects.inc();
       const { firstOfUser, excess } = this.sessions.add(session);
       for (const old of excess) old.close("evicted");
+      // Other connections of the user here: update the record in the
+      // background (the first one is recorded by the connect flow).
+      if (!firstOfUser) void this.#record(claims.user);
       connectChannel(session, resume, {
         nodeId: this.nodeId,
         history: this.#history,
         historySize: this.config.historySize,
-        register: firstOfUser ? () => this.#register(claims.user) : undefined,
+        register: firstOfUser ? () => this.#record(claims.user) : undefined,
         log: this.#log,
         metrics: this.metrics,
       }).catch((error) => {
@@ -240,12 +254,10 @@ export class GatewayNode implements NodeApi {
   kick(request: KickRequest): Promise<KickResult> {
     let closed = 0;
     for (const session of [...this.sessions.channels(request.user)]) {
-      if (
-        request.device !== undefined && session.info.device !== request.device
-      ) {
-        continue;
-      }
-      session.close("disconnected");
+      const { device, connId } = session.info;
+      if (request.device !== undefined && device !== request.device) continue;
+      if (request.connId !== undefined && connId !== request.connId) continue;
+      session.close(request.reason ?? "disconnected");
       closed++;
     }
     return Promise.resolve({ closed });
@@ -336,22 +348,42 @@ export class GatewayNode implements NodeApi {
     return { devices };
   }
 
-  async #register(user: string): Promise<void> {
+  /**
+   * Records the user's connections on this node in the registry, then
+   * enforces the device limit over the whole cluster. The first connection
+   * of a user waits for the record (the router must know this node before
+   * the history read); later ones do not.
+   */
+  async #record(user: string): Promise<void> {
     const membership = this.#membership;
     if (!membership) throw new Error("node is not started");
+    const devices = this.sessions.channels(user).map((session) => ({
+      connId: session.info.connId,
+      connectedAt: session.info.connectedAt,
+    }));
     try {
-      await deadline(membership.register(user), 2000, "register");
+      await deadline(membership.register(user, devices), 2000, "register");
     } catch (error) {
       // The membership keeps trying; the client is served meanwhile and the
       // router learns of it once the registry has the key.
       this.metrics.registryErrors.inc({ op: "register" });
       this.#log.warn("registration slow or failed", { error });
+      return;
     }
+    await this.#deviceLimit.enforce(user).catch((error) => {
+      this.metrics.registryErrors.inc({ op: "device_limit" });
+      this.#log.warn("cluster device limit not enforced", { error });
+    });
   }
 
   #remove(session: ChannelSession): void {
-    if (!this.sessions.remove(session)) return;
+    const outcome = this.sessions.remove(session);
+    if (outcome === "absent") return;
     const user = session.info.user;
+    if (outcome === "removed") {
+      void this.#record(user);
+      return;
+    }
     this.#membership?.unregister(user).catch((error) => {
       this.metrics.registryErrors.inc({ op: "unregister" });
       this.#log.warn("unregistration failed", { error });

@@ -34,6 +34,8 @@ const broadcastSchema = z.object({
 const kickSchema = z.object({
   user: z.string(),
   device: z.string().optional(),
+  connId: z.string().optional(),
+  reason: z.enum(["disconnected", "evicted"]).optional(),
 });
 
 /** Creates the internal Hono app serving `node`. */

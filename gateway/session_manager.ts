@@ -68,18 +68,18 @@ export class SessionManager {
 
   /**
    * Removes a connection; removing one that is not held is not an error.
-   * Returns true when it was the user's last connection on this node.
+   * Tells whether it was absent, removed, or the user's last one here.
    */
-  remove(session: ChannelSession): boolean {
+  remove(session: ChannelSession): "absent" | "removed" | "last" {
     const userSession = this.#users.get(session.info.user);
-    if (!userSession) return false;
+    if (!userSession) return "absent";
     const index = userSession.channels.indexOf(session);
-    if (index === -1) return false;
+    if (index === -1) return "absent";
     userSession.channels.splice(index, 1);
     this.#connections--;
-    if (userSession.channels.length > 0) return false;
+    if (userSession.channels.length > 0) return "removed";
     this.#users.delete(session.info.user);
-    return true;
+    return "last";
   }
 
   /** The user's connections on this node, oldest first; `[]` when none. */

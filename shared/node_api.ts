@@ -32,7 +32,17 @@ export type DeviceInfo = {
   connectedAt: number;
 };
 
-export type KickRequest = { user: string; device?: string };
+/**
+ * Which connections of a user to close: all, one device label, or one
+ * connection; with 4003 (disconnected, the default) or 4001 (evicted by the
+ * cluster-wide device limit).
+ */
+export type KickRequest = {
+  user: string;
+  device?: string;
+  connId?: string;
+  reason?: "disconnected" | "evicted";
+};
 export type KickResult = { closed: number };
 
 /** A node's own view of itself (`GET /v1/nodes`). */
@@ -52,7 +62,7 @@ export interface NodeApi {
   broadcast(request: BroadcastRequest): Promise<BroadcastResult>;
   /** Connections of `user` on this node, oldest first; `[]` when none. */
   presence(user: string): Promise<DeviceInfo[]>;
-  /** Closes the user's connections (all, or one device label) with 4003. */
+  /** Closes the user's connections as the request says; `closed` counts them. */
   kick(request: KickRequest): Promise<KickResult>;
   stats(): Promise<NodeStats>;
 }

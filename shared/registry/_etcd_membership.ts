@@ -6,7 +6,7 @@
  * @module
  */
 import type { IRequestOp } from "etcd3";
-import type { NodeMembership, NodeRecord } from "./registry.ts";
+import type { DeviceRef, NodeMembership, NodeRecord } from "./registry.ts";
 import { encodeUserValue } from "./keys.ts";
 import {
   backoff,
@@ -125,9 +125,9 @@ export class EtcdMembership implements NodeMembership {
       Date.now() - this.#keeper.lastAnswer <= this.#options.leaseTtl * 1000;
   }
 
-  register(user: string): Promise<void> {
+  register(user: string, devices: readonly DeviceRef[] = []): Promise<void> {
     if (this.#state === "left") return this.#hasLeft();
-    return this.#kick(this.#sync.want(user, true));
+    return this.#kick(this.#sync.want(user, true, devices));
   }
 
   unregister(user: string): Promise<void> {
@@ -236,8 +236,11 @@ export class EtcdMembership implements NodeMembership {
       }
       const key = bytes(keys.user(op.user, this.nodeId));
       if (!op.put) return { request_delete_range: { key } };
-      const since = this.#sync.desired.get(op.user) ?? Date.now();
-      const value = bytes(encodeUserValue({ since }));
+      const desired = this.#sync.desired.get(op.user);
+      const value = bytes(encodeUserValue({
+        since: desired?.since ?? Date.now(),
+        devices: desired?.devices ?? [],
+      }));
       return { request_put: { key, value, lease: leaseId } };
     });
   }

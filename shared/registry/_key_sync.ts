@@ -8,7 +8,21 @@
  */
 
 /** One op of a txn: the node record, or one user's key (put or delete). */
-export type SyncOp = { node: true } | { user: string; put: boolean };
+export type SyncOp =
+  | { node: true }
+  | { user: string; put: boolean; version: number };
+
+/** What etcd should hold for one user of this node. */
+export type DesiredUser = {
+  /** Ms since epoch the user was first registered here. */
+  since: number;
+  /** The user's connections on this node. */
+  devices: readonly DeviceRef[];
+  /** Bumped on every change, so a txn knows which value it wrote. */
+  version: number;
+};
+
+import type { DeviceRef } from "./registry.ts";
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
@@ -19,9 +33,11 @@ type Waiter = { resolve: () => void; reject: (error: Error) => void };
  * {@link KeySync.forget} makes every desired user dirty again.
  */
 export class KeySync {
-  /** user → ms it was registered: what etcd should hold. */
-  readonly desired = new Map<string, number>();
-  readonly #persisted = new Set<string>();
+  /** What etcd should hold, user by user. */
+  readonly desired = new Map<string, DesiredUser>();
+  /** user → version of its value etcd holds under the current lease. */
+  readonly #persisted = new Map<string, number>();
+  #version = 0;
   /** Users whose desired and persisted state may differ, oldest first. */
   readonly #dirty = new Set<string>();
   /** Users in a txn on the wire: never in two at once. */
@@ -37,10 +53,23 @@ export class KeySync {
     return this.#rewriting?.size ?? 0;
   }
 
-  /** Wants `user` present or absent; resolves once etcd agrees. */
-  want(user: string, present: boolean): Promise<void> {
+  /**
+   * Wants `user` present (with its connections on this node) or absent;
+   * resolves once etcd agrees.
+   */
+  want(
+    user: string,
+    present: boolean,
+    devices: readonly DeviceRef[] = [],
+  ): Promise<void> {
     if (!present) this.desired.delete(user);
-    else if (!this.desired.has(user)) this.desired.set(user, Date.now());
+    else {
+      const current = this.desired.get(user);
+      if (!current || !sameDevices(current.devices, devices)) {
+        const since = current?.since ?? Date.now();
+        this.desired.set(user, { since, devices, version: ++this.#version });
+      }
+    }
     if (this.#converged(user)) {
       this.#settle(user);
       return Promise.resolve();
@@ -72,14 +101,18 @@ export class KeySync {
     for (const user of this.#dirty) {
       if (ops.length >= max) break;
       if (this.#inflight.has(user)) continue; // dirty again while in flight
-      const put = this.desired.has(user);
-      if (put === this.#persisted.has(user)) {
+      if (this.#converged(user)) {
         this.#settle(user);
         continue;
       }
+      const desired = this.desired.get(user);
       this.#dirty.delete(user);
       this.#inflight.add(user);
-      ops.push({ user, put });
+      ops.push({
+        user,
+        put: desired !== undefined,
+        version: desired?.version ?? 0,
+      });
     }
     return ops.length > 0 ? ops : undefined;
   }
@@ -94,7 +127,7 @@ export class KeySync {
         }
         continue;
       }
-      if (op.put) this.#persisted.add(op.user);
+      if (op.put) this.#persisted.set(op.user, op.version);
       else this.#persisted.delete(op.user);
       this.#inflight.delete(op.user);
       if (this.#converged(op.user)) this.#settle(op.user);
@@ -164,7 +197,7 @@ export class KeySync {
 
   #converged(user: string): boolean {
     return !this.#inflight.has(user) &&
-      this.desired.has(user) === this.#persisted.has(user);
+      this.desired.get(user)?.version === this.#persisted.get(user);
   }
 
   #settle(user: string): void {
@@ -175,4 +208,14 @@ export class KeySync {
     this.#waiters.delete(user);
     for (const waiter of waiters) waiter.resolve();
   }
+}
+
+function sameDevices(
+  a: readonly DeviceRef[],
+  b: readonly DeviceRef[],
+): boolean {
+  return a.length === b.length &&
+    a.every((d, i) =>
+      d.connId === b[i]!.connId && d.connectedAt === b[i]!.connectedAt
+    );
 }

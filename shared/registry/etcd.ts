@@ -17,8 +17,18 @@
  */
 import type { IRangeResponse } from "etcd3";
 import type { Logger } from "../log.ts";
-import type { NodeRecord, Registry, RegistryEvent } from "./registry.ts";
-import { decodeNodeValue, prefixEnd, RegistryKeys } from "./keys.ts";
+import type {
+  NodeDevice,
+  NodeRecord,
+  Registry,
+  RegistryEvent,
+} from "./registry.ts";
+import {
+  decodeNodeValue,
+  decodeUserDevices,
+  prefixEnd,
+  RegistryKeys,
+} from "./keys.ts";
 import {
   backoff,
   bytes,
@@ -143,6 +153,19 @@ export class EtcdRegistry implements Registry {
     return answer.kvs.flatMap((kv) => {
       const parsed = this.#ctx.keys.parse(kv.key.toString());
       return parsed?.kind === "user" ? [parsed.nodeId] : [];
+    });
+  }
+
+  async devices(user: string): Promise<NodeDevice[]> {
+    const root = this.#ctx.keys.userRoot(user);
+    const answer = await this.#range("devices", root, false);
+    return answer.kvs.flatMap((kv) => {
+      const parsed = this.#ctx.keys.parse(kv.key.toString());
+      if (parsed?.kind !== "user") return [];
+      return decodeUserDevices(kv.value.toString()).map((device) => ({
+        ...device,
+        nodeId: parsed.nodeId,
+      }));
     });
   }
 

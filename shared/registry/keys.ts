@@ -3,7 +3,8 @@
  * spelled here and nowhere else:
  *
  * - `<prefix>/nodes/<nodeId>` → `{"url","internalUrl","startedAt","draining"}`
- * - `<prefix>/users/<encodeURIComponent(userId)>/<nodeId>` → `{"since": <ms>}`
+ * - `<prefix>/users/<encodeURIComponent(userId)>/<nodeId>` →
+ *   `{"since": <ms>, "devices": [{"connId", "connectedAt"}]}`
  *
  * Both are attached to the node's lease. `encodeURIComponent` never emits `/`,
  * so a user id holding slashes, spaces or emoji still splits unambiguously at
@@ -11,12 +12,14 @@
  *
  * @module
  */
-import type { NodeRecord } from "./registry.ts";
+import type { DeviceRef, NodeRecord } from "./registry.ts";
 
 /** The value stored under a user key. */
 export type UserValue = {
   /** When this node registered the user (ms since epoch). */
   since: number;
+  /** The user's connections on this node (the cluster-wide device limit reads them). */
+  devices: readonly DeviceRef[];
 };
 
 /** What a key under the prefix stands for; see {@link RegistryKeys.parse}. */
@@ -131,6 +134,22 @@ export function decodeNodeValue(
 /** The JSON stored under a user key. */
 export function encodeUserValue(value: UserValue): string {
   return JSON.stringify(value);
+}
+
+/**
+ * The connections listed in a user key's value; `[]` for a value that is not
+ * the JSON we write (or an older one without devices).
+ */
+export function decodeUserDevices(value: string): DeviceRef[] {
+  try {
+    const { devices } = JSON.parse(value) as { devices?: unknown };
+    if (!Array.isArray(devices)) return [];
+    return devices.filter((d): d is DeviceRef =>
+      typeof d?.connId === "string" && typeof d?.connectedAt === "number"
+    ).map(({ connId, connectedAt }) => ({ connId, connectedAt }));
+  } catch {
+    return []; // not JSON: not a value we wrote
+  }
 }
 
 /** The end of the range of keys starting with `prefix` (etcd's `range_end`). */

@@ -6,6 +6,8 @@
  * @module
  */
 import type {
+  DeviceRef,
+  NodeDevice,
   NodeMembership,
   NodeRecord,
   Registry,
@@ -16,6 +18,8 @@ import type {
 export class MemoryRegistryStore {
   readonly nodes = new Map<string, NodeRecord>();
   readonly users = new Map<string, Set<string>>();
+  /** `${nodeId}\n${user}` → the user's connections on that node. */
+  readonly devices = new Map<string, readonly DeviceRef[]>();
   readonly #listeners = new Set<(event: RegistryEvent) => void>();
 
   /** Applies a change and tells every watcher. */
@@ -71,6 +75,17 @@ export class MemoryRegistry implements Registry {
 
   owners(user: string): Promise<string[]> {
     return Promise.resolve([...(this.store.users.get(user) ?? [])]);
+  }
+
+  devices(user: string): Promise<NodeDevice[]> {
+    return Promise.resolve(
+      [...(this.store.users.get(user) ?? [])].flatMap((nodeId) =>
+        (this.store.devices.get(`${nodeId}\n${user}`) ?? []).map((device) => ({
+          ...device,
+          nodeId,
+        }))
+      ),
+    );
   }
 
   nodes(): Promise<NodeRecord[]> {
@@ -140,14 +155,16 @@ class MemoryMembership implements NodeMembership {
     return !this.#left;
   }
 
-  register(user: string): Promise<void> {
+  register(user: string, devices: readonly DeviceRef[] = []): Promise<void> {
     if (this.#left) return Promise.reject(new Error("node has left"));
     this.#users.add(user);
+    this.#store.devices.set(`${this.nodeId}\n${user}`, [...devices]);
     this.#store.emit({ type: "user", user, nodeId: this.nodeId });
     return Promise.resolve();
   }
 
   unregister(user: string): Promise<void> {
+    this.#store.devices.delete(`${this.nodeId}\n${user}`);
     if (this.#users.delete(user)) {
       this.#store.emit({ type: "user-gone", user, nodeId: this.nodeId });
     }
@@ -166,6 +183,7 @@ class MemoryMembership implements NodeMembership {
     if (this.#left) return Promise.resolve();
     this.#left = true;
     for (const user of this.#users) {
+      this.#store.devices.delete(`${this.nodeId}\n${user}`);
       this.#store.emit({ type: "user-gone", user, nodeId: this.nodeId });
     }
     this.#users.clear();

@@ -16,6 +16,12 @@ export type NodeRecord = {
   draining: boolean;
 };
 
+/** One connection of a user, as its node records it. */
+export type DeviceRef = { connId: string; connectedAt: number };
+
+/** A connection of a user somewhere in the cluster. */
+export type NodeDevice = DeviceRef & { nodeId: string };
+
 /** A change seen by {@link Registry.watch}. */
 export type RegistryEvent =
   /** The full state; replaces everything seen before (first event, and after a re-list). */
@@ -33,6 +39,11 @@ export type RegistryEvent =
 export interface Registry extends AsyncDisposable {
   /** Ids of the nodes holding `user`; `[]` when the user is offline. */
   owners(user: string): Promise<string[]>;
+  /**
+   * Every connection of `user` the nodes have recorded, across the cluster;
+   * `[]` when the user is offline. What the cluster-wide device limit counts.
+   */
+  devices(user: string): Promise<NodeDevice[]>;
   /** Every live node record. */
   nodes(): Promise<NodeRecord[]>;
   /**
@@ -53,8 +64,11 @@ export interface Registry extends AsyncDisposable {
 /** One node's presence in the registry; disposing it leaves (revokes the lease). */
 export interface NodeMembership extends AsyncDisposable {
   readonly nodeId: string;
-  /** Records that `user` has a connection on this node. Idempotent. */
-  register(user: string): Promise<void>;
+  /**
+   * Records that `user` has connections on this node, and which (`devices`
+   * replaces what was recorded before). Idempotent; resolves once stored.
+   */
+  register(user: string, devices?: readonly DeviceRef[]): Promise<void>;
   /** Unregistering a user this node does not hold is not an error. */
   unregister(user: string): Promise<void>;
   /** Updates the `draining` flag of the node record. */

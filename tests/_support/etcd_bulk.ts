@@ -32,7 +32,9 @@ export async function bulkLoadUsers(
   const keys = new RegistryKeys(options.prefix ?? "/wsgw");
   const nodes = options.nodes ?? 10;
   const client = new Etcd3({ hosts: [endpoint] });
-  const value = Buffer.from(encodeUserValue({ since: Date.now() }));
+  const value = Buffer.from(
+    encodeUserValue({ since: Date.now(), devices: [] }),
+  );
   let next = 0;
   let txns = 0;
   const worker = async () => {

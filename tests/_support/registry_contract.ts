@@ -174,6 +174,30 @@ export function registryContract(
     assert.deepEqual(await reg.owners("alice"), ["n2"]);
   });
 
+  test("devices() lists every node's recorded connections of a user", async (b) => {
+    await using reg = await b.open();
+    await using n1 = await reg.join(nodeRecord("n1"));
+    await using n2 = await reg.join(nodeRecord("n2"));
+    assert.deepEqual(await reg.devices("alice"), []);
+    await n1.register("alice", [{ connId: "a", connectedAt: 1 }]);
+    await n2.register("alice", [
+      { connId: "b", connectedAt: 2 },
+      { connId: "c", connectedAt: 3 },
+    ]);
+    const byId = (list: { connId: string }[]) =>
+      [...list].sort((x, y) => x.connId.localeCompare(y.connId));
+    assert.deepEqual(byId(await reg.devices("alice")), [
+      { connId: "a", connectedAt: 1, nodeId: "n1" },
+      { connId: "b", connectedAt: 2, nodeId: "n2" },
+      { connId: "c", connectedAt: 3, nodeId: "n2" },
+    ]);
+    await n2.register("alice", [{ connId: "c", connectedAt: 3 }]);
+    await n1.unregister("alice");
+    assert.deepEqual(await reg.devices("alice"), [
+      { connId: "c", connectedAt: 3, nodeId: "n2" },
+    ]);
+  });
+
   test("nodes() lists node records; setDraining() updates them", async (b) => {
     await using reg = await b.open();
     await using n1 = await reg.join(nodeRecord("n1"));

@@ -120,3 +120,23 @@ Deno.test("key sync - refuse() rejects the callers of a refused txn", async () =
   assert.equal(await state(alice), "rejected: refused");
   assert.equal(sync.take(128), undefined);
 });
+
+Deno.test("key sync - a changed device list is written again, the same one is not", async () => {
+  const sync = new KeySync();
+  const one = [{ connId: "c1", connectedAt: 1 }];
+  const first = sync.want("alice", true, one);
+  const ops = sync.take(128)!;
+  sync.landed(ops);
+  await first;
+  assert.equal(await state(sync.want("alice", true, [...one])), "done");
+  const two = sync.want("alice", true, [...one, {
+    connId: "c2",
+    connectedAt: 2,
+  }]);
+  assert.equal(await state(two), "pending");
+  const again = sync.take(128)!;
+  assert.deepEqual(again.map((op) => "user" in op && op.user), ["alice"]);
+  sync.landed(again);
+  assert.equal(await state(two), "done");
+  assert.equal(sync.desired.get("alice")!.devices.length, 2);
+});

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   decodeNodeValue,
+  decodeUserDevices,
   encodeNodeValue,
   encodeUserValue,
   prefixEnd,
@@ -84,7 +85,17 @@ Deno.test("registry keys - node values carry the documented fields", () => {
   assert.deepEqual(decodeNodeValue("n1", json), record);
   assert.equal(decodeNodeValue("n1", "not json"), undefined);
   assert.equal(decodeNodeValue("n1", '{"url":1}'), undefined);
-  assert.deepEqual(JSON.parse(encodeUserValue({ since: 5 })), { since: 5 });
+  const devices = [{ connId: "c1", connectedAt: 4 }];
+  assert.deepEqual(JSON.parse(encodeUserValue({ since: 5, devices })), {
+    since: 5,
+    devices,
+  });
+  assert.deepEqual(
+    decodeUserDevices(encodeUserValue({ since: 5, devices })),
+    devices,
+  );
+  assert.deepEqual(decodeUserDevices('{"since":5}'), []);
+  assert.deepEqual(decodeUserDevices("not json"), []);
 });
 
 Deno.test("registry keys - prefixEnd() bounds exactly the prefix", () => {

@@ -116,6 +116,7 @@ function flakyRegistry(
   const base = new MemoryRegistry();
   const registry: Registry = {
     owners: (user) => base.owners(user),
+    devices: (user) => base.devices(user),
     nodes: () => base.nodes(),
     join: (node) => base.join(node),
     ping: () => base.ping(),
