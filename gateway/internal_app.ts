@@ -37,6 +37,13 @@ const kickSchema = z.object({
   connId: z.string().optional(),
   reason: z.enum(["disconnected", "evicted"]).optional(),
 });
+const drainSchema = z.object({
+  batch: z.int().min(1).optional(),
+  intervalMs: z.int().min(0).max(60_000).optional(),
+});
+
+/** Pace of a drain asked for through `POST /internal/drain`. */
+export type DrainPace = z.infer<typeof drainSchema>;
 
 /** Creates the internal Hono app serving `node`. */
 export function createInternalApp(
@@ -45,10 +52,12 @@ export function createInternalApp(
     secret: string;
     log: Logger;
     /**
-     * Starts draining the node (idempotent); serves `POST /internal/drain`,
-     * which answers 202 at once while the drain runs.
+     * Starts draining the node (idempotent; a drain under way keeps its
+     * pace); serves `POST /internal/drain` with an optional body
+     * `{"batch", "intervalMs"}`, which answers 202 at once while the drain
+     * runs.
      */
-    drain?: () => void;
+    drain?: (pace: DrainPace) => void;
   },
 ): Hono {
   const app = new Hono();
@@ -80,8 +89,11 @@ export function createInternalApp(
   app.get("/internal/stats", async (c) => c.json(await node.stats()));
   const drain = options.drain;
   if (drain) {
-    app.post("/internal/drain", (c) => {
-      drain();
+    app.post("/internal/drain", async (c) => {
+      // ctl sends no body: the default pace.
+      const text = await c.req.text();
+      const pace = text.trim() === "" ? {} : parseBody(text, drainSchema);
+      drain(pace);
       return c.json({ draining: true }, 202);
     });
   }
@@ -105,9 +117,13 @@ export function createInternalApp(
 }
 
 async function body<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
+  return parseBody(await request.text(), schema);
+}
+
+function parseBody<T>(text: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
-    json = await request.json();
+    json = JSON.parse(text);
   } catch (error) {
     throw new BadRequestError("body is not valid JSON", { cause: error });
   }

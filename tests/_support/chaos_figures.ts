@@ -1,0 +1,214 @@
+/**
+ * The figures of one chaos case, counted from the push answers (what was
+ * accepted, with which seq for which user) and from every frame each
+ * connection received before client-side dedupe.
+ *
+ * @module
+ */
+import type { Device } from "./chaos_fleet.ts";
+import type { PushRecord } from "./chaos_pusher.ts";
+
+/** What one chaos case measured. */
+export type ChaosFigures = {
+  case: string;
+  /** Pushes sent, and answered 200 (after retries with the same id). */
+  pushes: number;
+  accepted: number;
+  /** Pushes that needed more than one attempt. */
+  retried: number;
+  /** Accepted with `"stored": false` (history down): live only, no seq. */
+  unstored: number;
+  /** (device, seq) pairs the answers promise; how many arrived; the rest. */
+  expected: number;
+  received: number;
+  lost: number;
+  /** (device, id) pairs of unstored pushes whose device was online, not received. */
+  unstoredMissed: number;
+  /** The same seq (or seq-less id) twice on one connection. */
+  duplicated: number;
+  /** A seq lower than one before it on the same connection. */
+  outOfOrder: number;
+  /** A seq that came again on a later connection of the device (the client drops it). */
+  redelivered: number;
+  /** A message whose push did not name the device's user. */
+  misrouted: number;
+  /** Distinct messages per device: fewest, median, most. */
+  perDevice: [number, number, number];
+  /** Connections opened beyond each device's first. */
+  reconnects: number;
+  /** Welcomes with `recovered: false` on a reconnect (the client reset). */
+  resets: number;
+  /** From the fault until every device had a message pushed after it; null if one never did. */
+  recoveryMs: number | null;
+  /** Longest time any device went without a message while pushes flowed. */
+  maxSilenceMs: number;
+};
+
+/** Inputs of {@link chaosFigures}. */
+export type FigureInput = {
+  name: string;
+  devices: readonly Device[];
+  pushes: readonly PushRecord[];
+  /** When the fault was injected. */
+  faultAt: number;
+  /** When the pusher started and stopped sending new pushes. */
+  streamFrom: number;
+  streamTo: number;
+};
+
+/** Counts the figures of one case. */
+export function chaosFigures(input: FigureInput): ChaosFigures {
+  const { devices, pushes, faultAt } = input;
+  const accepted = pushes.filter((p) => p.answer);
+  const byId = new Map(pushes.map((p) => [p.id, p]));
+  const figures: ChaosFigures = {
+    case: input.name,
+    pushes: pushes.length,
+    accepted: accepted.length,
+    retried: pushes.filter((p) => p.attempts > 1).length,
+    unstored: accepted.filter((p) => p.answer!.stored === false).length,
+    expected: 0,
+    received: 0,
+    lost: 0,
+    unstoredMissed: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    redelivered: 0,
+    misrouted: 0,
+    perDevice: [0, 0, 0],
+    reconnects: 0,
+    resets: 0,
+    recoveryMs: 0,
+    maxSilenceMs: 0,
+  };
+
+  // What each user was promised: seq → push id, and the unstored ids.
+  const promised = new Map<string, { seqs: Set<number>; ids: Set<string> }>();
+  for (const push of accepted) {
+    for (const { user, seq, devices } of push.answer!.results) {
+      let entry = promised.get(user);
+      if (!entry) {
+        promised.set(user, entry = { seqs: new Set(), ids: new Set() });
+      }
+      if (seq !== null) entry.seqs.add(seq);
+      // Unstored pushes are owed only to devices connected at the time.
+      else if (devices > 0) entry.ids.add(push.id);
+    }
+  }
+
+  const distinct: number[] = [];
+  let recoveredAt = faultAt;
+  for (const device of devices) {
+    const seqs = new Set<number>();
+    const ids = new Set<string>();
+    const arrivals: number[] = [];
+    let firstAfterFault: number | undefined;
+    figures.reconnects += Math.max(0, device.connections.length - 1);
+    figures.resets += device.resets;
+    for (const connection of device.connections) {
+      const seenHere = new Set<string>();
+      let highest = 0;
+      for (const message of connection.messages) {
+        const push = byId.get(message.id);
+        if (!push || !push.users.includes(device.user)) {
+          figures.misrouted++;
+          continue;
+        }
+        const key = message.seq === undefined
+          ? `id:${message.id}`
+          : `seq:${message.seq}`;
+        if (seenHere.has(key)) {
+          figures.duplicated++;
+          continue;
+        }
+        seenHere.add(key);
+        if (message.seq !== undefined) {
+          if (message.seq < highest) figures.outOfOrder++;
+          highest = Math.max(highest, message.seq);
+          if (seqs.has(message.seq)) figures.redelivered++;
+          seqs.add(message.seq);
+        } else {
+          ids.add(message.id);
+        }
+        arrivals.push(message.at);
+        if (
+          firstAfterFault === undefined && push.sentAt >= faultAt &&
+          message.at >= faultAt
+        ) {
+          firstAfterFault = message.at;
+        }
+      }
+    }
+    const owed = promised.get(device.user);
+    for (const seq of owed?.seqs ?? []) {
+      figures.expected++;
+      if (seqs.has(seq)) figures.received++;
+      else figures.lost++;
+    }
+    for (const id of owed?.ids ?? []) {
+      if (!ids.has(id)) figures.unstoredMissed++;
+    }
+    distinct.push(seqs.size + ids.size);
+    if (firstAfterFault === undefined) figures.recoveryMs = null;
+    else recoveredAt = Math.max(recoveredAt, firstAfterFault);
+    figures.maxSilenceMs = Math.max(
+      figures.maxSilenceMs,
+      longestGap(arrivals, input.streamFrom, input.streamTo),
+    );
+  }
+  if (figures.recoveryMs !== null) figures.recoveryMs = recoveredAt - faultAt;
+  distinct.sort((a, b) => a - b);
+  figures.perDevice = [
+    distinct[0] ?? 0,
+    distinct[Math.floor(distinct.length / 2)] ?? 0,
+    distinct.at(-1) ?? 0,
+  ];
+  return figures;
+}
+
+/** The longest stretch in [from, to] without an arrival. */
+function longestGap(arrivals: number[], from: number, to: number): number {
+  const times = arrivals.filter((t) => t >= from && t <= to).sort((a, b) =>
+    a - b
+  );
+  let previous = from;
+  let longest = 0;
+  for (const t of times) {
+    longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  return Math.max(longest, to - previous);
+}
+
+/** The figures as an aligned two-column table, for the test output. */
+export function formatFigures(
+  figures: ChaosFigures,
+  extra: Record<string, string | number> = {},
+): string {
+  const rows: [string, string | number][] = [
+    ["pushes sent / accepted", `${figures.pushes} / ${figures.accepted}`],
+    ["pushes retried (same id)", figures.retried],
+    ["accepted without history", figures.unstored],
+    ["(device, seq) owed", figures.expected],
+    ["received", figures.received],
+    ["lost", figures.lost],
+    ["unstored, missed by an online device", figures.unstoredMissed],
+    ["duplicated on one connection", figures.duplicated],
+    ["out of order on one connection", figures.outOfOrder],
+    ["redelivered on a later connection", figures.redelivered],
+    ["misrouted", figures.misrouted],
+    ["messages per device (min/median/max)", figures.perDevice.join(" / ")],
+    ["reconnects / resets", `${figures.reconnects} / ${figures.resets}`],
+    [
+      "every device receiving again after",
+      figures.recoveryMs === null ? "never" : `${figures.recoveryMs} ms`,
+    ],
+    ["longest silence of a device", `${figures.maxSilenceMs} ms`],
+    ...Object.entries(extra),
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
+    `── chaos: ${figures.case} ──`,
+    ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
+  ].join("\n");
+}
