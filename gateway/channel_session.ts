@@ -55,8 +55,14 @@ export type ChannelOptions = {
   onWrite?: (frame: PendingFrame, live: boolean) => void;
   /** Called for each frame dropped because its seq was already written. */
   onDuplicate?: () => void;
-  /** Called when a gap could not be filled and was passed over. */
+  /** Called when history could not be read to fill a gap. */
   onGap?: (error: unknown) => void;
+  /**
+   * Milliseconds to wait after a failed gap read before the next, doubling
+   * each time: a message that was only overtaken may still come live.
+   * @default 250
+   */
+  fillRetryMs?: number;
   now?: () => number;
 };
 
@@ -171,7 +177,7 @@ export class ChannelSession {
     if (this.#mode !== "live") return this.idle();
     this.#mode = "filling";
     this.#filling = (async () => {
-      await this.#writeInOrder(await this.#readGap(), false);
+      await this.#writeInOrder(await this.#readGap() ?? [], false);
       await this.#release();
     })().finally(() => this.#filling = undefined);
     return this.#filling;
@@ -257,7 +263,9 @@ export class ChannelSession {
         if (this.#isGapBefore(frame) && fills < MAX_FILLS) {
           fills++;
           this.#requeue(queue.slice(i));
-          await this.#writeInOrder(await this.#readGap(), false);
+          const filled = await this.#readGap();
+          if (filled) await this.#writeInOrder(filled, false);
+          else await this.#pause(this.#fillRetryMs * 2 ** (fills - 1));
           break;
         }
         await this.#writeInOrder([frame], true);
@@ -266,17 +274,34 @@ export class ChannelSession {
     if (!this.closed) this.#mode = "live";
   }
 
-  /** History after `lastSeq`; `[]` when it cannot be read. */
-  async #readGap(): Promise<PendingFrame[]> {
+  /** History after `lastSeq`; undefined when it cannot be read. */
+  async #readGap(): Promise<PendingFrame[] | undefined> {
     if (this.#lastSeq === undefined) return [];
     try {
       return await this.#options.fill(this.#lastSeq);
     } catch (error) {
-      // History is unreachable: the queued frames go out past the gap
-      // rather than wait for a backend that may be down for minutes.
+      // History is unreachable: after a few tries the queued frames go out
+      // past the gap rather than wait for a backend down for minutes.
       this.#options.onGap?.(error);
-      return [];
+      return undefined;
     }
+  }
+
+  /** Waits `ms`, or less if the session closes. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#closed.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#closed.signal.addEventListener("abort", done);
+    });
+  }
+
+  get #fillRetryMs(): number {
+    return this.#options.fillRetryMs ?? 250;
   }
 
   #isGapBefore(frame: PendingFrame): boolean {

@@ -7,6 +7,12 @@
  * appended after the read is delivered live. Either way the session dedupes by
  * seq, so nothing is lost or doubled.
  *
+ * When history cannot be read, a resuming client is told it stands where it
+ * says (its `since` and `epoch`, `recovered: true`), so it keeps its seq
+ * tracking instead of resetting and having the whole history replayed later;
+ * the session starts at `since`, and the first message with a seq once
+ * history is back shows the gap, which is filled from history then.
+ *
  * @module
  */
 import type {
@@ -42,14 +48,13 @@ export async function connectChannel(
   await deps.register?.();
   if (session.closed) return;
   const { user } = session.info;
-  let state: ResumeState | undefined;
+  let state: ResumeState;
   try {
     state = await readHistory(deps.history, user, resume, deps.historySize);
   } catch (error) {
-    // History is down: serve live messages; the client resets its tracking
-    // (recovered: false) and catches up on its next reconnect.
     deps.metrics.replayErrors.inc();
     deps.log.warn("history read failed on connect", { error });
+    state = unreadHistory(resume);
   }
   if (session.closed) return;
   session.sendFrame({
@@ -57,12 +62,12 @@ export async function connectChannel(
     connId: session.info.connId,
     nodeId: deps.nodeId,
     userId: user,
-    seq: state?.read.seq ?? 0,
-    epoch: state?.read.epoch ?? "",
-    recovered: state?.recovered ?? false,
+    seq: state.read.seq,
+    epoch: state.read.epoch,
+    recovered: state.recovered,
   });
-  const replay = historyFrames(state?.read.messages ?? [], session.info.device);
-  const replayed = await session.goLive(state?.lastSeq, replay);
+  const replay = historyFrames(state.read.messages, session.info.device);
+  const replayed = await session.goLive(state.lastSeq, replay);
   deps.metrics.replayed.inc(replayed);
   if (deps.register) scheduleCatchUp(session);
 }
@@ -103,9 +108,22 @@ export function historyFrames(
 type ResumeState = {
   read: HistoryRead;
   recovered: boolean;
-  /** The seq the client has seen up to once the replay is written. */
-  lastSeq: number;
+  /** The seq the client has seen up to once the replay is written; undefined when unknown. */
+  lastSeq: number | undefined;
 };
+
+/**
+ * Where a connection starts when history cannot be read: where the client
+ * says it stands, taken on trust. A new client (no `since`) gets seq 0 and
+ * no epoch, and the session takes the first seq it sees as its start.
+ */
+function unreadHistory({ since, epoch }: Resume): ResumeState {
+  return {
+    read: { epoch: epoch ?? "", seq: since ?? 0, messages: [] },
+    recovered: since !== undefined,
+    lastSeq: since,
+  };
+}
 
 /**
  * Reads what a device missed. With no `since`, nothing is replayed. When the

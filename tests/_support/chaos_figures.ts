@@ -38,11 +38,24 @@ export type ChaosFigures = {
   reconnects: number;
   /** Welcomes with `recovered: false` on a reconnect (the client reset). */
   resets: number;
-  /** From the fault until every device had a message pushed after it; null if one never did. */
+  /**
+   * From the fault until every device was receiving again: the end of the
+   * last silence longer than {@link SILENCE_MS} after the fault, over all
+   * devices (0 when none had one); null when one never received again.
+   */
   recoveryMs: number | null;
   /** Longest time any device went without a message while pushes flowed. */
   maxSilenceMs: number;
+  /** Devices that had a silence longer than {@link SILENCE_MS} after the fault. */
+  silentDevices: number;
 };
+
+/**
+ * A device silent this long was not receiving: every user gets a push about
+ * every `users / (rate × batch)` s (0.6 s in the short run, 0.3 s in the
+ * long), at most two rounds apart.
+ */
+export const SILENCE_MS = 2500;
 
 /** Inputs of {@link chaosFigures}. */
 export type FigureInput = {
@@ -80,6 +93,7 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     resets: 0,
     recoveryMs: 0,
     maxSilenceMs: 0,
+    silentDevices: 0,
   };
 
   // What each user was promised: seq → push id, and the unstored ids.
@@ -97,12 +111,11 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
   }
 
   const distinct: number[] = [];
-  let recoveredAt = faultAt;
+  let recoveredAt: number | null = faultAt;
   for (const device of devices) {
     const seqs = new Set<number>();
     const ids = new Set<string>();
     const arrivals: number[] = [];
-    let firstAfterFault: number | undefined;
     figures.reconnects += Math.max(0, device.connections.length - 1);
     figures.resets += device.resets;
     for (const connection of device.connections) {
@@ -131,12 +144,6 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
           ids.add(message.id);
         }
         arrivals.push(message.at);
-        if (
-          firstAfterFault === undefined && push.sentAt >= faultAt &&
-          message.at >= faultAt
-        ) {
-          firstAfterFault = message.at;
-        }
       }
     }
     const owed = promised.get(device.user);
@@ -149,14 +156,21 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
       if (!ids.has(id)) figures.unstoredMissed++;
     }
     distinct.push(seqs.size + ids.size);
-    if (firstAfterFault === undefined) figures.recoveryMs = null;
-    else recoveredAt = Math.max(recoveredAt, firstAfterFault);
-    figures.maxSilenceMs = Math.max(
-      figures.maxSilenceMs,
-      longestGap(arrivals, input.streamFrom, input.streamTo),
+    const gaps = silences(arrivals, input.streamFrom, input.streamTo);
+    for (const [from, to] of gaps) {
+      figures.maxSilenceMs = Math.max(figures.maxSilenceMs, to - from);
+    }
+    const late = gaps.filter(([from, to]) =>
+      to - from > SILENCE_MS && to > faultAt
     );
+    if (late.length > 0) figures.silentDevices++;
+    const last = late.at(-1);
+    if (last && last[1] === input.streamTo) recoveredAt = null;
+    else if (last && recoveredAt !== null) {
+      recoveredAt = Math.max(recoveredAt, last[1]);
+    }
   }
-  if (figures.recoveryMs !== null) figures.recoveryMs = recoveredAt - faultAt;
+  figures.recoveryMs = recoveredAt === null ? null : recoveredAt - faultAt;
   distinct.sort((a, b) => a - b);
   figures.perDevice = [
     distinct[0] ?? 0,
@@ -166,18 +180,23 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
   return figures;
 }
 
-/** The longest stretch in [from, to] without an arrival. */
-function longestGap(arrivals: number[], from: number, to: number): number {
+/** The stretches of [from, to] between arrivals, in order. */
+function silences(
+  arrivals: number[],
+  from: number,
+  to: number,
+): [number, number][] {
   const times = arrivals.filter((t) => t >= from && t <= to).sort((a, b) =>
     a - b
   );
+  const gaps: [number, number][] = [];
   let previous = from;
-  let longest = 0;
   for (const t of times) {
-    longest = Math.max(longest, t - previous);
+    gaps.push([previous, t]);
     previous = t;
   }
-  return Math.max(longest, to - previous);
+  gaps.push([previous, to]);
+  return gaps;
 }
 
 /** The figures as an aligned two-column table, for the test output. */
@@ -204,6 +223,10 @@ export function formatFigures(
       figures.recoveryMs === null ? "never" : `${figures.recoveryMs} ms`,
     ],
     ["longest silence of a device", `${figures.maxSilenceMs} ms`],
+    [
+      `devices silent > ${SILENCE_MS} ms after the fault`,
+      figures.silentDevices,
+    ],
     ...Object.entries(extra),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -21,6 +21,8 @@ export type ConnectionRecord = {
   welcome?: WelcomeFrame;
   /** Every message frame in arrival order (before client-side dedupe). */
   messages: { seq: number | undefined; id: string; at: number }[];
+  /** The socket, so a test can cut it. */
+  socket: WebSocket;
 };
 
 /** One device: its client and everything its connections received. */
@@ -113,6 +115,18 @@ export class ChaosFleet implements AsyncDisposable {
     this.#up[i] = true;
   }
 
+  /**
+   * Sends each device to another home node and cuts its socket, as a
+   * network blip would: it reconnects there, resuming with since/epoch.
+   */
+  move(devices: readonly Device[], to: (device: Device) => number): void {
+    for (const device of devices) {
+      device.home = to(device);
+      const socket = device.connections.at(-1)?.socket;
+      if (socket && socket.readyState < 2) socket.close(4000, "test: moved");
+    }
+  }
+
   /** Devices whose current connection is on node `i`. */
   onNode(i: number): Device[] {
     return this.devices.filter((d) =>
@@ -155,6 +169,7 @@ export class ChaosFleet implements AsyncDisposable {
           node,
           dialledAt: Date.now(),
           messages: [],
+          socket: this,
         };
         device.connections.push(record);
         // Listeners added here run before the client's own handlers.

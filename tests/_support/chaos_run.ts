@@ -7,6 +7,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import assert from "node:assert/strict";
 import type { Cluster } from "../../ops/cluster.ts";
 import { metric, startTestCluster } from "./cluster.ts";
 import {
@@ -143,6 +144,20 @@ async function settle(fleet: ChaosFleet, pusher: SteadyPusher): Promise<void> {
     SETTLE_TIMEOUT_MS,
     "every client connected with every accepted message",
   );
+}
+
+/**
+ * What must hold after every case: every push accepted, every (device, seq)
+ * the answers promise received, none twice on one connection, none out of
+ * order, none to the wrong user, every device receiving after the fault.
+ */
+export function assertClean(figures: ChaosFigures): void {
+  assert.equal(figures.accepted, figures.pushes, "every push accepted");
+  assert.equal(figures.lost, 0, "lost");
+  assert.equal(figures.duplicated, 0, "duplicated on one connection");
+  assert.equal(figures.outOfOrder, 0, "out of order on one connection");
+  assert.equal(figures.misrouted, 0, "misrouted");
+  assert.notEqual(figures.recoveryMs, null, "every device received again");
 }
 
 /** Appends the figures as a JSON line to `$WSGW_CHAOS_FIGURES`, when set. */

@@ -86,6 +86,7 @@ Deno.test("channel session - an unfillable gap is passed over, nothing else is h
   const { s, socket } = session([], {
     fill: () => Promise.reject(new Error("history down")),
     onGap: () => failed++,
+    fillRetryMs: 1,
   });
   await s.goLive(1, []);
   s.deliver(frame(3));
@@ -93,6 +94,24 @@ Deno.test("channel session - an unfillable gap is passed over, nothing else is h
   await s.idle();
   assert.deepEqual(socket.seqs(), [3, 4]);
   assert.ok(failed >= 1);
+});
+
+Deno.test("channel session - with history down, a message that was only overtaken is still written in order", async () => {
+  let failed = 0;
+  const { s, socket } = session([], {
+    fill: () => Promise.reject(new Error("history down")),
+    onGap: () => failed++,
+    fillRetryMs: 50,
+  });
+  await s.goLive(1, []);
+  s.deliver(frame(3));
+  // 2 comes while the session waits to ask history again.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  s.deliver(frame(2));
+  await s.idle();
+  s.deliver(frame(4));
+  assert.deepEqual(socket.seqs(), [2, 3, 4]);
+  assert.equal(failed, 1);
 });
 
 Deno.test("channel session - skips for another device move the seq without a write", async () => {
