@@ -36,7 +36,13 @@ import {
 import type { prom } from "../shared/metrics.ts";
 import { SessionManager } from "./session_manager.ts";
 import { DeviceLimit } from "./device_limit.ts";
-import { connectChannel, historyFrames, type Resume } from "./connect_flow.ts";
+import {
+  CATCH_UP_MS,
+  connectChannel,
+  historyFrames,
+  type Resume,
+} from "./connect_flow.ts";
+import { UnroutedUsers } from "./unrouted_users.ts";
 
 /** What a GatewayNode is built from; only entry points choose the backends. */
 export type GatewayNodeOptions = {
@@ -54,6 +60,13 @@ export type Claims = { user: string; device: string | null };
 /** Longest a gap fill waits for history before passing the gap over. */
 const FILL_TIMEOUT_MS = 2000;
 
+/**
+ * Milliseconds a late registration keeps its user's sessions polling history
+ * after it lands: routers learn it from their watch, which may re-list only
+ * seconds after etcd is back.
+ */
+const UNROUTED_GRACE_MS = 10_000;
+
 /** Writes this many frames before yielding, so sockets start writing (Deno sends when the JS turn ends). */
 const FANOUT_CHUNK = 2000;
 
@@ -70,6 +83,16 @@ export class GatewayNode implements NodeApi {
   #draining = false;
   #drainDone: Promise<void> | undefined;
   readonly #deviceLimit: DeviceLimit;
+  /** Users whose registration is late: their sessions poll history meanwhile. */
+  readonly #unrouted = new UnroutedUsers({
+    intervalMs: CATCH_UP_MS,
+    graceMs: UNROUTED_GRACE_MS,
+    catchUp: (user) => {
+      for (const session of this.sessions.channels(user)) {
+        void session.catchUp();
+      }
+    },
+  });
 
   constructor(options: GatewayNodeOptions) {
     this.config = options.config;
@@ -308,6 +331,7 @@ export class GatewayNode implements NodeApi {
 
   /** Leaves the registry at once (its keys vanish); open sockets are left to the caller. */
   async stop(): Promise<void> {
+    this.#unrouted.clear();
     const membership = this.#membership;
     this.#membership = undefined;
     await membership?.leave();
@@ -320,6 +344,7 @@ export class GatewayNode implements NodeApi {
       const channels = this.sessions.channels(user);
       let count = 0;
       if (channels.length > 0) {
+        this.#unrouted.routed(user);
         const frame: PendingFrame = {
           seq: seq > 0 ? seq : undefined,
           ts: request.ts,
@@ -361,13 +386,16 @@ export class GatewayNode implements NodeApi {
       connId: session.info.connId,
       connectedAt: session.info.connectedAt,
     }));
+    const registered = membership.register(user, devices);
     try {
-      await deadline(membership.register(user, devices), 2000, "register");
+      await deadline(registered, 2000, "register");
     } catch (error) {
       // The membership keeps trying; the client is served meanwhile and the
-      // router learns of it once the registry has the key.
+      // router learns of it once the registry has the key. Until then its
+      // pushes reach it from history.
       this.metrics.registryErrors.inc({ op: "register" });
       this.#log.warn("registration slow or failed", { error });
+      this.#unrouted.add(user, registered);
       return;
     }
     await this.#deviceLimit.enforce(user).catch((error) => {
@@ -384,6 +412,7 @@ export class GatewayNode implements NodeApi {
       void this.#record(user);
       return;
     }
+    this.#unrouted.remove(user);
     this.#membership?.unregister(user).catch((error) => {
       this.metrics.registryErrors.inc({ op: "unregister" });
       this.#log.warn("unregistration failed", { error });
