@@ -17,6 +17,8 @@ need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The browser tests (tests/e2e/) drive Debian's Chromium at /usr/bin/chromium.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 # The ops checks (tests/integration/ops_*.test.ts); haproxy lives in /usr/sbin.
 export PATH="$PATH:/usr/sbin"
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)

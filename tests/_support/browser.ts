@@ -82,9 +82,8 @@ export async function launchBrowser(): Promise<BrowserSession> {
 }
 
 /**
- * A `Deno.test` in a real browser. The browser is launched per test and
- * closed after it. Sanitizers are off: Playwright keeps its pipes to the
- * browser process beyond what Deno can attribute to one test.
+ * A `Deno.test` in a real browser, launched for the test and closed after
+ * it (the leak sanitizers stay on).
  */
 export function browserTest(
   name: string,
@@ -103,14 +102,9 @@ export function browserTest(
     Deno.test({ name, ignore: true, fn() {} });
     return;
   }
-  Deno.test({
-    name,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      await using browser = await launchBrowser();
-      await fn(browser);
-    },
+  Deno.test(name, async () => {
+    await using browser = await launchBrowser();
+    await fn(browser);
   });
 }
 
