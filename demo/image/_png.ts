@@ -1,12 +1,21 @@
 /**
- * What PNG decoding and encoding share: the signature, the Paeth predictor
- * and the chunk CRC (CRC-32, ISO 3309, as the PNG spec gives it).
+ * What the PNG modules share: the signature, channels per color type, the
+ * Paeth predictor and the chunk CRC (CRC-32, ISO 3309, as the PNG spec gives it).
  *
  * @module
  */
 
 /** The eight bytes every PNG starts with. */
 export const SIGNATURE: readonly number[] = [137, 80, 78, 71, 13, 10, 26, 10];
+
+/** Channels per color type: gray, -, RGB, palette, gray+alpha, -, RGBA. */
+export const CHANNELS: Readonly<Record<number, number>> = {
+  0: 1,
+  2: 3,
+  3: 1,
+  4: 2,
+  6: 4,
+};
 
 /** The Paeth predictor of filter type 4. */
 export function paeth(a: number, b: number, c: number): number {
