@@ -89,6 +89,7 @@ export class ChannelSession {
   #refilledAt: number;
   #strikes = 0;
   #filling: Promise<void> | undefined;
+  readonly #ended = Promise.withResolvers<void>();
 
   constructor(
     info: ChannelInfo,
@@ -229,6 +230,17 @@ export class ChannelSession {
       // Already closing or closed by the peer: the close event follows anyway.
     }
     this.#options.onClose(this, reason);
+  }
+
+  /** Resolves once the socket has really closed (its close event fired). */
+  get ended(): Promise<void> {
+    return this.#ended.promise;
+  }
+
+  /** The socket's close event: the session is closed and the socket gone. */
+  socketEnded(): void {
+    this.markClosed();
+    this.#ended.resolve();
   }
 
   /** Marks a session whose socket the peer closed; no close frame is sent. */

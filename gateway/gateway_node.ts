@@ -57,6 +57,9 @@ export type GatewayNodeOptions = {
 /** Who is connecting, from a verified token. */
 export type Claims = { user: string; device: string | null };
 
+/** Longest a drain waits for its clients' close handshakes. */
+const DRAIN_CLOSE_WAIT_MS = 5000;
+
 /** Longest a gap fill waits for history before passing the gap over. */
 const FILL_TIMEOUT_MS = 2000;
 
@@ -237,7 +240,7 @@ export class GatewayNode implements NodeApi {
     });
     socket.addEventListener("close", (event) => {
       this.metrics.disconnects.inc({ code: closeCodeLabel(event.code) });
-      session.markClosed();
+      session.socketEnded();
       this.#remove(session);
     });
     return session;
@@ -318,13 +321,25 @@ export class GatewayNode implements NodeApi {
     await this.#membership?.setDraining(true).catch((error) =>
       this.#log.warn("could not mark node draining", { error })
     );
+    const closing: Promise<void>[] = [];
     while (this.sessions.connections > 0) {
       const sessions = [...this.sessions.all()].slice(0, batch);
-      for (const session of sessions) session.close("draining");
+      for (const session of sessions) {
+        session.close("draining");
+        closing.push(session.ended);
+      }
       if (this.sessions.connections > 0) {
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
     }
+    // Wait for the close handshakes, so a server shut down right after the
+    // drain does not replace our 1012 with its own 1001.
+    await deadline(Promise.all(closing), DRAIN_CLOSE_WAIT_MS, "drain close")
+      .catch(() =>
+        this.#log.warn("some clients did not finish closing", {
+          clients: closing.length,
+        })
+      );
     await this.stop();
     this.#log.info("drain finished");
   }

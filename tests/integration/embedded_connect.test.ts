@@ -132,3 +132,10 @@ Deno.test("connect - the device limit follows WSGW_MAX_DEVICES", async () => {
   await b.close();
   await c.close();
 });
+
+Deno.test("connect - shutting the embedded process down closes clients with 1012", async () => {
+  const gw = await startTestGateway();
+  const { client } = await TestClient.welcomed(await gw.wsUrl("quinn"));
+  await gw.shutdown();
+  assert.equal((await client.closed).code, 1012);
+});
