@@ -2,9 +2,7 @@
  * `deno task gateway`: one gateway node of a cluster. Public port: `/ws`,
  * `/client.js`, health and metrics. Internal port: the node API routers call,
  * behind the internal secret. Registers in etcd; reads history from Redis.
- * SIGTERM drains (1012 to every client, paced) and exits; so does a drain
- * asked for through the internal API (`ctl drain`). A second SIGTERM exits at
- * once.
+ * SIGTERM drains (1012 to every client, paced); a second SIGTERM exits at once.
  *
  * @module
  */
@@ -30,8 +28,6 @@ export type GatewayProcess = {
   internalUrl: string;
   /** Drains the node, then closes servers and backends. */
   shutdown(): Promise<void>;
-  /** Settles once a shutdown (SIGTERM or `POST /internal/drain`) is done. */
-  readonly done: Promise<void>;
   /** Closes servers and backends without draining (clients see 1006). */
   kill(): Promise<void>;
 };
@@ -88,16 +84,17 @@ export async function startGateway(
         ? ws(request)
         : app.fetch(request),
   );
-  // One drain, whether SIGTERM or the internal API asks first; either way
-  // the process ends once it is done.
+  // One drain, whether SIGTERM or the internal API asks first. Drained
+  // through the API, the process stays up (unregistered, not ready) until
+  // it is stopped: a supervisor that restarts exited processes would
+  // otherwise bring the node straight back.
   let draining: Promise<void> | undefined;
   const drain = (pace?: DrainPace) => draining ??= gateway.drain(pace);
-  let shutdown: (pace?: DrainPace) => Promise<void> = () => drain();
   const internalApp = createInternalApp(gateway, {
     secret: config.internalSecret,
     log,
     drain: (pace) => {
-      shutdown(pace).catch((error) => log.error("drain failed", { error }));
+      drain(pace).catch((error) => log.error("drain failed", { error }));
     },
   });
   const internalServer = await serve(
@@ -119,28 +116,16 @@ export async function startGateway(
     await history[Symbol.asyncDispose]();
   };
   let stopping: Promise<void> | undefined;
-  let finished!: (outcome: Promise<void>) => void;
-  const done = new Promise<void>((resolve) => finished = resolve);
-  shutdown = (pace) => {
-    if (!stopping) {
-      stopping = (async () => {
-        await drain(pace);
-        await close();
-      })();
-      finished(stopping);
-    }
-    return stopping;
-  };
   return {
     node: gateway,
     url,
     internalUrl,
-    shutdown: () => shutdown(),
-    done,
-    kill: () => {
-      if (!stopping) finished(stopping = close());
-      return stopping;
-    },
+    shutdown: () =>
+      stopping ??= (async () => {
+        await drain();
+        await close();
+      })(),
+    kill: () => stopping ??= close(),
   };
 }
 
@@ -181,9 +166,4 @@ if (import.meta.main) {
     Deno.exit(1);
   });
   exitOnSignals(() => gateway.shutdown(), log);
-  // A drain asked for through the internal API ends the process too.
-  gateway.done.then(() => Deno.exit(0), (error) => {
-    log.error("shutdown failed", { error });
-    Deno.exit(1);
-  });
 }
