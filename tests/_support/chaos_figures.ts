@@ -28,6 +28,13 @@ export type ChaosFigures = {
   duplicated: number;
   /** A seq lower than one before it on the same connection. */
   outOfOrder: number;
+  /**
+   * Seqs missing inside one connection's stream: from where it started
+   * (its `since`, or the welcome's seq on a first connection) to the last
+   * seq it got, every seq must come. A hole the device filled later on
+   * another connection still counts here.
+   */
+  holes: number;
   /** A seq that came again on a later connection of the device (the client drops it). */
   redelivered: number;
   /** A message whose push did not name the device's user. */
@@ -86,6 +93,7 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     unstoredMissed: 0,
     duplicated: 0,
     outOfOrder: 0,
+    holes: 0,
     redelivered: 0,
     misrouted: 0,
     perDevice: [0, 0, 0],
@@ -118,9 +126,16 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     const arrivals: number[] = [];
     figures.reconnects += Math.max(0, device.connections.length - 1);
     figures.resets += device.resets;
+    const start = owedAfter(device);
     for (const connection of device.connections) {
       const seenHere = new Set<string>();
       let highest = 0;
+      // Where this connection's stream starts: what it resumed from.
+      let expected = connection.welcome?.recovered
+        ? connection.since ?? connection.welcome.seq
+        : connection.since === undefined
+        ? connection.welcome?.seq
+        : undefined;
       for (const message of connection.messages) {
         const push = byId.get(message.id);
         if (!push || !push.users.includes(device.user)) {
@@ -136,6 +151,13 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
         }
         seenHere.add(key);
         if (message.seq !== undefined) {
+          // A reset (recovered: false) replays what history retains: its
+          // first seq is where the stream starts.
+          expected ??= message.seq - 1;
+          if (message.seq > expected + 1) {
+            figures.holes += message.seq - expected - 1;
+          }
+          expected = Math.max(expected, message.seq);
           if (message.seq < highest) figures.outOfOrder++;
           highest = Math.max(highest, message.seq);
           if (seqs.has(message.seq)) figures.redelivered++;
@@ -148,6 +170,7 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     }
     const owed = promised.get(device.user);
     for (const seq of owed?.seqs ?? []) {
+      if (seq <= start) continue;
       figures.expected++;
       if (seqs.has(seq)) figures.received++;
       else figures.lost++;
@@ -156,7 +179,13 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
       if (!ids.has(id)) figures.unstoredMissed++;
     }
     distinct.push(seqs.size + ids.size);
-    const gaps = silences(arrivals, input.streamFrom, input.streamTo);
+    // A device that joined mid-stream is silent only from its first welcome.
+    const joined = device.connections[0]?.openedAt ?? input.streamTo;
+    const gaps = silences(
+      arrivals,
+      Math.min(input.streamTo, Math.max(input.streamFrom, joined)),
+      input.streamTo,
+    );
     for (const [from, to] of gaps) {
       figures.maxSilenceMs = Math.max(figures.maxSilenceMs, to - from);
     }
@@ -178,6 +207,16 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     distinct.at(-1) ?? 0,
   ];
   return figures;
+}
+
+/**
+ * The seq after which a device is owed its user's messages: a first
+ * connection without since starts at the user's seq then (older messages
+ * are not replayed to a new client).
+ */
+export function owedAfter(device: Device): number {
+  const first = device.connections[0];
+  return first?.since === undefined ? first?.welcome?.seq ?? 0 : 0;
 }
 
 /** The stretches of [from, to] between arrivals, in order. */
@@ -214,6 +253,7 @@ export function formatFigures(
     ["unstored, missed by an online device", figures.unstoredMissed],
     ["duplicated on one connection", figures.duplicated],
     ["out of order on one connection", figures.outOfOrder],
+    ["holes inside one connection", figures.holes],
     ["redelivered on a later connection", figures.redelivered],
     ["misrouted", figures.misrouted],
     ["messages per device (min/median/max)", figures.perDevice.join(" / ")],

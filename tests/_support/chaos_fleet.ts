@@ -14,6 +14,8 @@ import type { ServerFrame, WelcomeFrame } from "../../shared/protocol.ts";
 export type ConnectionRecord = {
   /** Index of the node it was dialled to. */
   node: number;
+  /** The `since` the client resumed with; undefined on a first connection. */
+  since?: number;
   dialledAt: number;
   openedAt?: number;
   closedAt?: number;
@@ -87,17 +89,23 @@ export class ChaosFleet implements AsyncDisposable {
     });
   }
 
-  /** Connects every client and waits until all are open and welcomed. */
-  async connect(timeoutMs = 30_000): Promise<void> {
-    for (const device of this.devices) device.client.connect();
-    await this.waitAllOpen(timeoutMs);
+  /** Connects the clients and waits until all are open and welcomed. */
+  async connect(
+    devices: readonly Device[] = this.devices,
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    for (const device of devices) device.client.connect();
+    await this.waitAllOpen(timeoutMs, devices);
   }
 
-  /** Resolves once every client has a welcomed, open connection. */
-  async waitAllOpen(timeoutMs: number): Promise<number> {
+  /** Resolves once every client (of `devices`) has a welcomed, open connection. */
+  async waitAllOpen(
+    timeoutMs: number,
+    devices: readonly Device[] = this.devices,
+  ): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      const waiting = this.devices.filter((d) => !isLive(d)).length;
+      const waiting = devices.filter((d) => !isLive(d)).length;
       if (waiting === 0) return Date.now();
       if (Date.now() > deadline) {
         throw new Error(`${waiting} clients still not connected`);
@@ -165,11 +173,13 @@ export class ChaosFleet implements AsyncDisposable {
         const base = new URL(nodes[node]!);
         target.host = base.host;
         super(target.href);
+        const since = target.searchParams.get("since");
         const record: ConnectionRecord = {
           node,
           dialledAt: Date.now(),
           messages: [],
           socket: this,
+          ...(since === null ? {} : { since: Number(since) }),
         };
         device.connections.push(record);
         // Listeners added here run before the client's own handlers.

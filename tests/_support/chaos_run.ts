@@ -14,6 +14,7 @@ import {
   type ChaosFigures,
   chaosFigures,
   formatFigures,
+  owedAfter,
 } from "./chaos_figures.ts";
 import { ChaosFleet, isLive } from "./chaos_fleet.ts";
 import { SteadyPusher } from "./chaos_pusher.ts";
@@ -35,6 +36,10 @@ export type ChaosContext = {
 /** A chaos case. */
 export type ChaosCase = {
   name: string;
+  /** Other sizes than {@link CHAOS} (users, rate, batch, before/after). */
+  sizes?: Partial<typeof CHAOS>;
+  /** The last this many devices are not connected before the stream: the fault connects them. */
+  late?: number;
   /** Injects the fault mid-stream and undoes it (restart, start again). */
   fault(ctx: ChaosContext): Promise<void>;
 };
@@ -52,9 +57,10 @@ const SETTLE_TIMEOUT_MS = 30_000;
 
 /** Runs `spec` on a fresh cluster; see the module doc. */
 export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
+  const sizes = { ...CHAOS, ...spec.sizes };
   await using cluster = await startTestCluster({ nodes: 3, leaseTtl: 3 });
   const users = Array.from(
-    { length: CHAOS.users },
+    { length: sizes.users },
     (_, i) => `u${String(i).padStart(4, "0")}`,
   );
   await using fleet = new ChaosFleet({
@@ -62,10 +68,11 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
     token: (user) => cluster.token(user),
     users,
   });
-  await fleet.connect();
+  const early = fleet.devices.slice(0, users.length - (spec.late ?? 0));
+  await fleet.connect(early);
   await waitUntil(
     async () =>
-      await metric(cluster.router, "wsgw_route_cache_entries") >= users.length,
+      await metric(cluster.router, "wsgw_route_cache_entries") >= early.length,
     30_000,
     "the router to know every user",
   );
@@ -74,8 +81,8 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
     router: () => cluster.router,
     apiKey: cluster.apiKey,
     users,
-    rate: CHAOS.rate,
-    batch: CHAOS.batch,
+    rate: sizes.rate,
+    batch: sizes.batch,
   });
   const notes: Record<string, string | number> = {};
   const streamFrom = Date.now();
@@ -83,7 +90,7 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
   let faultAt = streamFrom;
   let streamTo = streamFrom;
   try {
-    await sleep(CHAOS.beforeMs);
+    await sleep(sizes.beforeMs);
     faultAt = Date.now();
     await spec.fault({
       cluster,
@@ -92,7 +99,7 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
       note: (name, value) => notes[name] = value,
     });
     notes["fault and recovery took"] = `${Date.now() - faultAt} ms`;
-    await sleep(CHAOS.afterMs);
+    await sleep(sizes.afterMs);
   } finally {
     streamTo = Date.now();
     await pusher.stop();
@@ -104,6 +111,15 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
   });
   const settleMs = Date.now() - settleFrom;
   notes["final settle"] = `${settleMs} ms`;
+  // What the nodes did about it (counters of the nodes running now).
+  let dropped = 0;
+  let replayed = 0;
+  for (const gateway of cluster.gateways) {
+    if (!gateway.running) continue;
+    dropped += await metric(gateway.url, "wsgw_duplicates_dropped_total");
+    replayed += await metric(gateway.url, "wsgw_replayed_messages_total");
+  }
+  notes["nodes: duplicates dropped / replayed"] = `${dropped} / ${replayed}`;
   const figures = chaosFigures({
     name: spec.name,
     devices: fleet.devices,
@@ -113,7 +129,7 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
     streamTo,
   });
   console.log(formatFigures(figures, notes));
-  await recordFigures(figures, notes);
+  await recordFigures(figures, notes, sizes);
   return { figures, notes, settleMs };
 }
 
@@ -139,7 +155,10 @@ async function settle(fleet: ChaosFleet, pusher: SteadyPusher): Promise<void> {
         for (const c of device.connections) {
           for (const m of c.messages) if (m.seq !== undefined) seen.add(m.seq);
         }
-        return (owed.get(device.user) ?? []).every((seq) => seen.has(seq));
+        const after = owedAfter(device);
+        return (owed.get(device.user) ?? []).every((seq) =>
+          seq <= after || seen.has(seq)
+        );
       }),
     SETTLE_TIMEOUT_MS,
     "every client connected with every accepted message",
@@ -149,13 +168,15 @@ async function settle(fleet: ChaosFleet, pusher: SteadyPusher): Promise<void> {
 /**
  * What must hold after every case: every push accepted, every (device, seq)
  * the answers promise received, none twice on one connection, none out of
- * order, none to the wrong user, every device receiving after the fault.
+ * order, no hole inside a connection, none to the wrong user, every device
+ * receiving after the fault.
  */
 export function assertClean(figures: ChaosFigures): void {
   assert.equal(figures.accepted, figures.pushes, "every push accepted");
   assert.equal(figures.lost, 0, "lost");
   assert.equal(figures.duplicated, 0, "duplicated on one connection");
   assert.equal(figures.outOfOrder, 0, "out of order on one connection");
+  assert.equal(figures.holes, 0, "holes inside one connection");
   assert.equal(figures.misrouted, 0, "misrouted");
   assert.notEqual(figures.recoveryMs, null, "every device received again");
 }
@@ -164,12 +185,13 @@ export function assertClean(figures: ChaosFigures): void {
 async function recordFigures(
   figures: ChaosFigures,
   notes: Record<string, string | number>,
+  sizes: typeof CHAOS,
 ): Promise<void> {
   const path = Deno.env.get("WSGW_CHAOS_FIGURES");
   if (!path) return;
   const line = JSON.stringify({
     at: new Date().toISOString(),
-    ...CHAOS,
+    ...sizes,
     figures,
     notes,
   });
