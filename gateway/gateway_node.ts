@@ -70,6 +70,9 @@ const FILL_TIMEOUT_MS = 2000;
  */
 const UNROUTED_GRACE_MS = 10_000;
 
+/** Longest a drain waits to mark the node draining in the registry. */
+const MARK_DRAINING_TIMEOUT_MS = 2000;
+
 /** Writes this many frames before yielding, so sockets start writing (Deno sends when the JS turn ends). */
 const FANOUT_CHUNK = 2000;
 
@@ -318,9 +321,19 @@ export class GatewayNode implements NodeApi {
     const { batch = 500, intervalMs = 100 } = options;
     this.#draining = true;
     this.#log.info("drain started", { connections: this.sessions.connections });
-    await this.#membership?.setDraining(true).catch((error) =>
-      this.#log.warn("could not mark node draining", { error })
-    );
+    const membership = this.#membership;
+    if (membership) {
+      // With etcd down the flag would wait for it: the clients go anyway
+      // (readyz and /ws refuse new ones already), and the lease takes the
+      // keys when it ends.
+      await deadline(
+        membership.setDraining(true),
+        MARK_DRAINING_TIMEOUT_MS,
+        "mark draining",
+      ).catch((error) =>
+        this.#log.warn("could not mark node draining", { error })
+      );
+    }
     const closing: Promise<void>[] = [];
     while (this.sessions.connections > 0) {
       const sessions = [...this.sessions.all()].slice(0, batch);

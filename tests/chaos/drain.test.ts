@@ -232,3 +232,31 @@ Deno.test("drain - SIGTERM during a slow drain waits for it; a second SIGTERM ex
     await Promise.all(clients.map((c) => c.close()));
   }
 });
+
+Deno.test("drain - with etcd down: clients still get 1012 at once, and the process exits", async () => {
+  const exits: { name: string; code: number }[] = [];
+  await using cluster = await startTestCluster({
+    nodes: 1,
+    onExit: (name, status) => exits.push({ name, code: status.code }),
+  });
+  const users = Array.from({ length: 5 }, (_, i) => `e${i}`);
+  const clients = await connectAll(cluster, 0, users);
+  const gateway = cluster.gateways[0]!;
+  try {
+    await cluster.stopEtcd();
+    const began = Date.now();
+    const stopped = gateway.kill("SIGTERM");
+    const closes = await Promise.all(clients.map((c) => c.closed));
+    const closedMs = Date.now() - began;
+    await stopped;
+    const exitedMs = Date.now() - began;
+    console.log(
+      `drain with etcd down: clients closed after ${closedMs} ms, exit after ${exitedMs} ms`,
+    );
+    assert.deepEqual(new Set(closes.map((c) => c.code)), new Set([1012]));
+    assert.ok(closedMs < 8000, `clients closed after ${closedMs} ms`);
+    assert.deepEqual(exits.find((e) => e.name === "gw-1")?.code, 0);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+});
