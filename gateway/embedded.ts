@@ -83,15 +83,9 @@ export async function startEmbedded(
     metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
     readyChecks: { node: () => gateway.assertReady() },
   });
-  app.route(
-    "/",
-    createPublicRoutes({
-      devTokenSecret: config.jwtSecret === DEV_JWT_SECRET
-        ? config.jwtSecret
-        : undefined,
-    }),
-  );
-  const demo = config.jwtSecret === DEV_JWT_SECRET
+  const withDemo = config.jwtSecret === DEV_JWT_SECRET;
+  app.route("/", createPublicRoutes({ demoPage: withDemo }));
+  const demo = withDemo
     ? createDemoService({
       jwtSecret: config.jwtSecret,
       apiKey: config.apiKeys[0]!,
