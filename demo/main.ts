@@ -43,7 +43,7 @@ export async function startDemo(
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   // The same page and client module every gateway serves.
-  app.route("/", createPublicRoutes());
+  app.route("/", createPublicRoutes({ demoPage: true }));
   app.route("/", service.app);
   app.notFound((c) =>
     c.json({
