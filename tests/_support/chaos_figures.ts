@@ -18,6 +18,10 @@ export type ChaosFigures = {
   retried: number;
   /** Accepted with `"stored": false` (history down): live only, no seq. */
   unstored: number;
+  /** Answers listing a node in `unreachable`. */
+  unreachable: number;
+  /** From the fault to the last push sent whose answer listed a node unreachable; null if none. */
+  lastUnreachableMs: number | null;
   /** (device, seq) pairs the answers promise; how many arrived; the rest. */
   expected: number;
   received: number;
@@ -87,6 +91,8 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     accepted: accepted.length,
     retried: pushes.filter((p) => p.attempts > 1).length,
     unstored: accepted.filter((p) => p.answer!.stored === false).length,
+    unreachable: 0,
+    lastUnreachableMs: null,
     expected: 0,
     received: 0,
     lost: 0,
@@ -103,6 +109,15 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     maxSilenceMs: 0,
     silentDevices: 0,
   };
+
+  for (const push of accepted) {
+    if (!push.answer!.unreachable?.length) continue;
+    figures.unreachable++;
+    figures.lastUnreachableMs = Math.max(
+      figures.lastUnreachableMs ?? -Infinity,
+      push.sentAt - faultAt,
+    );
+  }
 
   // What each user was promised: seq → push id, and the unstored ids.
   const promised = new Map<string, { seqs: Set<number>; ids: Set<string> }>();
@@ -247,6 +262,12 @@ export function formatFigures(
     ["pushes sent / accepted", `${figures.pushes} / ${figures.accepted}`],
     ["pushes retried (same id)", figures.retried],
     ["accepted without history", figures.unstored],
+    [
+      "answers listing a node unreachable",
+      figures.unreachable === 0
+        ? 0
+        : `${figures.unreachable} (the last sent ${figures.lastUnreachableMs} ms after the fault)`,
+    ],
     ["(device, seq) owed", figures.expected],
     ["received", figures.received],
     ["lost", figures.lost],

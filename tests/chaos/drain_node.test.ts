@@ -11,11 +11,14 @@ Deno.test("chaos - drain of a node mid-stream: nothing lost, duplicated or out o
     name: "drain one node (SIGTERM)",
     async fault({ cluster, fleet, note }) {
       const gateway = cluster.gateways[2]!;
-      note("clients on the drained node", fleet.onNode(2).length);
+      const victims = fleet.onNode(2);
+      note("clients on the drained node", victims.length);
       fleet.markDown(2);
       const began = Date.now();
       await gateway.stop();
       note("drain until exit", `${Date.now() - began} ms`);
+      const back = await fleet.waitAllOpen(30_000, victims);
+      note("all of them connected elsewhere after", `${back - began} ms`);
       const codes = fleet.devices.flatMap((d) =>
         d.connections.filter((c) => c.node === 2 && c.closeCode !== undefined)
           .map((c) => c.closeCode)
