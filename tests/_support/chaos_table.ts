@@ -21,8 +21,23 @@ type Line = {
   notes: Record<string, string | number>;
 };
 
+/** Cases in the order of docs/RELIABILITY.md; others follow. */
+const ORDER = [
+  "kill -9 one node",
+  "drain one node (SIGTERM)",
+  "etcd stopped for 15 s",
+  "Redis stopped for 10 s",
+  "router restarted",
+  "pushes racing connects",
+];
+
 /** The figures of a run as a markdown table, one column per case. */
-export function markdownTable(lines: readonly Line[]): string {
+export function markdownTable(unordered: readonly Line[]): string {
+  const rank = (line: Line) => {
+    const i = ORDER.indexOf(line.figures.case);
+    return i === -1 ? ORDER.length : i;
+  };
+  const lines = [...unordered].sort((a, b) => rank(a) - rank(b));
   const rows: [string, (line: Line) => string | number][] = [
     [
       "pushes accepted / sent",
