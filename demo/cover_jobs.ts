@@ -30,7 +30,8 @@ export type JobView = {
   result?: string;
   error?: string;
   /** The push answer for the creator: the message's seq and how many devices got it. */
-  push?: { seq: number; devices: number };
+  /** seq is null when the push was delivered live but history was down. */
+  push?: { seq: number | null; devices: number };
 };
 
 /** The `data` of the push a finished job sends. */

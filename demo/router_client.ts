@@ -11,7 +11,7 @@ import { UnavailableError } from "../shared/errors.ts";
 const PushAnswer = z.object({
   id: z.string(),
   results: z.array(
-    z.object({ user: z.string(), seq: z.int(), devices: z.int() }),
+    z.object({ user: z.string(), seq: z.int().nullable(), devices: z.int() }),
   ),
 });
 /** Answer of `POST /v1/push`. */
