@@ -6,14 +6,12 @@
  *
  * @module
  */
-import { createBackendMetrics } from "../shared/backend_metrics.ts";
+import { connectClusterBackends } from "../shared/cluster_backends.ts";
 import type { Config } from "../shared/config.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
-import { RedisHistory } from "../shared/history/redis.ts";
 import type { Logger } from "../shared/log.ts";
-import { createMetricsRegistry } from "../shared/metrics.ts";
-import { EtcdRegistry, NodeIdTakenError } from "../shared/registry/etcd.ts";
+import { NodeIdTakenError } from "../shared/registry/etcd.ts";
 import { serve } from "../shared/serve.ts";
 import { TokenVerifier } from "../shared/token.ts";
 import { GatewayNode } from "./gateway_node.ts";
@@ -37,23 +35,8 @@ export async function startGateway(
   config: Config,
   log: Logger,
 ): Promise<GatewayProcess> {
-  const registry = await EtcdRegistry.connect({
-    endpoints: [...config.etcd],
-    prefix: config.etcdPrefix,
-    leaseTtl: config.leaseTtl,
-    log,
-  });
-  const history = await RedisHistory.connect({
-    url: config.redis!,
-    size: config.historySize,
-    ttl: config.historyTtl,
-    log,
-  });
-  const metricsRegistry = createMetricsRegistry({ defaults: true });
-  createBackendMetrics(metricsRegistry, {
-    pings: { etcd: () => registry.ping(), redis: () => history.ping() },
-    registryStats: registry.stats,
-  });
+  const backends = await connectClusterBackends(config, log);
+  const { registry, history, metricsRegistry } = backends;
   const gateway = new GatewayNode({
     config,
     registry,
@@ -112,8 +95,7 @@ export async function startGateway(
   const close = async () => {
     await publicServer.server.shutdown();
     await internalServer.server.shutdown();
-    await registry[Symbol.asyncDispose]();
-    await history[Symbol.asyncDispose]();
+    await backends[Symbol.asyncDispose]();
   };
   let stopping: Promise<void> | undefined;
   return {

@@ -6,14 +6,11 @@
  *
  * @module
  */
-import { createBackendMetrics } from "../shared/backend_metrics.ts";
+import { connectClusterBackends } from "../shared/cluster_backends.ts";
 import type { Config } from "../shared/config.ts";
 import { deadline } from "../shared/deadline.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
-import { RedisHistory } from "../shared/history/redis.ts";
 import type { Logger } from "../shared/log.ts";
-import { createMetricsRegistry } from "../shared/metrics.ts";
-import { EtcdRegistry } from "../shared/registry/etcd.ts";
 import { serve } from "../shared/serve.ts";
 import { createRouterApp } from "./app.ts";
 import { createRouterMetrics } from "./metrics.ts";
@@ -31,23 +28,8 @@ export async function startRouter(
   config: Config,
   log: Logger,
 ): Promise<RouterProcess> {
-  const registry = await EtcdRegistry.connect({
-    endpoints: [...config.etcd],
-    prefix: config.etcdPrefix,
-    leaseTtl: config.leaseTtl,
-    log,
-  });
-  const history = await RedisHistory.connect({
-    url: config.redis!,
-    size: config.historySize,
-    ttl: config.historyTtl,
-    log,
-  });
-  const metricsRegistry = createMetricsRegistry({ defaults: true });
-  createBackendMetrics(metricsRegistry, {
-    pings: { etcd: () => registry.ping(), redis: () => history.ping() },
-    registryStats: registry.stats,
-  });
+  const backends = await connectClusterBackends(config, log);
+  const { registry, history, metricsRegistry } = backends;
   const routes = new RouteCache({ registry, log });
   routes.start();
   const started = performance.now();
@@ -89,8 +71,7 @@ export async function startRouter(
       stopping ??= (async () => {
         await server.shutdown();
         await routes[Symbol.asyncDispose]();
-        await registry[Symbol.asyncDispose]();
-        await history[Symbol.asyncDispose]();
+        await backends[Symbol.asyncDispose]();
       })(),
   };
 }
