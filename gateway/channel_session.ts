@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { TokenBucket } from "../shared/token_bucket.ts";
 import {
   CLOSE,
   type CloseReason,
@@ -85,8 +86,7 @@ export class ChannelSession {
   /** Frames waiting for the replay or a gap fill, in arrival order. */
   #queue: PendingFrame[] = [];
   #queueBytes = 0;
-  #tokens: number;
-  #refilledAt: number;
+  readonly #inbound: TokenBucket;
   #strikes = 0;
   #filling: Promise<void> | undefined;
   readonly #ended = Promise.withResolvers<void>();
@@ -99,8 +99,11 @@ export class ChannelSession {
     this.info = info;
     this.#socket = socket;
     this.#options = options;
-    this.#tokens = options.inboundRate * 2;
-    this.#refilledAt = this.#now();
+    this.#inbound = new TokenBucket({
+      rate: options.inboundRate,
+      burst: options.inboundRate * 2,
+      now: options.now,
+    });
   }
 
   get closed(): boolean {
@@ -194,19 +197,9 @@ export class ChannelSession {
    * closing with 1008) when the client sends faster than allowed.
    */
   admitInbound(): boolean {
-    const now = this.#now();
-    const rate = this.#options.inboundRate;
-    this.#tokens = Math.min(
-      rate * 2,
-      this.#tokens + ((now - this.#refilledAt) / 1000) * rate,
-    );
-    this.#refilledAt = now;
-    if (this.#tokens < 1) {
-      this.close("policy");
-      return false;
-    }
-    this.#tokens -= 1;
-    return true;
+    if (this.#inbound.take()) return true;
+    this.close("policy");
+    return false;
   }
 
   /** Counts a malformed frame; the client is closed with 1008 after a few. */
