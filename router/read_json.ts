@@ -52,7 +52,31 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length"));
   if (declared > maxBytes) throw tooLarge();
   if (!request.body) return "";
-  const reader = request.body.getReader();
+  // With a declared length the server already holds the body to it: read it
+  // in one go (the stream reader loop below cost 7% of the push path).
+  const body = request.headers.has("content-length")
+    ? new Uint8Array(await request.arrayBuffer())
+    : await readLimited(request.body, maxBytes, tooLarge);
+  // A request built in-process (app.request) may declare a false length.
+  if (body.byteLength > maxBytes) throw tooLarge();
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch (error) {
+    throw new BadRequestError(
+      "body: is not valid UTF-8",
+      { cause: error },
+      "invalid_json",
+    );
+  }
+}
+
+/** Reads a stream of unknown length, failing as soon as it passes `maxBytes`. */
+async function readLimited(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (true) {
@@ -71,13 +95,5 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(body);
-  } catch (error) {
-    throw new BadRequestError(
-      "body: is not valid UTF-8",
-      { cause: error },
-      "invalid_json",
-    );
-  }
+  return body;
 }
