@@ -20,12 +20,15 @@ export class Child {
     args?: string[];
     env?: Record<string, string>;
     v8Flags?: string[];
+    /** Extra `deno run` flags, e.g. `--cpu-prof`. */
+    denoFlags?: string[];
   } = {}) {
     this.name = name;
     this.process = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "-A",
+        ...(options.denoFlags ?? []),
         ...(options.v8Flags?.length
           ? [`--v8-flags=${options.v8Flags.join(",")}`]
           : []),

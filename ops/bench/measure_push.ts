@@ -11,7 +11,7 @@ import type { Fleet } from "./fleet.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import type { HttpLoadConfig } from "./http_load.ts";
 import { loadAverage, totalCpu } from "./proc_stats.ts";
-import type { System } from "./systems.ts";
+import { profileFlags, type System } from "./systems.ts";
 
 /** The HTTP side of a push run. */
 export type PushLoad = {
@@ -129,6 +129,11 @@ export async function measurePush(
     };
   } finally {
     off();
+    // It exits by itself after "done" (writing its profile, if asked).
+    await Promise.race([
+      loader.process.status,
+      new Promise((r) => setTimeout(r, 5000)),
+    ]);
     await loader.kill(3000);
   }
 }

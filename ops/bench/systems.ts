@@ -39,6 +39,15 @@ const BENCH_API_KEY = "bench-api-key";
 const BENCH_JWT_SECRET = "bench-jwt-secret-0123456789abcdef";
 const ROOT = new URL("../..", import.meta.url).pathname;
 const here = (path: string) => new URL(path, import.meta.url).pathname;
+/** `BENCH_CPU_PROF=<dir>`: processes the bench spawns itself write V8 CPU profiles there. */
+const PROFILE_DIR = Deno.env.get("BENCH_CPU_PROF");
+const denoFlags = profileFlags("server");
+/** `deno run` flags for a process the bench spawns: a CPU profile named `name` under `BENCH_CPU_PROF`. */
+export function profileFlags(name: string): string[] {
+  return PROFILE_DIR
+    ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}/${name}`]
+    : [];
+}
 
 /** Starts `kind` with `nodes` socket-holding processes. */
 export function startSystem(kind: SystemKind, nodes: number): Promise<System> {
@@ -125,6 +134,7 @@ async function startEmbedded(): Promise<System> {
   const port = freePort();
   const child = new Child("embedded", `${ROOT}gateway/embedded.ts`, {
     env: { ...wsgwEnv(), PORT: String(port) },
+    denoFlags,
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/readyz`);
@@ -150,7 +160,7 @@ async function peer(
   script: string,
   env: Record<string, string>,
 ): Promise<{ child: Child; port: number }> {
-  const child = new Child(name, here(script), { env });
+  const child = new Child(name, here(script), { env, denoFlags });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name}: no port within 60 s`)),
