@@ -85,6 +85,7 @@ export async function measurePush(
     new URL("./http_load.ts", import.meta.url).pathname,
     {
       args: [JSON.stringify(config)],
+      denoFlags: profileFlags("http-load"),
     },
   );
   const off = loader.on((line) => {
