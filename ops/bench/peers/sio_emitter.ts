@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Emitter } from "npm:@socket.io/redis-emitter@5";
+import { Emitter } from "@socket.io/redis-emitter";
 import { Redis } from "ioredis";
 
 const emitter = new Emitter(

@@ -11,8 +11,8 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Server } from "npm:socket.io@4";
-import { createAdapter } from "npm:@socket.io/redis-adapter@8";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 
 const redisUrl = Deno.env.get("REDIS") ?? "redis://127.0.0.1:6379";
