@@ -1,0 +1,167 @@
+/**
+ * A quick run of every `deno task bench` scenario at tiny sizes, each as its
+ * own process with `--json`: it completes and reports sane numbers. The
+ * figures themselves are in docs/BENCHMARKS.md.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../../ops/bench/main.ts", import.meta.url).pathname;
+
+type Result = {
+  scenario: string;
+  machine: { nproc: number };
+  results: Record<string, unknown>[];
+};
+
+async function bench(...args: string[]): Promise<Result> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args, "--json"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(
+    output.code,
+    0,
+    `bench ${args.join(" ")} failed:\n${stderr.slice(-2000)}`,
+  );
+  const result = JSON.parse(new TextDecoder().decode(output.stdout)) as Result;
+  assert.equal(result.scenario, args[0]);
+  assert.ok(result.machine.nproc >= 1);
+  return result;
+}
+
+const PUSH = [
+  "--sockets",
+  "100",
+  "--concurrency",
+  "20",
+  "--warmup",
+  "0.5",
+  "--duration",
+  "1",
+];
+
+type PushRun = {
+  pushRps: number;
+  deliveries: number;
+  e2eP50Ms: number;
+  gatewayCpuPer10kPushes: number;
+  statuses: Record<string, number>;
+};
+
+function assertPushRuns(results: Record<string, unknown>[]): void {
+  for (const result of results) {
+    for (const run of result.runs as PushRun[]) {
+      assert.ok(run.pushRps > 0, `${result.system}: no pushes`);
+      assert.ok(run.deliveries > 0, `${result.system}: nothing delivered`);
+      assert.ok(
+        run.e2eP50Ms >= 0 && run.e2eP50Ms < 10_000,
+        `${result.system}: e2e p50 ${run.e2eP50Ms}`,
+      );
+      assert.ok(
+        run.gatewayCpuPer10kPushes > 0,
+        `${result.system}: no gateway CPU`,
+      );
+      assert.deepEqual(
+        Object.keys(run.statuses),
+        ["200"],
+        `${result.system}: statuses`,
+      );
+    }
+  }
+}
+
+Deno.test("bench - push: raw and embedded wsgw, side by side", async () => {
+  const { results } = await bench(
+    "push",
+    "--systems",
+    "raw,wsgw-embedded",
+    ...PUSH,
+  );
+  assert.equal(results.length, 2);
+  assertPushRuns(results);
+});
+
+Deno.test("bench - fanout-cost: wsgw cluster and Socket.IO on 1 and 2 nodes", async () => {
+  const { results } = await bench(
+    "fanout-cost",
+    "--node-counts",
+    "1,2",
+    ...PUSH,
+  );
+  assert.deepEqual(results.map((r) => `${r.kind}/${r.nodes}`), [
+    "wsgw/1",
+    "sio/1",
+    "wsgw/2",
+    "sio/2",
+  ]);
+  assertPushRuns(results);
+});
+
+Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", async () => {
+  const { results } = await bench(
+    "connections",
+    "--systems",
+    "raw,wsgw,sio",
+    "--nodes",
+    "1",
+    "--sockets",
+    "200",
+    "--idle",
+    "0.5",
+  );
+  for (const result of results) {
+    const [run] = result.runs as {
+      open: number;
+      failed: number;
+      rssPerConnKiB: number;
+      connectsPerSec: number;
+    }[];
+    assert.equal(run!.open, 200, `${result.system}: open`);
+    assert.equal(run!.failed, 0);
+    assert.ok(run!.connectsPerSec > 0);
+    assert.ok(Number.isFinite(run!.rssPerConnKiB));
+  }
+});
+
+Deno.test("bench - broadcast: every socket receives it", async () => {
+  const { results } = await bench(
+    "broadcast",
+    "--systems",
+    "raw,wsgw,sio",
+    "--nodes",
+    "1",
+    "--sockets",
+    "200",
+    "--runs",
+    "1",
+  );
+  for (const result of results) {
+    const [run] = result.runs as {
+      received: number;
+      sockets: number;
+      deliveriesPerSec: number;
+    }[];
+    assert.equal(run!.received, run!.sockets, `${result.system}: received`);
+    assert.ok(run!.deliveriesPerSec > 0);
+  }
+});
+
+Deno.test("bench - registry: mappings registered and loaded by a cold route cache", async () => {
+  const { results } = await bench(
+    "registry",
+    "--mappings",
+    "2000",
+    "--runs",
+    "1",
+  );
+  const [result] = results as {
+    registerMs: number;
+    coldStarts: { entries: number; loadMs: number }[];
+  }[];
+  assert.ok(result!.registerMs > 0);
+  assert.equal(result!.coldStarts[0]!.entries, 2000);
+});
