@@ -10,6 +10,7 @@ import { spread } from "./summary.ts";
 const KEYS: Record<string, string[]> = {
   push: [
     "pushRps",
+    "deliveredPushRps",
     "apiP50Ms",
     "apiP99Ms",
     "e2eP50Ms",
@@ -21,7 +22,9 @@ const KEYS: Record<string, string[]> = {
   ],
   "fanout-cost": [
     "pushRps",
+    "deliveredPushRps",
     "gatewayCpuPer10kPushes",
+    "gatewayCpuPer10kDelivered",
     "apiCpuPer10kPushes",
     "e2eP50Ms",
     "e2eP99Ms",
@@ -70,7 +73,20 @@ for (const file of Deno.args) {
   const keys = KEYS[result.scenario]!;
   console.log(`| system | nodes | ${keys.join(" | ")} |`);
   console.log(`| --- | --- | ${keys.map(() => "---").join(" | ")} |`);
+  const devices = result.options?.devices ?? 10;
   for (const r of result.results) {
+    // CPU per delivered push: a bus that accepts faster than it delivers
+    // (Socket.IO's emitter does not wait) is charged for what it delivered.
+    for (const run of r.runs) {
+      if (run.deliveries > 0 && run.gatewayCpuSeconds !== undefined) {
+        run.gatewayCpuPer10kDelivered = Number(
+          (run.gatewayCpuSeconds / (run.deliveries / devices) * 10_000).toFixed(
+            2,
+          ),
+        );
+        run.deliveredPushRps = Math.round(run.deliveriesPerSec / devices);
+      }
+    }
     const s = spread(r.runs);
     const cells = keys.map((k) => {
       const v = s[k];
