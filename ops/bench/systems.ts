@@ -109,6 +109,7 @@ async function startWsgwCluster(nodes: number): Promise<System> {
     logLevel: "warn",
     apiKey: BENCH_API_KEY,
     jwtSecret: BENCH_JWT_SECRET,
+    denoFlags: profileFlags,
   });
   const authorization = `Bearer ${BENCH_API_KEY}`;
   return {
@@ -126,7 +127,8 @@ async function startWsgwCluster(nodes: number): Promise<System> {
     apiPids: cluster.routers.map((r) => r.pid!),
     broadcast: (data) =>
       post(`${cluster.router}/v1/broadcast`, { data }, authorization),
-    stop: () => cluster.kill(),
+    // A process writes its CPU profile only when it exits by itself.
+    stop: () => PROFILE_DIR ? cluster.stop() : cluster.kill(),
   };
 }
 

@@ -30,6 +30,8 @@ export type ClusterOptions = {
   internalSecret?: string;
   /** @default "/wsgw" */
   etcdPrefix?: string;
+  /** Extra `deno run` flags of a gateway or router by name (e.g. `--cpu-prof`). @default none */
+  denoFlags?: (name: string) => string[];
   /** More environment for gateways and routers, e.g. `{ WSGW_MAX_DEVICES: "3" }`. */
   env?: Record<string, string>;
   /** Where etcd and Redis keep their data; kept on stop when given. @default a new temp dir */

@@ -105,12 +105,18 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
       p.internal = freePort();
     });
     h.build = () =>
-      denoSpec(root, GATEWAY_MAIN, {
-        ...shared(),
-        WSGW_NODE_ID: nodeId,
-        PORT: String(p.public),
-        WSGW_INTERNAL_PORT: String(p.internal),
-      }, local(p.public));
+      denoSpec(
+        root,
+        GATEWAY_MAIN,
+        {
+          ...shared(),
+          WSGW_NODE_ID: nodeId,
+          PORT: String(p.public),
+          WSGW_INTERNAL_PORT: String(p.internal),
+        },
+        local(p.public),
+        options.denoFlags?.(nodeId),
+      );
     // Getters, not copies: a retried first start may change the ports.
     return Object.defineProperties(h, {
       nodeId: { value: nodeId, enumerable: true },
@@ -125,12 +131,18 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
       () => ports.routers[j] = freePort(),
     );
     h.build = () =>
-      denoSpec(root, ROUTER_MAIN, {
-        ...shared(),
-        // Routers log it as their routerId.
-        WSGW_NODE_ID: `router-${j + 1}`,
-        PORT: String(ports.routers[j]),
-      }, local(ports.routers[j]!));
+      denoSpec(
+        root,
+        ROUTER_MAIN,
+        {
+          ...shared(),
+          // Routers log it as their routerId.
+          WSGW_NODE_ID: `router-${j + 1}`,
+          PORT: String(ports.routers[j]),
+        },
+        local(ports.routers[j]!),
+        options.denoFlags?.(`router-${j + 1}`),
+      );
     return h;
   });
   const lb = options.lb

@@ -74,16 +74,17 @@ export function haproxySpec(configPath: string, port: number): ProcessSpec {
   };
 }
 
-/** `deno run -A <main>` from the repository root, with `env`. */
+/** `deno run -A [denoFlags] <main>` from the repository root, with `env`. */
 export function denoSpec(
   root: string,
   main: string,
   env: Record<string, string>,
   url: string,
+  denoFlags: string[] = [],
 ): ProcessSpec {
   return {
     command: Deno.execPath(),
-    args: ["run", "-A", main],
+    args: ["run", "-A", ...denoFlags, main],
     cwd: root,
     // The whole environment: `env` is the launcher's minus per-child variables.
     env,
