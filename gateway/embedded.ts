@@ -88,7 +88,7 @@ export async function startEmbedded(
   const demo = withDemo
     ? createDemoService({
       jwtSecret: config.jwtSecret,
-      apiKey: config.apiKeys[0]!,
+      apiKey: config.apiKeys[0]!.key,
       // The demo calls the push API over its HTTP contract, in-process.
       routerUrl: "http://embedded.invalid",
       routerFetch: async (request) => await app.fetch(request),
@@ -99,7 +99,7 @@ export async function startEmbedded(
   if (demo) app.route("/", demo.app);
   const ws = createWsHandler({
     node: gateway,
-    verifier: new TokenVerifier(config.jwtSecret),
+    verifier: TokenVerifier.fromConfig(config),
   });
   const { server, url } = await serve(
     config.host,

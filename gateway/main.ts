@@ -57,7 +57,7 @@ export async function startGateway(
   app.route("/", createPublicRoutes());
   const ws = createWsHandler({
     node: gateway,
-    verifier: new TokenVerifier(config.jwtSecret),
+    verifier: TokenVerifier.fromConfig(config),
   });
   const publicServer = await serve(
     config.host,

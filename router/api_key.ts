@@ -1,24 +1,35 @@
 /**
  * Bearer API key check of the push API: 401 `unauthorized` without a bearer
  * key, 403 `forbidden` with a wrong one (hono's bearerAuth answers 401 to
- * both). Keys are compared in constant time.
+ * both), 403 `insufficient_scope` with a key whose scope does not cover the
+ * route. Keys are compared in constant time.
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  allows,
+  type ApiKey,
+  type Scope,
+  scopeOf,
+} from "../shared/api_keys.ts";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors.ts";
-import { matchesSecret } from "../shared/secret_compare.ts";
+
+/** Context variables the key check sets for {@link requireScope}. */
+export type ApiKeyEnv = { Variables: { apiScope: Scope } };
 
 /**
  * Middleware that lets a request through only with `Authorization: Bearer <key>`
- * naming one of `keys`.
+ * naming one of `keys`, and records the key's scope.
  *
  * @example
  * ```ts
  * app.use("/v1/*", apiKeyAuth(config.apiKeys));
  * ```
  */
-export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler {
+export function apiKeyAuth(
+  keys: readonly ApiKey[],
+): MiddlewareHandler<ApiKeyEnv> {
   return async (c, next) => {
     const match = /^Bearer +(\S+) *$/i.exec(
       c.req.header("authorization") ?? "",
@@ -27,9 +38,32 @@ export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler {
       c.header("WWW-Authenticate", 'Bearer realm="wsgw"');
       throw new UnauthorizedError("a bearer API key is required");
     }
-    // Constant time, every key compared: the time tells nothing of the keys.
-    if (!matchesSecret(match[1], keys)) {
+    const scope = scopeOf(match[1], keys);
+    if (scope === undefined) {
       throw new ForbiddenError("the API key is not valid");
+    }
+    c.set("apiScope", scope);
+    await next();
+  };
+}
+
+/**
+ * Middleware of a route that needs `scope`; {@link apiKeyAuth} must run first.
+ *
+ * @example
+ * ```ts
+ * app.post("/broadcast", requireScope("broadcast"), handler);
+ * ```
+ */
+export function requireScope(scope: Scope): MiddlewareHandler {
+  return async (c: Context, next) => {
+    const held = c.get("apiScope") as Scope | undefined;
+    if (held === undefined || !allows(held, scope)) {
+      throw new ForbiddenError(
+        `this API key has the ${held ?? "no"} scope; this route needs ${scope}`,
+        undefined,
+        "insufficient_scope",
+      );
     }
     await next();
   };

@@ -12,7 +12,7 @@ import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import { UnavailableError, WsgwError } from "../shared/errors.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
-import { apiKeyAuth } from "./api_key.ts";
+import { apiKeyAuth, type ApiKeyEnv } from "./api_key.ts";
 import type { RouterDeps } from "./deps.ts";
 import { createFanOut } from "./fan_out.ts";
 import type { RouterMetrics } from "./metrics.ts";
@@ -26,7 +26,9 @@ export type { RouterDeps } from "./deps.ts";
 export type { ReadyCheck } from "../shared/health_routes.ts";
 
 /** Variables the router sets on each request context. */
-export type RouterEnv = { Variables: { requestId: string } };
+export type RouterEnv = {
+  Variables: { requestId: string } & ApiKeyEnv["Variables"];
+};
 
 /**
  * Creates the push API app: every `/v1` route, `/openapi.json`, `/healthz`,

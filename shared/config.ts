@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type ApiKey, parseApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
 
 /** Which process is being configured; decides which variables are required. */
@@ -18,8 +19,26 @@ export type Config = {
   readonly etcdPrefix: string;
   /** Redis URL; undefined in embedded mode. */
   readonly redis: string | undefined;
-  readonly apiKeys: readonly string[];
+  /** Push-API keys with their scopes (`key[:push|broadcast|admin]`). */
+  readonly apiKeys: readonly ApiKey[];
+  /** Secret client tokens are signed with. */
   readonly jwtSecret: string;
+  /** Secret of the previous rollover, still accepted while clients refresh. */
+  readonly jwtPreviousSecret: string | undefined;
+  /** Required `aud` of client tokens, when set. */
+  readonly jwtAudience: string | undefined;
+  /** Required `iss` of client tokens, when set. */
+  readonly jwtIssuer: string | undefined;
+  /** Seconds of clock skew tolerated on `exp` and `nbf`. @default 5 */
+  readonly jwtClockSkew: number;
+  /** Browser origins allowed to open sockets; empty allows any. */
+  readonly allowedOrigins: readonly string[];
+  /** New sockets per second from one client address (burst: twice that); 0 is no limit. @default 50 */
+  readonly connectRate: number;
+  /** Most users one push may name. @default 10000 */
+  readonly maxPushUsers: number;
+  /** Bytes queued on all sockets of a node before the slowest are closed. @default 268435456 */
+  readonly nodeSendBufferBytes: number;
   /** Secret shared by routers and gateway nodes for the internal API. */
   readonly internalSecret: string;
   readonly nodeId: string;
@@ -100,9 +119,38 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   }
   if (redis !== undefined) url("WSGW_REDIS", redis);
 
-  const apiKeys = list(env, "WSGW_API_KEYS");
-  if (apiKeys.length === 0) apiKeys.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+  const keyEntries = list(env, "WSGW_API_KEYS");
+  if (keyEntries.length === 0) {
+    keyEntries.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+  }
+  const apiKeys = keyEntries.map((entry, i) =>
+    parseApiKey(entry, i + 1, "WSGW_API_KEYS")
+  );
   const jwtSecret = secret("WSGW_JWT_SECRET", DEV_JWT_SECRET);
+  const jwtPreviousSecret = str(env, "WSGW_JWT_PREVIOUS_SECRET");
+  for (
+    const [name, value] of [
+      ["WSGW_JWT_SECRET", jwtSecret],
+      ["WSGW_JWT_PREVIOUS_SECRET", jwtPreviousSecret],
+    ] as const
+  ) {
+    if (!dev && value !== undefined && value.length < 32) {
+      warnings.push(
+        `${name} is shorter than 32 characters: an HS256 secret that short can be guessed offline from one token`,
+      );
+    }
+  }
+  const allowedOrigins = list(env, "WSGW_ALLOWED_ORIGINS");
+  for (const origin of allowedOrigins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new ConfigError(
+        "WSGW_ALLOWED_ORIGINS",
+        `WSGW_ALLOWED_ORIGINS must list origins like https://app.example.com (scheme, host, optional port), got "${
+          origin.slice(0, 100)
+        }"`,
+      );
+    }
+  }
   const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
     (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
 
@@ -140,6 +188,19 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     redis,
     apiKeys,
     jwtSecret,
+    jwtPreviousSecret,
+    jwtAudience: str(env, "WSGW_JWT_AUDIENCE"),
+    jwtIssuer: str(env, "WSGW_JWT_ISSUER"),
+    jwtClockSkew: int(env, "WSGW_JWT_CLOCK_SKEW", 5, 0, 300),
+    allowedOrigins,
+    connectRate: int(env, "WSGW_CONNECT_RATE", 50, 0),
+    maxPushUsers: int(env, "WSGW_MAX_PUSH_USERS", 10000, 1, 10000),
+    nodeSendBufferBytes: int(
+      env,
+      "WSGW_NODE_SEND_BUFFER_BYTES",
+      256 * 1024 * 1024,
+      1024 * 1024,
+    ),
     internalSecret,
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),

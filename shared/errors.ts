@@ -44,8 +44,8 @@ export class UnauthorizedError extends WsgwError {
 
 /** Credentials were given and are not good for this request. */
 export class ForbiddenError extends WsgwError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("forbidden", 403, message, options);
+  constructor(message: string, options?: ErrorOptions, code = "forbidden") {
+    super(code, 403, message, options);
     this.name = "ForbiddenError";
   }
 }

@@ -1,10 +1,18 @@
 /**
  * Client token verification: JWT, HS256 only, `sub` and `exp` required
- * (PROTOCOL.md "Client connection").
+ * (PROTOCOL.md "Client connection"), optional `aud`/`iss` checks, and two
+ * secrets during a key rollover (docs/SECURITY.md).
  *
  * @module
  */
-import { errors, jwtVerify, SignJWT } from "jose";
+import {
+  errors,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyOptions,
+  SignJWT,
+} from "jose";
+import type { Config } from "./config.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { userIdProblem } from "./protocol.ts";
 
@@ -13,15 +21,54 @@ export type TokenClaims = { user: string; device: string | null };
 
 /** Longest token we look at; anything longer is refused before parsing. */
 const MAX_TOKEN_LENGTH = 8192;
-/** Seconds of clock skew tolerated on `exp`. */
-const CLOCK_TOLERANCE = 5;
 
-/** Verifies client JWTs against one HS256 secret. */
+/** What a token must satisfy beyond its signature, `sub` and `exp`. */
+export type TokenPolicy = {
+  /** Secret new tokens are signed with. */
+  secret: string;
+  /** Secret of the last rollover, accepted until every client has a new token. */
+  previousSecret?: string;
+  /** Required `aud`, when set. */
+  audience?: string;
+  /** Required `iss`, when set. */
+  issuer?: string;
+  /** Seconds of skew tolerated on `exp` and `nbf`. @default 5 */
+  clockSkew?: number;
+};
+
+/**
+ * Verifies client JWTs: HS256 only, `sub` and `exp` required, `nbf`, `aud`
+ * and `iss` checked when present or configured.
+ */
 export class TokenVerifier {
-  readonly #key: Uint8Array;
+  readonly #keys: Uint8Array[];
+  readonly #options: JWTVerifyOptions;
 
-  constructor(secret: string) {
-    this.#key = new TextEncoder().encode(secret);
+  constructor(policy: TokenPolicy | string) {
+    const { secret, previousSecret, audience, issuer, clockSkew = 5 } =
+      typeof policy === "string" ? { secret: policy } : policy;
+    const encode = (text: string) => new TextEncoder().encode(text);
+    this.#keys = previousSecret === undefined
+      ? [encode(secret)]
+      : [encode(secret), encode(previousSecret)];
+    this.#options = {
+      algorithms: ["HS256"],
+      requiredClaims: ["exp", "sub"],
+      clockTolerance: clockSkew,
+      ...(audience === undefined ? {} : { audience }),
+      ...(issuer === undefined ? {} : { issuer }),
+    };
+  }
+
+  /** A verifier for the token settings of `config`. */
+  static fromConfig(config: Config): TokenVerifier {
+    return new TokenVerifier({
+      secret: config.jwtSecret,
+      previousSecret: config.jwtPreviousSecret,
+      audience: config.jwtAudience,
+      issuer: config.jwtIssuer,
+      clockSkew: config.jwtClockSkew,
+    });
   }
 
   /**
@@ -45,16 +92,7 @@ export class TokenVerifier {
         "token_invalid",
       );
     }
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, this.#key, {
-        algorithms: ["HS256"],
-        requiredClaims: ["exp", "sub"],
-        clockTolerance: CLOCK_TOLERANCE,
-      }));
-    } catch (error) {
-      throw tokenError(error);
-    }
+    const payload = await this.#verifySignedBy(token, 0);
     const problem = userIdProblem(payload.sub);
     if (problem !== undefined) {
       throw new UnauthorizedError(
@@ -76,23 +114,51 @@ export class TokenVerifier {
     }
     return { user: payload.sub as string, device: device ?? null };
   }
+
+  /** The payload of a token signed by key `index` or a later one. */
+  async #verifySignedBy(token: string, index: number): Promise<JWTPayload> {
+    try {
+      return (await jwtVerify(token, this.#keys[index]!, this.#options))
+        .payload;
+    } catch (error) {
+      // During a rollover a token may be signed by the previous secret.
+      if (
+        error instanceof errors.JWSSignatureVerificationFailed &&
+        index + 1 < this.#keys.length
+      ) {
+        return this.#verifySignedBy(token, index + 1);
+      }
+      throw tokenError(error);
+    }
+  }
 }
+
+/** Claims {@link signToken} can set. */
+export type SignClaims = {
+  sub: string;
+  device?: string;
+  aud?: string;
+  iss?: string;
+  /** Not before, seconds since the epoch. */
+  nbf?: number;
+};
 
 /** Signs a client token; for the demo service, the CLI and tests. */
 export function signToken(
   secret: string,
-  claims: { sub: string; device?: string },
+  claims: SignClaims,
   expiresIn: string | number = "1h",
 ): Promise<string> {
-  const jwt = new SignJWT(
-    claims.device === undefined ? {} : { device: claims.device },
-  )
+  const { sub, aud, iss, nbf, device } = claims;
+  const jwt = new SignJWT(device === undefined ? {} : { device })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(claims.sub)
-    .setIssuedAt();
-  return (typeof expiresIn === "number"
-    ? jwt.setExpirationTime(expiresIn)
-    : jwt.setExpirationTime(expiresIn)).sign(new TextEncoder().encode(secret));
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn);
+  if (aud !== undefined) jwt.setAudience(aud);
+  if (iss !== undefined) jwt.setIssuer(iss);
+  if (nbf !== undefined) jwt.setNotBefore(nbf);
+  return jwt.sign(new TextEncoder().encode(secret));
 }
 
 function tokenError(error: unknown): UnauthorizedError {
@@ -108,6 +174,15 @@ function tokenError(error: unknown): UnauthorizedError {
       "token signature is invalid",
       undefined,
       "token_signature",
+    );
+  }
+  if (
+    error instanceof errors.JWTClaimValidationFailed && error.claim === "nbf"
+  ) {
+    return new UnauthorizedError(
+      "token is not valid yet (nbf)",
+      undefined,
+      "token_invalid",
     );
   }
   if (error instanceof errors.JWTClaimValidationFailed) {

@@ -6,6 +6,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
 import { count, type FanOut } from "../fan_out.ts";
 import type { NodeInfo } from "../schemas.ts";
@@ -14,7 +15,7 @@ import type { NodeInfo } from "../schemas.ts";
 export function nodeRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
   const app = new Hono();
 
-  app.get("/nodes", async (c) => {
+  app.get("/nodes", requireScope("admin"), async (c) => {
     const records = deps.routes.nodes();
     const { answers } = await fanOut(records, "stats", (api) => api.stats());
     const stats = new Map(

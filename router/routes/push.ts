@@ -10,7 +10,9 @@
  * @module
  */
 import { Hono } from "hono";
+import { BadRequestError } from "../../shared/errors.ts";
 import type { DeliverRequest } from "../../shared/node_api.ts";
+import { requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
 import { HistoryUnavailableError, MessageTooLargeError } from "../errors.ts";
 import { count, type FanOut } from "../fan_out.ts";
@@ -36,11 +38,18 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
   const recent = new RecentAnswers();
   const throttle = new Throttle();
 
-  app.post("/push", async (c) => {
+  app.post("/push", requireScope("push"), async (c) => {
     const body = parse(
       PushRequest,
       await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
     );
+    if (body.users.length > config.maxPushUsers) {
+      throw new BadRequestError(
+        `users: at most ${config.maxPushUsers} per push (WSGW_MAX_PUSH_USERS), got ${body.users.length}`,
+        undefined,
+        "too_many_users",
+      );
+    }
     const dataJson = encodeData(body.data, config.maxMessageBytes);
     const id = body.id ?? crypto.randomUUID();
     const users = [...new Set(body.users)];
@@ -59,7 +68,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     return c.json(answer);
   });
 
-  app.post("/broadcast", async (c) => {
+  app.post("/broadcast", requireScope("broadcast"), async (c) => {
     const body = parse(
       BroadcastRequest,
       await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),

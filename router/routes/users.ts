@@ -7,6 +7,7 @@
 import { type Context, Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
 import { userIdProblem } from "../../shared/protocol.ts";
+import { requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
 import { count, type FanOut } from "../fan_out.ts";
 import { historyCall } from "../idempotent.ts";
@@ -23,7 +24,7 @@ import {
 export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
   const app = new Hono();
 
-  app.get("/users/:user/presence", async (c) => {
+  app.get("/users/:user/presence", requireScope("push"), async (c) => {
     const user = userParam(c);
     const { answers, unreachable } = await fanOut(
       owners(deps, user),
@@ -42,7 +43,7 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     return c.json(answer);
   });
 
-  app.post("/users/:user/disconnect", async (c) => {
+  app.post("/users/:user/disconnect", requireScope("admin"), async (c) => {
     const user = userParam(c);
     const body = await readJson(c.req.raw, {
       maxBytes: deps.config.maxBodyBytes,
@@ -60,7 +61,7 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     });
   });
 
-  app.get("/users/:user/messages", async (c) => {
+  app.get("/users/:user/messages", requireScope("push"), async (c) => {
     const user = userParam(c);
     const since = intQuery(c, "since", 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intQuery(
