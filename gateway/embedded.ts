@@ -17,7 +17,6 @@ import { createLogger, type Logger } from "../shared/log.ts";
 import { createMetricsRegistry } from "../shared/metrics.ts";
 import { MemoryRegistry } from "../shared/registry/mod.ts";
 import { serve } from "../shared/serve.ts";
-import { TokenVerifier } from "../shared/token.ts";
 import { createRouterApp } from "../router/app.ts";
 import { createDemoService } from "../demo/demo_service.ts";
 import { createRouterMetrics } from "../router/metrics.ts";
@@ -25,7 +24,7 @@ import { LocalNodeClient } from "../router/node_client.ts";
 import { RouteCache } from "../router/route_cache.ts";
 import { GatewayNode } from "./gateway_node.ts";
 import { createPublicRoutes } from "./public_routes.ts";
-import { createWsHandler } from "./ws_handler.ts";
+import { createPublicHandler } from "./ws_handler.ts";
 
 /** A running embedded process. */
 export type Embedded = AsyncDisposable & {
@@ -97,17 +96,10 @@ export async function startEmbedded(
     })
     : undefined;
   if (demo) app.route("/", demo.app);
-  const ws = createWsHandler({
-    node: gateway,
-    verifier: TokenVerifier.fromConfig(config),
-  });
   const { server, url } = await serve(
     config.host,
     config.port,
-    (request) =>
-      new URL(request.url).pathname === "/ws"
-        ? ws(request)
-        : app.fetch(request),
+    createPublicHandler(gateway, app),
   );
   await gateway.start({ url, internalUrl: "in-process" });
   await routes.ready;

@@ -34,6 +34,7 @@ import {
   type GatewayMetrics,
 } from "./metrics.ts";
 import type { prom } from "../shared/metrics.ts";
+import { SendBudget } from "./send_budget.ts";
 import { SessionManager } from "./session_manager.ts";
 import { DeviceLimit } from "./device_limit.ts";
 import {
@@ -73,6 +74,9 @@ const UNROUTED_GRACE_MS = 10_000;
 /** Longest a drain waits to mark the node draining in the registry. */
 const MARK_DRAINING_TIMEOUT_MS = 2000;
 
+/** How often the node's total send buffer is checked against its budget. */
+const SEND_BUDGET_CHECK_MS = 250;
+
 /** Writes this many frames before yielding, so sockets start writing (Deno sends when the JS turn ends). */
 const FANOUT_CHUNK = 2000;
 
@@ -89,6 +93,8 @@ export class GatewayNode implements NodeApi {
   #draining = false;
   #drainDone: Promise<void> | undefined;
   readonly #deviceLimit: DeviceLimit;
+  readonly #sendBudget: SendBudget;
+  #sendBudgetTimer: ReturnType<typeof setInterval> | undefined;
   /** Users whose registration is late: their sessions poll history meanwhile. */
   readonly #unrouted = new UnroutedUsers({
     intervalMs: CATCH_UP_MS,
@@ -123,6 +129,10 @@ export class GatewayNode implements NodeApi {
     this.sessions = new SessionManager({
       maxDevices: options.config.maxDevices,
     });
+    this.#sendBudget = new SendBudget(
+      this.config.nodeSendBufferBytes,
+      () => this.sessions.all(),
+    );
   }
 
   get nodeId(): string {
@@ -166,6 +176,27 @@ export class GatewayNode implements NodeApi {
       draining: false,
     });
     this.#log.info("node registered", { url: urls.url });
+    if (this.#sendBudgetTimer === undefined) {
+      this.#sendBudgetTimer = setInterval(
+        () => this.#enforceSendBudget(),
+        SEND_BUDGET_CHECK_MS,
+      );
+      Deno.unrefTimer(this.#sendBudgetTimer);
+    }
+  }
+
+  /** Closes the slowest consumers while the node's send buffers are over budget. */
+  #enforceSendBudget(): void {
+    const shed = this.#sendBudget.enforce();
+    if (shed > 0) {
+      this.#log.warn(
+        "send-buffer budget exceeded: closed the slowest clients",
+        {
+          closed: shed,
+          budgetBytes: this.config.nodeSendBufferBytes,
+        },
+      );
+    }
   }
 
   /**
@@ -266,6 +297,8 @@ export class GatewayNode implements NodeApi {
       if (session.deliver(frame)) devices++;
       if (++written % FANOUT_CHUNK === 0) await nextTurn();
     }
+    // One broadcast can fill every buffer at once: check now, not at the tick.
+    this.#enforceSendBudget();
     return { devices };
   }
 
@@ -360,6 +393,8 @@ export class GatewayNode implements NodeApi {
   /** Leaves the registry at once (its keys vanish); open sockets are left to the caller. */
   async stop(): Promise<void> {
     this.#unrouted.clear();
+    clearInterval(this.#sendBudgetTimer);
+    this.#sendBudgetTimer = undefined;
     const membership = this.#membership;
     this.#membership = undefined;
     await membership?.leave();

@@ -13,11 +13,10 @@ import { createHealthRoutes } from "../shared/health_routes.ts";
 import type { Logger } from "../shared/log.ts";
 import { NodeIdTakenError } from "../shared/registry/etcd.ts";
 import { serve } from "../shared/serve.ts";
-import { TokenVerifier } from "../shared/token.ts";
 import { GatewayNode } from "./gateway_node.ts";
 import { createInternalApp, type DrainPace } from "./internal_app.ts";
 import { createPublicRoutes } from "./public_routes.ts";
-import { createWsHandler } from "./ws_handler.ts";
+import { createPublicHandler } from "./ws_handler.ts";
 
 /** A running gateway process. */
 export type GatewayProcess = {
@@ -55,17 +54,10 @@ export async function startGateway(
     },
   });
   app.route("/", createPublicRoutes());
-  const ws = createWsHandler({
-    node: gateway,
-    verifier: TokenVerifier.fromConfig(config),
-  });
   const publicServer = await serve(
     config.host,
     config.port,
-    (request) =>
-      new URL(request.url).pathname === "/ws"
-        ? ws(request)
-        : app.fetch(request),
+    createPublicHandler(gateway, app),
   );
   // One drain, whether SIGTERM or the internal API asks first. Drained
   // through the API, the process stays up (unregistered, not ready) until

@@ -8,11 +8,13 @@
  */
 import {
   BadRequestError,
+  RateLimitedError,
   UnavailableError,
   WsgwError,
 } from "../shared/errors.ts";
-import type { TokenVerifier } from "../shared/token.ts";
+import { TokenVerifier } from "../shared/token.ts";
 import type { ChannelSession } from "./channel_session.ts";
+import { ConnectGuard } from "./connect_guard.ts";
 import type { Resume } from "./connect_flow.ts";
 import type { GatewayNode } from "./gateway_node.ts";
 
@@ -20,30 +22,63 @@ import type { GatewayNode } from "./gateway_node.ts";
 const IDLE_TIMEOUT = 60;
 const MAX_EPOCH_LENGTH = 128;
 
+/** Handles one request of the public server. */
+export type PublicHandler = (
+  request: Request,
+  info: Deno.ServeHandlerInfo,
+) => Response | Promise<Response>;
+
+/**
+ * The public server of a node: `/ws` goes to the socket handler of `node`,
+ * everything else to `app` (health, metrics, client module, push API).
+ */
+export function createPublicHandler(
+  node: GatewayNode,
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+): PublicHandler {
+  const ws = createWsHandler({
+    node,
+    verifier: TokenVerifier.fromConfig(node.config),
+    guard: new ConnectGuard(node.config),
+  });
+  return (request, info) =>
+    new URL(request.url).pathname === "/ws"
+      ? ws(request, info)
+      : app.fetch(request);
+}
+
 /** What the `/ws` handler needs. */
 export type WsHandlerDeps = {
   node: GatewayNode;
   verifier: TokenVerifier;
+  guard: ConnectGuard;
 };
 
 /** Creates the handler of `GET /ws`. */
-export function createWsHandler(
-  deps: WsHandlerDeps,
-): (request: Request) => Promise<Response> {
-  return async (request) => {
+export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
+  const refused = (error: unknown) => {
+    deps.node.metrics.authFailures.inc({
+      reason: error instanceof WsgwError ? error.code : "unknown",
+    });
+    throw error;
+  };
+  return async (request, info) => {
     try {
       if (deps.node.draining) {
         throw new UnavailableError("node is draining: connect to another node");
       }
+      try {
+        deps.guard.check(
+          request.headers.get("origin"),
+          (info.remoteAddr as Deno.NetAddr).hostname,
+        );
+      } catch (error) {
+        refused(error);
+      }
       const params = new URL(request.url).searchParams;
       const resume = parseResume(params);
       const claims = await deps.verifier.verify(params.get("token")).catch(
-        (error) => {
-          deps.node.metrics.authFailures.inc({
-            reason: error instanceof WsgwError ? error.code : "unknown",
-          });
-          throw error;
-        },
+        refused,
       );
       // The token is checked before the upgrade header, so a browser client
       // can probe with a plain GET whether a failed socket was a 401.
@@ -72,7 +107,12 @@ export function createWsHandler(
           { error: { code: error.code, message: error.message } },
           {
             status: error.status,
-            headers: { "access-control-allow-origin": "*" },
+            headers: {
+              "access-control-allow-origin": "*",
+              ...(error instanceof RateLimitedError
+                ? { "retry-after": String(error.retryAfter) }
+                : {}),
+            },
           },
         );
       }

@@ -66,6 +66,18 @@ export class PayloadTooLargeError extends WsgwError {
   }
 }
 
+/** Too many requests from one source; retry after `retryAfter` seconds (429). */
+export class RateLimitedError extends WsgwError {
+  /** Seconds the caller should wait. */
+  readonly retryAfter: number;
+
+  constructor(message: string, retryAfter = 1, options?: ErrorOptions) {
+    super("rate_limited", 429, message, options);
+    this.name = "RateLimitedError";
+    this.retryAfter = retryAfter;
+  }
+}
+
 /** A backend (registry, history, node) cannot serve the request right now. */
 export class UnavailableError extends WsgwError {
   constructor(message: string, options?: ErrorOptions) {

@@ -13,6 +13,8 @@ export const CLOSE = {
   disconnected: { code: 4003, reason: "disconnected" },
   /** Its send buffer passed the limit. */
   slowConsumer: { code: 4008, reason: "slow consumer" },
+  /** The node's send buffers together passed their budget; the slowest go. */
+  nodeSendBudget: { code: 4008, reason: "slow consumer" },
   /** The node is draining: reconnect elsewhere with `since`. */
   draining: { code: 1012, reason: "node draining" },
   /** Garbage, oversized frames or rate limit. */

@@ -99,6 +99,8 @@ function wsgwEnv(): Record<string, string> {
     WSGW_API_KEYS: BENCH_API_KEY,
     WSGW_JWT_SECRET: BENCH_JWT_SECRET,
     WSGW_LOG_LEVEL: "warn",
+    // Every load client connects from loopback.
+    WSGW_CONNECT_RATE: "0",
   };
 }
 

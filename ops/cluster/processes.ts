@@ -97,6 +97,10 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
     WSGW_LEASE_TTL: String(leaseTtl),
     WSGW_LOG_LEVEL: options.logLevel ?? "info",
     WSGW_HOST: "127.0.0.1",
+    // Every local client comes from 127.0.0.1 (through --lb, from haproxy's
+    // address): a per-address limit would throttle them all as one. Set
+    // WSGW_CONNECT_RATE to try it anyway.
+    WSGW_CONNECT_RATE: baseEnv.WSGW_CONNECT_RATE ?? "0",
   });
   const gateways = ports.gateways.map((p, i) => {
     const nodeId = `gw-${i + 1}`;
