@@ -59,7 +59,10 @@ export async function startRouter(
       routeCacheLastEventAt: () => routes.lastEventAt,
       routeCacheReady: () => routes.isReady,
     }),
-    nodes: new HttpNodeClient({ secret: config.internalSecret }),
+    nodes: new HttpNodeClient({
+      secret: config.internalSecret,
+      maxQueued: config.maxPendingForwards,
+    }),
     metricsRegistries: [metricsRegistry],
   });
   const { server, url } = await serve(config.host, config.port, app.fetch);

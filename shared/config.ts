@@ -37,6 +37,8 @@ export type Config = {
   readonly connectRate: number;
   /** Most users one push may name. @default 10000 */
   readonly maxPushUsers: number;
+  /** Internal requests a router queues per node beyond 256 in flight; more fail at once. @default 10000 */
+  readonly maxPendingForwards: number;
   /** Bytes queued on all sockets of a node before the slowest are closed. @default 268435456 */
   readonly nodeSendBufferBytes: number;
   /** Secret shared by routers and gateway nodes for the internal API. */
@@ -195,6 +197,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     allowedOrigins,
     connectRate: int(env, "WSGW_CONNECT_RATE", 50, 0),
     maxPushUsers: int(env, "WSGW_MAX_PUSH_USERS", 10000, 1, 10000),
+    maxPendingForwards: int(env, "WSGW_MAX_PENDING_FORWARDS", 10000, 1),
     nodeSendBufferBytes: int(
       env,
       "WSGW_NODE_SEND_BUFFER_BYTES",
