@@ -10,6 +10,7 @@ import type {
   ServerFrame,
   WelcomeFrame,
 } from "../../shared/protocol.ts";
+import net from "node:net";
 import { waitFor } from "./until.ts";
 
 /** How a connection ended. */
@@ -113,48 +114,85 @@ export class TestClient implements AsyncDisposable {
   }
 }
 
+/** Options of {@link rawUpgrade}. */
+export type RawUpgradeOptions = {
+  /** Extra request headers, e.g. `Origin`. */
+  headers?: Record<string, string>;
+  /** Source address to connect from, e.g. `127.0.0.3` (any 127/8 works on Linux). */
+  from?: string;
+};
+
+/** The answer to a hand-made upgrade request. */
+export type RawUpgradeAnswer = {
+  status: number;
+  headers: Headers;
+  body: string;
+};
+
 /**
- * Sends an HTTP/1.1 upgrade request by hand and returns the status and body,
- * closing the connection; for checking that a bad token gets 401 and no socket.
+ * Sends an HTTP/1.1 upgrade request by hand and returns the status, headers
+ * and body, closing the connection; for checking that a refused upgrade gets
+ * its status and no socket. Over node:net, which can pick the source address
+ * (Deno.connect cannot), so a test can play clients from several addresses.
  */
-export async function rawUpgrade(
+export function rawUpgrade(
   base: string,
   pathAndQuery: string,
-): Promise<{ status: number; body: string }> {
+  options: RawUpgradeOptions = {},
+): Promise<RawUpgradeAnswer> {
   const { hostname, port } = new URL(base);
-  const conn = await Deno.connect({ hostname, port: Number(port) });
-  try {
-    const request = [
-      `GET ${pathAndQuery} HTTP/1.1`,
-      `Host: ${hostname}:${port}`,
-      "Upgrade: websocket",
-      "Connection: Upgrade",
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-      "Sec-WebSocket-Version: 13",
-      "",
-      "",
-    ].join("\r\n");
-    await conn.write(new TextEncoder().encode(request));
+  const request = [
+    `GET ${pathAndQuery} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    ...Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+    "",
+    "",
+  ].join("\r\n");
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({
+      host: hostname,
+      port: Number(port),
+      ...(options.from ? { localAddress: options.from } : {}),
+    });
     let text = "";
-    const buffer = new Uint8Array(16384);
-    const decoder = new TextDecoder();
-    while (true) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      text += decoder.decode(buffer.subarray(0, n), { stream: true });
-      const headerEnd = text.indexOf("\r\n\r\n");
-      if (headerEnd === -1) continue;
-      const length = /content-length: *(\d+)/i.exec(text.slice(0, headerEnd));
-      const status = Number(text.slice(9, 12));
-      if (status === 101) return { status, body: "" };
-      if (length && text.length >= headerEnd + 4 + Number(length[1])) break;
-    }
-    const headerEnd = text.indexOf("\r\n\r\n");
-    return {
-      status: Number(text.slice(9, 12)),
-      body: text.slice(headerEnd + 4),
+    const finish = () => {
+      socket.destroy();
+      resolve(parseAnswer(text));
     };
-  } finally {
-    conn.close();
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(request));
+    socket.on("error", reject);
+    socket.on("end", finish);
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      const headerEnd = text.indexOf("\r\n\r\n");
+      if (headerEnd === -1) return;
+      if (text.startsWith("HTTP/1.1 101")) return finish();
+      const length = /content-length: *(\d+)/i.exec(text.slice(0, headerEnd));
+      if (length && text.length >= headerEnd + 4 + Number(length[1])) finish();
+    });
+  });
+}
+
+function parseAnswer(text: string): RawUpgradeAnswer {
+  const headerEnd = text.indexOf("\r\n\r\n");
+  const [statusLine = "", ...lines] = text.slice(0, headerEnd).split("\r\n");
+  const headers = new Headers();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon > 0) {
+      headers.append(line.slice(0, colon), line.slice(colon + 1).trim());
+    }
   }
+  return {
+    status: Number(statusLine.slice(9, 12)),
+    headers,
+    body: statusLine.startsWith("HTTP/1.1 101")
+      ? ""
+      : text.slice(headerEnd + 4),
+  };
 }
