@@ -401,7 +401,8 @@ export class GatewayNode implements NodeApi {
   }
 
   async #fanout(request: DeliverRequest): Promise<DeliverResult> {
-    const devices: Record<string, number> = {};
+    // No prototype: user ids such as "valueOf" or "__proto__" are plain keys.
+    const devices: Record<string, number> = Object.create(null);
     let written = 0;
     for (const { user, seq } of request.targets) {
       const channels = this.sessions.channels(user);

@@ -82,6 +82,9 @@ export function userIdProblem(user: unknown): string | undefined {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(user)) {
     return "must not contain control characters";
   }
+  // A lone surrogate is no character: it has no UTF-8 form, so it would
+  // reach etcd keys and token bytes as something else (or not at all).
+  if (!user.isWellFormed()) return "must be valid Unicode (no lone surrogates)";
   return undefined;
 }
 
