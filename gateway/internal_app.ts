@@ -1,8 +1,8 @@
 /**
  * The node-internal API routers call (router/node_client.ts HttpNodeClient):
- * deliver, broadcast, presence, kick, stats, and drain for operators
- * (`deno task ctl drain`). Listens on its own port and refuses any request
- * without the shared internal secret.
+ * deliver (one push, or a batch of them), broadcast, presence, kick, stats,
+ * and drain for operators (`deno task ctl drain`). Listens on its own port
+ * and refuses any request without the shared internal secret.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   WsgwError,
 } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
-import type { NodeApi } from "../shared/node_api.ts";
+import type { DeliverBatchResult, NodeApi } from "../shared/node_api.ts";
 import { matchesSecret } from "../shared/secret_compare.ts";
 
 const deliverSchema = z.object({
@@ -26,6 +26,7 @@ const deliverSchema = z.object({
     z.object({ user: z.string(), seq: z.number().int().min(0) }),
   ),
 });
+const deliverBatchSchema = z.object({ deliveries: z.array(deliverSchema) });
 const broadcastSchema = z.object({
   id: z.string(),
   dataJson: z.string(),
@@ -72,6 +73,14 @@ export function createInternalApp(
   app.post("/internal/deliver", async (c) => {
     const request = await body(c.req.raw, deliverSchema);
     return c.json(await node.deliver(request));
+  });
+  app.post("/internal/deliver-batch", async (c) => {
+    const { deliveries } = await body(c.req.raw, deliverBatchSchema);
+    const results: DeliverBatchResult["results"] = [];
+    // One after the other: a user's messages reach its sockets in the order
+    // the router sent them.
+    for (const request of deliveries) results.push(await node.deliver(request));
+    return c.json({ results } satisfies DeliverBatchResult);
   });
   app.post("/internal/broadcast", async (c) => {
     const request = await body(c.req.raw, broadcastSchema);

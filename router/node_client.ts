@@ -3,7 +3,8 @@
  * {@link NodeApi} per node record. {@link LocalNodeClient} calls a node in the
  * same process (embedded mode); {@link HttpNodeClient} calls the node-internal
  * HTTP API with keep-alive, a timeout, one retry on a connection error and a
- * bound on in-flight requests per node.
+ * bound on in-flight requests per node, and sends the deliveries of concurrent
+ * pushes to one node as one request.
  *
  * @module
  */
@@ -11,8 +12,9 @@ import { UnavailableError } from "../shared/errors.ts";
 import type {
   BroadcastRequest,
   BroadcastResult,
+  DeliverBatchRequest,
+  DeliverBatchResult,
   DeliverRequest,
-  DeliverResult,
   DeviceInfo,
   KickRequest,
   KickResult,
@@ -20,6 +22,11 @@ import type {
   NodeStats,
 } from "../shared/node_api.ts";
 import type { NodeRecord } from "../shared/registry/mod.ts";
+import {
+  type BatchLimits,
+  createDeliverBatcher,
+  type Deliver,
+} from "./deliver_batcher.ts";
 
 /** Hands out the {@link NodeApi} of one node. */
 export interface NodeClient {
@@ -75,6 +82,8 @@ export type HttpNodeClientOptions = {
   maxQueued?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Bounds of one batch of deliveries. @default see {@link BatchLimits} */
+  batch?: BatchLimits;
 };
 
 /** A {@link NodeClient} over the node-internal HTTP API. */
@@ -86,6 +95,7 @@ export class HttpNodeClient implements NodeClient {
   readonly #fetch: typeof fetch;
   /** Per-node gates; a gate is dropped when idle, so dead nodes leave nothing behind. */
   readonly #gates = new Map<string, Gate>();
+  readonly #deliver: Deliver;
 
   constructor(options: HttpNodeClientOptions) {
     this.#secret = options.secret;
@@ -93,14 +103,31 @@ export class HttpNodeClient implements NodeClient {
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#maxQueued = options.maxQueued ?? 10_000;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#deliver = createDeliverBatcher(
+      async (node, deliveries) => {
+        const { results } = await this.#call<DeliverBatchResult>(
+          node,
+          "/internal/deliver-batch",
+          { deliveries } satisfies DeliverBatchRequest,
+        );
+        if (results?.length !== deliveries.length) {
+          throw new NodeRequestError(
+            node.nodeId,
+            "http",
+            `answered ${results?.length} results for ${deliveries.length} deliveries`,
+          );
+        }
+        return results;
+      },
+      options.batch,
+    );
   }
 
   for(node: NodeRecord): NodeApi {
     const call = <T>(path: string, body?: unknown) =>
       this.#call<T>(node, path, body);
     return {
-      deliver: (request: DeliverRequest) =>
-        call<DeliverResult>("/internal/deliver", request),
+      deliver: (request: DeliverRequest) => this.#deliver(node, request),
       broadcast: (request: BroadcastRequest) =>
         call<BroadcastResult>("/internal/broadcast", request),
       presence: (user: string) =>

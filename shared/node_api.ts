@@ -21,6 +21,14 @@ export type DeliverRequest = {
 /** Connections each target was written to (absent users: 0). */
 export type DeliverResult = { devices: Record<string, number> };
 
+/**
+ * Body of `POST /internal/deliver-batch`: the deliveries of several pushes to
+ * one node, which writes them in this order.
+ */
+export type DeliverBatchRequest = { deliveries: DeliverRequest[] };
+/** Answer of `POST /internal/deliver-batch`: one result per delivery, in order. */
+export type DeliverBatchResult = { results: DeliverResult[] };
+
 export type BroadcastRequest = { id: string; dataJson: string; ts: number };
 export type BroadcastResult = { devices: number };
 

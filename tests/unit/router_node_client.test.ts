@@ -67,8 +67,8 @@ function latch() {
 Deno.test("http node client - sends the bearer secret and speaks the internal wire format", async () => {
   await using s = internalServer((seen) => {
     switch (seen.path.split("?")[0]) {
-      case "/internal/deliver":
-        return Response.json({ devices: { "a/b c": 2 } });
+      case "/internal/deliver-batch":
+        return Response.json({ results: [{ devices: { "a/b c": 2 } }] });
       case "/internal/broadcast":
         return Response.json({ devices: 7 });
       case "/internal/presence":
@@ -105,14 +105,14 @@ Deno.test("http node client - sends the bearer secret and speaks the internal wi
   assert.equal((await api.stats()).connections, 3);
 
   assert.deepEqual(s.seen.map((r) => [r.method, r.path]), [
-    ["POST", "/internal/deliver"],
+    ["POST", "/internal/deliver-batch"],
     ["POST", "/internal/broadcast"],
     ["GET", `/internal/presence?user=${encodeURIComponent("a/b c?&=😀")}`],
     ["POST", "/internal/kick"],
     ["GET", "/internal/stats"],
   ]);
   assert.ok(s.seen.every((r) => r.auth === `Bearer ${SECRET}`));
-  assert.deepEqual(JSON.parse(s.seen[0]!.body), deliver);
+  assert.deepEqual(JSON.parse(s.seen[0]!.body), { deliveries: [deliver] });
   assert.deepEqual(JSON.parse(s.seen[3]!.body), { user: "u", device: "phone" });
 });
 
@@ -280,6 +280,91 @@ Deno.test("http node client - a call queued past its timeout fails as timeout", 
   gate.open();
   await first;
   assert.equal(s.seen.length, 1);
+});
+
+/** A delivery of push `id` to `user`. */
+const delivery = (id: string, user = "u") => ({
+  id,
+  dataJson: JSON.stringify(id),
+  ts: 1,
+  targets: [{ user, seq: 1 }],
+});
+
+/** Answers each delivery of a batch with `{ devices: { <user>: <index in batch> } }`. */
+function batchAnswer(seen: Seen): Response {
+  const { deliveries } = JSON.parse(seen.body);
+  return Response.json({
+    results: deliveries.map((d: ReturnType<typeof delivery>, i: number) => ({
+      devices: { [d.targets[0]!.user]: i },
+    })),
+  });
+}
+
+Deno.test("http node client - deliveries to one node in one turn go as one request, in call order", async () => {
+  await using s = internalServer(batchAnswer);
+  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const results = await Promise.all(
+    ["a", "b", "c"].map((user, i) => api.deliver(delivery(`p${i}`, user))),
+  );
+  assert.deepEqual(results, [
+    { devices: { a: 0 } },
+    { devices: { b: 1 } },
+    { devices: { c: 2 } },
+  ]);
+  assert.equal(s.seen.length, 1);
+  assert.deepEqual(
+    JSON.parse(s.seen[0]!.body).deliveries.map((d: { id: string }) => d.id),
+    ["p0", "p1", "p2"],
+  );
+  // A later turn starts a new batch.
+  assert.deepEqual(await api.deliver(delivery("p3")), { devices: { u: 0 } });
+  assert.equal(s.seen.length, 2);
+});
+
+Deno.test("http node client - a batch is split at its limits; one oversized delivery goes alone", async () => {
+  await using s = internalServer(batchAnswer);
+  const api = new HttpNodeClient({
+    secret: SECRET,
+    batch: { maxRequests: 2, maxBytes: 100 },
+  }).for(s.node);
+  const big = { ...delivery("big"), dataJson: JSON.stringify("x".repeat(150)) };
+  await Promise.all([
+    api.deliver(delivery("p0")),
+    api.deliver(delivery("p1")),
+    api.deliver(delivery("p2")),
+    api.deliver(big),
+    api.deliver(delivery("p4")),
+  ]);
+  const batches = s.seen.map((r) =>
+    JSON.parse(r.body).deliveries.map((d: { id: string }) => d.id)
+  );
+  assert.deepEqual(batches, [["p0", "p1"], ["p2"], ["big"], ["p4"]]);
+});
+
+Deno.test("http node client - a failed batch fails each of its deliveries as the node's error", async () => {
+  await using s = internalServer(() =>
+    Response.json({ error: { code: "internal" } }, { status: 500 })
+  );
+  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const errors = await Promise.all(
+    [0, 1].map((i) =>
+      api.deliver(delivery(`p${i}`)).then(() => null, (e) => e)
+    ),
+  );
+  assert.equal(s.seen.length, 1);
+  for (const error of errors) {
+    assert.ok(error instanceof NodeRequestError);
+    assert.equal(error.httpStatus, 500);
+  }
+});
+
+Deno.test("http node client - a batch answered with the wrong number of results fails", async () => {
+  await using s = internalServer(() => Response.json({ results: [] }));
+  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const error = await api.deliver(delivery("p0")).then(() => null, (e) => e);
+  assert.ok(error instanceof NodeRequestError);
+  assert.equal(error.failure, "http");
+  assert.match(error.message, /0 results for 1 deliveries/);
 });
 
 Deno.test("local node client - hands out the in-process node for any record", async () => {
