@@ -262,6 +262,11 @@ opsTest(
       )! > Date.now() / 1000 - 60,
     );
 
+    // Label sets are bounded: no user id in any series.
+    for (const exposition of [gatewayMetrics, routerMetrics]) {
+      assert.ok(!exposition.includes("ops-user"), "a user id in a metric");
+    }
+
     // Everything the dashboard, the alerts and the docs name is exposed.
     const families = new Map([
       ...exposedMetrics(gatewayMetrics),
