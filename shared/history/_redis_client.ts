@@ -4,22 +4,19 @@
  *
  * @module
  */
-import { type ChainableCommander, Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { APPEND, READ, RELEASE, RESERVE } from "./redis_scripts.ts";
 
-/** The scripts as commands, on the client (`R` a promise) and on its pipelines. */
-export type Scripts<R> = {
-  wsgwAppend(meta: string, stream: string, ...argv: string[]): R;
-  wsgwRead(meta: string, stream: string, ...argv: string[]): R;
-  wsgwReserve(key: string, ttlMs: string): R;
-  wsgwRelease(key: string): R;
+/** The scripts as commands of the client. */
+export type Scripts = {
+  wsgwAppend(meta: string, stream: string, ...argv: string[]): Promise<unknown>;
+  wsgwRead(meta: string, stream: string, ...argv: string[]): Promise<unknown>;
+  wsgwReserve(key: string, ttlMs: string): Promise<unknown>;
+  wsgwRelease(key: string): Promise<unknown>;
 };
 
 /** A client with {@link Scripts}. */
-export type ScriptedClient = Redis & Scripts<Promise<unknown>>;
-
-/** A pipeline of a {@link ScriptedClient}. */
-export type ScriptedPipeline = ChainableCommander & Scripts<ChainableCommander>;
+export type ScriptedClient = Redis & Scripts;
 
 /** Reconnect delay: quick first tries, then once a second. */
 const retryDelay = (attempt: number): number =>

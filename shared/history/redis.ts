@@ -20,7 +20,6 @@ import {
   createScriptedClient,
   redact,
   type ScriptedClient,
-  type ScriptedPipeline,
 } from "./_redis_client.ts";
 
 /** Options of {@link RedisHistory.connect}. */
@@ -42,8 +41,9 @@ type ReadReply = [epoch: string, seq: string, entries: StreamEntry[]];
 type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
 
 /**
- * A {@link History} in Redis. Appends to many users go out as one pipeline of
- * one script call per user.
+ * A {@link History} in Redis. Calls made in one event-loop turn, by one push
+ * or many, go out as one pipeline (ioredis auto-pipelining); an append is one
+ * script call per user.
  *
  * @example
  * ```ts
@@ -117,27 +117,27 @@ export class RedisHistory implements History {
     // from the epoch each user had before its keys were lost.
     const epoch = crypto.randomUUID();
     const ts = String(message.ts);
-    const pipeline = this.#client.pipeline() as ScriptedPipeline;
-    for (const user of users) {
-      const [meta, stream] = this.#userKeys(user);
-      pipeline.wsgwAppend(
-        meta,
-        stream,
-        epoch,
-        this.#ttlMs,
-        this.#size,
-        message.id,
-        ts,
-        message.dataJson,
-        message.device ?? "",
-      );
-    }
-    const replies = await this.#run("append", () => pipeline.exec());
-    if (replies === null) throw unavailable("append", "pipeline discarded");
-    return replies.map(([error, seq]) => {
-      if (error) throw unavailable("append", error);
-      return Number(seq);
-    });
+    // Separate calls, not a pipeline of our own: auto-pipelining puts them
+    // in the one pipeline of this turn, with the appends of other pushes.
+    const seqs = await this.#run(
+      "append",
+      () =>
+        Promise.all(users.map((user) => {
+          const [meta, stream] = this.#userKeys(user);
+          return this.#client.wsgwAppend(
+            meta,
+            stream,
+            epoch,
+            this.#ttlMs,
+            this.#size,
+            message.id,
+            ts,
+            message.dataJson,
+            message.device ?? "",
+          );
+        })),
+    );
+    return seqs.map(Number);
   }
 
   async read(user: string, after: number, limit: number): Promise<HistoryRead> {
