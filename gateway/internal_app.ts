@@ -50,7 +50,8 @@ export type DrainPace = z.infer<typeof drainSchema>;
 export function createInternalApp(
   node: NodeApi,
   options: {
-    secret: string;
+    /** Secrets accepted: the current one, and the previous during a rotation. */
+    secrets: readonly string[];
     log: Logger;
     /**
      * Starts draining the node (idempotent; a drain under way keeps its
@@ -65,7 +66,7 @@ export function createInternalApp(
   app.use("/internal/*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-    if (!token || !matchesSecret(token, [options.secret])) {
+    if (!token || !matchesSecret(token, options.secrets)) {
       throw new UnauthorizedError("internal secret missing or wrong");
     }
     await next();

@@ -66,7 +66,9 @@ export async function startGateway(
   let draining: Promise<void> | undefined;
   const drain = (pace?: DrainPace) => draining ??= gateway.drain(pace);
   const internalApp = createInternalApp(gateway, {
-    secret: config.internalSecret,
+    secrets: config.internalOtherSecret === undefined
+      ? [config.internalSecret]
+      : [config.internalSecret, config.internalOtherSecret],
     log,
     drain: (pace) => {
       drain(pace).catch((error) => log.error("drain failed", { error }));

@@ -43,6 +43,8 @@ export type Config = {
   readonly nodeSendBufferBytes: number;
   /** Secret shared by routers and gateway nodes for the internal API. */
   readonly internalSecret: string;
+  /** A second internal secret gateways also accept, for rotating it without downtime. */
+  readonly internalOtherSecret: string | undefined;
   readonly nodeId: string;
   /** @default 10 */
   readonly maxDevices: number;
@@ -205,6 +207,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
       1024 * 1024,
     ),
     internalSecret,
+    internalOtherSecret: str(env, "WSGW_INTERNAL_OTHER_SECRET"),
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
     leaseTtl: int(env, "WSGW_LEASE_TTL", 10, 2),

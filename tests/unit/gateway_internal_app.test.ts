@@ -6,7 +6,7 @@ import type { DeliverRequest, NodeApi } from "../../shared/node_api.ts";
 const SECRET = "internal-secret";
 
 /** An internal app over a node that records deliveries and answers their order. */
-function appWithNode() {
+function appWithNode(secrets: string[] = [SECRET]) {
   const delivered: string[] = [];
   const node = {
     deliver: async (request: DeliverRequest) => {
@@ -17,7 +17,7 @@ function appWithNode() {
     },
   } as unknown as NodeApi;
   const app = createInternalApp(node, {
-    secret: SECRET,
+    secrets,
     log: createLogger({ write: () => {} }),
   });
   return { app, delivered };
@@ -72,4 +72,22 @@ Deno.test("internal app - deliver-batch needs the internal secret", async () => 
   assert.equal(response.status, 401);
   await response.body?.cancel();
   assert.deepEqual(delivered, []);
+});
+
+Deno.test("internal app - during a rotation the current and the previous secret are accepted", async () => {
+  const { app, delivered } = appWithNode([SECRET, "previous-secret"]);
+  for (
+    const [secret, status] of [[SECRET, 200], ["previous-secret", 200], [
+      "older-secret",
+      401,
+    ]] as const
+  ) {
+    const response = await app.request(
+      "/internal/deliver-batch",
+      post({ deliveries: [delivery(secret, "a")] }, secret),
+    );
+    assert.equal(response.status, status, secret);
+    await response.body?.cancel();
+  }
+  assert.deepEqual(delivered, [SECRET, "previous-secret"]);
 });
