@@ -11,15 +11,32 @@ import type { History } from "../shared/history/mod.ts";
 import type { RouterDeps } from "./deps.ts";
 import { HistoryUnavailableError, PushInProgressError } from "./errors.ts";
 import type { RecentAnswers } from "./recent_answers.ts";
+import { Throttle } from "./throttle.ts";
 
 /** How often a request waiting on a pending id asks again, in ms. */
 const POLL_MS = 50;
+
+/** While Redis is down every push fails to complete: one line says as much. */
+const completeWarnings = new Throttle();
+
+/** Options of {@link idempotent}. */
+export type IdempotentOptions = {
+  /**
+   * The key was just made up by this router (a push without `id`): no other
+   * request can hold it, so the reservation round trip to the history is
+   * skipped; the answer is still stored for a retry with the answered id.
+   * @default false
+   */
+  fresh?: boolean;
+};
 
 /**
  * Runs `work` once per `key` within the history TTL and returns its answer,
  * or the answer stored by an earlier run. When the history cannot be asked,
  * `work` runs anyway and `recent` keeps its answer: a retry reaching this
  * replica gets it, one reaching another replica pushes again.
+ *
+ * A `fresh` key skips the reservation: `work` runs at once.
  *
  * @throws {PushInProgressError} when another request holds `key` for longer
  * than `pendingWaitMs`.
@@ -29,8 +46,10 @@ export async function idempotent<T>(
   key: string,
   work: () => Promise<T>,
   recent: RecentAnswers,
+  { fresh = false }: IdempotentOptions = {},
 ): Promise<T> {
   const { history, log, metrics } = deps;
+  if (fresh) return await store(deps, key, await work(), recent);
   const remembered = recent.get(key);
   if (remembered) return await remembered as T;
   const deadline = Date.now() + (deps.pendingWaitMs ?? 5000);
@@ -77,13 +96,29 @@ export async function idempotent<T>(
     });
     throw error;
   }
+  return await store(deps, key, answer, recent);
+}
+
+/**
+ * Stores the answer of `key` in the history; when that fails, this replica
+ * remembers it in `recent` instead. Returns `answer` either way: the push
+ * went out, and failing it now would invite a retry that delivers twice.
+ */
+async function store<T>(
+  deps: Pick<RouterDeps, "history" | "log" | "metrics">,
+  key: string,
+  answer: T,
+  recent: RecentAnswers,
+): Promise<T> {
   try {
-    await history.complete(key, answer);
+    await deps.history.complete(key, answer);
   } catch (error) {
-    // The push went out; failing it now would invite a retry that delivers
-    // twice. The reservation lapses and the id becomes usable again.
-    metrics.historyErrors.inc({ op: "complete" });
-    log.warn("history complete failed; answering anyway", { error });
+    // A reservation lapses, and the id becomes usable again elsewhere.
+    deps.metrics.historyErrors.inc({ op: "complete" });
+    if (completeWarnings.allow("complete")) {
+      deps.log.warn("history complete failed; answering anyway", { error });
+    }
+    recent.remember(key, () => Promise.resolve(answer));
   }
   return answer;
 }

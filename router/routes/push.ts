@@ -64,6 +64,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
           device: body.device,
         }),
       recent,
+      { fresh: body.id === undefined },
     );
     return c.json(answer);
   });
@@ -80,6 +81,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
       BROADCAST_KEY_PREFIX + id,
       () => broadcast(deps, fanOut, id, dataJson),
       recent,
+      { fresh: body.id === undefined },
     );
     return c.json(answer);
   });

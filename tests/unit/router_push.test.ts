@@ -264,6 +264,73 @@ Deno.test("push - history down altogether: delivered live, and the same id again
   assert.equal(node.broadcasts.length, 1);
 });
 
+Deno.test("push - without an id: no reservation, and the answered id answers the same again", async () => {
+  const memory = new MemoryHistory({ size: 10, ttl: 60 });
+  const reserved: string[] = [];
+  const history = historyWith(memory, {
+    reserve: (id) => {
+      reserved.push(id);
+      return memory.reserve(id);
+    },
+  });
+  await using f = await routerFixture({ history });
+  const node = await f.addNode("n1");
+  await f.connect(node, "alice");
+  const first = PushResponse.parse(
+    await (await f.request("/v1/push", {
+      json: { users: ["alice"], data: 1 },
+    })).json(),
+  );
+  assert.deepEqual(first.results, [{ user: "alice", seq: 1, devices: 1 }]);
+  assert.deepEqual(reserved, []);
+  const again = await (await f.request("/v1/push", {
+    json: { users: ["alice"], data: 1, id: first.id },
+  })).json();
+  assert.deepEqual(again, first);
+  assert.deepEqual(reserved, [first.id]);
+  assert.equal(node.delivered.length, 1);
+});
+
+Deno.test("push - without an id while history is down: delivered live, one warning, and its id again on this router delivers nothing", async () => {
+  const memory = new MemoryHistory({ size: 10, ttl: 60 });
+  let down = true;
+  const failing = <T>(call: () => Promise<T>) =>
+    down ? Promise.reject(new Error("redis down")) : call();
+  const history = historyWith(memory, {
+    append: (users, message) => failing(() => memory.append(users, message)),
+    reserve: (id) => failing(() => memory.reserve(id)),
+    complete: (id, answer) => failing(() => memory.complete(id, answer)),
+  });
+  await using f = await routerFixture({ history });
+  const node = await f.addNode("n1");
+  await f.connect(node, "alice");
+  const answers = [];
+  for (let i = 0; i < 3; i++) {
+    answers.push(
+      PushResponse.parse(
+        await (await f.request("/v1/push", {
+          json: { users: ["alice"], data: i },
+        })).json(),
+      ),
+    );
+  }
+  assert.deepEqual(answers[0]?.results, [
+    { user: "alice", seq: null, devices: 1 },
+  ]);
+  assert.equal(answers[0]?.stored, false);
+  assert.equal(node.delivered.length, 3);
+  const warned = f.logs.filter((l) =>
+    l.event === "history complete failed; answering anyway"
+  );
+  assert.ok(warned.length <= 1, `${warned.length} warnings`);
+  down = false;
+  const again = await (await f.request("/v1/push", {
+    json: { users: ["alice"], data: 0, id: answers[0]!.id },
+  })).json();
+  assert.deepEqual(again, answers[0]);
+  assert.equal(node.delivered.length, 3);
+});
+
 Deno.test("push - users whose node has no record are stored but not routed", async () => {
   await using f = await routerFixture();
   f.store.emit({ type: "user", user: "ghost", nodeId: "gone" });
