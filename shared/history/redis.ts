@@ -6,6 +6,7 @@
  * @module
  */
 import { deadline } from "../deadline.ts";
+import { DeadlineWheel } from "../deadline_wheel.ts";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type {
@@ -61,6 +62,8 @@ export class RedisHistory implements History {
   readonly #reservationMs: string;
   readonly #log: Logger;
   readonly #timeout: number;
+  /** One timer for the deadlines of all calls in flight. */
+  readonly #deadlines: DeadlineWheel;
   /** The Redis URL without credentials, for logs and errors. */
   readonly #where: string;
   /** Whether the connection is up, for logging its changes once each. */
@@ -77,6 +80,7 @@ export class RedisHistory implements History {
     );
     this.#log = options.log;
     this.#timeout = options.commandTimeout ?? 2000;
+    this.#deadlines = new DeadlineWheel(this.#timeout);
     this.#where = redact(options.url);
   }
 
@@ -231,7 +235,7 @@ export class RedisHistory implements History {
    */
   async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
-      return await deadline(call(), this.#timeout, `history ${what}`);
+      return await this.#deadlines.bound(call(), `history ${what}`);
     } catch (error) {
       const status = this.#client.status;
       if (status !== "ready" && !(error instanceof UnavailableError)) {
