@@ -96,6 +96,7 @@ export class HttpNodeClient implements NodeClient {
   /** Per-node gates; a gate is dropped when idle, so dead nodes leave nothing behind. */
   readonly #gates = new Map<string, Gate>();
   readonly #deliver: Deliver;
+  readonly #apis = new WeakMap<NodeRecord, NodeApi>();
 
   constructor(options: HttpNodeClientOptions) {
     this.#secret = options.secret;
@@ -124,6 +125,13 @@ export class HttpNodeClient implements NodeClient {
   }
 
   for(node: NodeRecord): NodeApi {
+    // Route cache records are kept objects: one API each, not one per push.
+    let api = this.#apis.get(node);
+    if (!api) this.#apis.set(node, api = this.#api(node));
+    return api;
+  }
+
+  #api(node: NodeRecord): NodeApi {
     const call = <T>(path: string, body?: unknown) =>
       this.#call<T>(node, path, body);
     return {
