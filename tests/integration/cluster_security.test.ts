@@ -30,7 +30,7 @@ Deno.test("cluster security - the internal API is on its own port, needs the sec
     const response = await fetch(`${gateway.internalUrl}/internal/stats`, {
       headers: authorization ? { authorization } : {},
     });
-    assert.equal(response.status, 401, authorization);
+    assert.equal(response.status, 401, String(authorization));
     assert.equal((await response.json()).error.code, "unauthorized");
   }
   const kick = await fetch(`${gateway.internalUrl}/internal/kick`, {
