@@ -13,6 +13,7 @@ import { nodeRecord } from "../../../tests/_support/registry_contract.ts";
 import { Child } from "../child.ts";
 import type { BenchOptions } from "../options.ts";
 import { loadAverage } from "../proc_stats.ts";
+import { profileFlags } from "../systems.ts";
 
 /** Registers, then cold-starts a route cache `runs` times. */
 export async function registryScenario(
@@ -72,6 +73,7 @@ export async function registryScenario(
       new URL("../route_cache_child.ts", import.meta.url).pathname,
       {
         args: [etcd.endpoint, prefix],
+        denoFlags: profileFlags(`route-cache-${run + 1}`),
       },
     );
     const line = await child.next("loaded", 300_000);
