@@ -55,17 +55,23 @@ export async function waitForRoutes(
     return match ? Number(match[1]) : 0;
   };
   const deadline = Date.now() + timeoutMs;
+  let held = 0;
+  let routes = 0;
   while (Date.now() < deadline) {
-    const held = (await Promise.all(
+    held = (await Promise.all(
       system.targets.map((t) =>
         gauge(`http://${t.hostname}:${t.port}`, "wsgw_users")
       ),
     )).reduce((a, b) => a + b, 0);
-    const routes = await gauge(api, "wsgw_route_cache_entries");
+    routes = await gauge(api, "wsgw_route_cache_entries");
     if (held > 0 && routes >= held) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error("the router's route cache did not catch up within 60 s");
+  throw new Error(
+    `the router's route cache did not catch up within ${
+      timeoutMs / 1000
+    } s: it has ${routes} (user, node) pairs, the gateways hold ${held}`,
+  );
 }
 
 /** Runs the HTTP load loop once and measures it. */
