@@ -89,7 +89,12 @@ export class ChannelSession {
   readonly #inbound: TokenBucket;
   #strikes = 0;
   #filling: Promise<void> | undefined;
-  readonly #ended = Promise.withResolvers<void>();
+  /**
+   * Made on first ask (only drain waits on it): a resolver pair per socket
+   * is three objects every connection would hold for its whole life.
+   */
+  #ended: PromiseWithResolvers<void> | undefined;
+  #socketGone = false;
 
   constructor(
     info: ChannelInfo,
@@ -227,13 +232,16 @@ export class ChannelSession {
 
   /** Resolves once the socket has really closed (its close event fired). */
   get ended(): Promise<void> {
+    if (this.#socketGone) return Promise.resolve();
+    this.#ended ??= Promise.withResolvers<void>();
     return this.#ended.promise;
   }
 
   /** The socket's close event: the session is closed and the socket gone. */
   socketEnded(): void {
     this.markClosed();
-    this.#ended.resolve();
+    this.#socketGone = true;
+    this.#ended?.resolve();
   }
 
   /** Marks a session whose socket the peer closed; no close frame is sent. */

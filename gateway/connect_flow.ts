@@ -82,10 +82,15 @@ export const CATCH_UP_MS = 1000;
  * covers the case with no later push.
  */
 function scheduleCatchUp(session: ChannelSession): void {
-  const timer = setTimeout(() => void session.catchUp(), CATCH_UP_MS);
-  session.closedSignal.addEventListener("abort", () => clearTimeout(timer), {
-    once: true,
-  });
+  const signal = session.closedSignal;
+  const cancel = () => clearTimeout(timer);
+  // The listener goes with the timer: left on the signal, it would hold a
+  // closure for every connection's whole life.
+  const timer = setTimeout(() => {
+    signal.removeEventListener("abort", cancel);
+    void session.catchUp();
+  }, CATCH_UP_MS);
+  signal.addEventListener("abort", cancel, { once: true });
 }
 
 /**
