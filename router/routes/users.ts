@@ -33,7 +33,12 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     );
     const devices = answers
       .flatMap(({ value }) => Array.isArray(value) ? value : [])
-      .sort((a, b) => a.connectedAt - b.connectedAt);
+      // connId breaks ties: devices connected in the same millisecond come
+      // back in the same order from every router replica.
+      .sort((a, b) =>
+        a.connectedAt - b.connectedAt ||
+        (a.connId < b.connId ? -1 : a.connId > b.connId ? 1 : 0)
+      );
     const answer: PresenceResponse = {
       user,
       online: devices.length > 0,
