@@ -14,7 +14,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import { matchesSecret } from "./secret_compare.ts";
+import { indexOfSecret } from "./secret_compare.ts";
 
 /** What a key may do; see the module table. */
 export type Scope = "push" | "broadcast" | "admin";
@@ -74,9 +74,5 @@ export function scopeOf(
   given: string,
   keys: readonly ApiKey[],
 ): Scope | undefined {
-  let found: Scope | undefined;
-  for (const { key, scope } of keys) {
-    if (matchesSecret(given, [key]) && found === undefined) found = scope;
-  }
-  return found;
+  return keys[indexOfSecret(given, keys.map(({ key }) => key))]?.scope;
 }

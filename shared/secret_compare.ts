@@ -15,11 +15,25 @@ export function matchesSecret(
   given: string,
   secrets: readonly string[],
 ): boolean {
+  return indexOfSecret(given, secrets) !== -1;
+}
+
+/**
+ * The index of the first of `secrets` that `given` equals, or -1; every
+ * secret is compared in full whichever matches, so the time tells nothing of
+ * which one did.
+ */
+export function indexOfSecret(
+  given: string,
+  secrets: readonly string[],
+): number {
   const bytes = encoder.encode(given);
-  let found = false;
-  for (const secret of secrets) {
-    if (constantTimeEqual(bytes, encoder.encode(secret))) found = true;
-  }
+  let found = -1;
+  secrets.forEach((secret, i) => {
+    if (constantTimeEqual(bytes, encoder.encode(secret)) && found === -1) {
+      found = i;
+    }
+  });
   return found;
 }
 
