@@ -8,15 +8,14 @@
  */
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import {
   BadRequestError,
   NotFoundError,
   PayloadTooLargeError,
   UnauthorizedError,
-  WsgwError,
 } from "../shared/errors.ts";
+import { jsonErrorHandler } from "../shared/json_errors.ts";
 import type { Logger } from "../shared/log.ts";
 import { userIdProblem } from "../shared/protocol.ts";
 import { signToken, type TokenVerifier } from "../shared/token.ts";
@@ -174,31 +173,15 @@ export function createDemoApp(deps: DemoAppDeps): Hono {
   return app;
 }
 
-/** Turns errors into `{"error": {"code", "message"}}`; logs only unexpected ones. */
+/** JSON errors (shared/json_errors.ts); a failed backend or an unexpected throw is logged. */
 export function demoErrorHandler(
   log: Logger,
 ): (error: Error, c: Context) => Response {
-  return (error: Error, c: Context): Response => {
-    if (error instanceof WsgwError) {
-      if (error.status >= 500) {
-        log.warn("demo request failed", { path: c.req.path, error });
-      }
-      return c.json(
-        { error: { code: error.code, message: error.message } },
-        error.status as 400,
-      );
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      return c.json({
-        error: { code: "bad_request", message: error.message || "bad request" },
-      }, error.status);
-    }
-    log.error("demo request failed", { path: c.req.path, error });
-    return c.json(
-      { error: { code: "internal", message: "internal error" } },
-      500,
-    );
-  };
+  return jsonErrorHandler((error, c, expected) =>
+    expected
+      ? log.warn("demo request failed", { path: c.req.path, error })
+      : log.error("demo request failed", { path: c.req.path, error })
+  );
 }
 
 function tooLarge(): never {

@@ -14,6 +14,7 @@
  */
 import { Hono } from "hono";
 import { exitOnSignals } from "../shared/entry_point.ts";
+import { jsonNotFound } from "../shared/json_errors.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { serve } from "../shared/serve.ts";
 import { createPublicRoutes } from "../gateway/public_routes.ts";
@@ -45,14 +46,7 @@ export async function startDemo(
   // The same page and client module every gateway serves.
   app.route("/", createPublicRoutes({ demoPage: true }));
   app.route("/", service.app);
-  app.notFound((c) =>
-    c.json({
-      error: {
-        code: "not_found",
-        message: `no route for ${c.req.method} ${c.req.path}`,
-      },
-    }, 404)
-  );
+  app.notFound(jsonNotFound);
   const { server, url } = await serve(args.host, args.port, app.fetch);
   log.warn(
     "the demo signs tokens for any user it is asked for: never expose it",

@@ -7,11 +7,11 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import { UnavailableError, WsgwError } from "../shared/errors.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
+import { jsonErrorHandler, jsonNotFound } from "../shared/json_errors.ts";
 import { apiKeyAuth, type ApiKeyEnv } from "./api_key.ts";
 import type { RouterDeps } from "./deps.ts";
 import { createFanOut } from "./fan_out.ts";
@@ -73,14 +73,7 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
     }),
   );
 
-  app.notFound((c) =>
-    c.json({
-      error: {
-        code: "not_found",
-        message: `no route for ${c.req.method} ${c.req.path}`,
-      },
-    }, 404)
-  );
+  app.notFound(jsonNotFound);
   app.onError(errorHandler(deps));
   return app;
 }
@@ -99,38 +92,20 @@ function measure(metrics: RouterMetrics) {
   };
 }
 
-/** Maps errors to `{"error": {"code", "message"}}`; never leaks internals. */
+/** JSON errors; backend failures logged (throttled per code), the unexpected always. */
 function errorHandler(deps: RouterDeps) {
   const throttle = new Throttle();
-  return (error: Error, c: Context<RouterEnv>) => {
+  return jsonErrorHandler<Context<RouterEnv>>((error, c, expected) => {
     const requestId = c.get("requestId");
-    if (error instanceof WsgwError) {
-      if (error.status >= 500 && throttle.allow(error.code)) {
-        deps.log.warn("request failed", {
-          requestId,
-          code: error.code,
-          error,
-        });
-      }
-      return c.json(
-        { error: { code: error.code, message: error.message } },
-        error.status as 400,
-      );
+    if (!expected) {
+      deps.log.error("unexpected error", {
+        requestId,
+        method: c.req.method,
+        route: routePath(c),
+        error,
+      });
+    } else if (error instanceof WsgwError && throttle.allow(error.code)) {
+      deps.log.warn("request failed", { requestId, code: error.code, error });
     }
-    if (error instanceof HTTPException && error.status < 500) {
-      return c.json({
-        error: { code: "bad_request", message: error.message || "bad request" },
-      }, error.status);
-    }
-    deps.log.error("unexpected error", {
-      requestId,
-      method: c.req.method,
-      route: routePath(c),
-      error,
-    });
-    return c.json(
-      { error: { code: "internal", message: "internal error" } },
-      500,
-    );
-  };
+  });
 }
