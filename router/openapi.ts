@@ -23,6 +23,9 @@ import {
 const DESCRIPTION = `Push API of wsgw, a distributed WebSocket gateway.
 
 Every /v1 route needs \`Authorization: Bearer <api key>\` (401 without, 403 with a wrong key).
+A key's scope (\`WSGW_API_KEYS=key:push|broadcast|admin\`, a bare key is admin) decides its routes:
+push for push, presence and messages; broadcast also for broadcast; admin for everything,
+disconnect and nodes included. Too little scope is 403 \`insufficient_scope\`.
 Errors answer \`{"error": {"code", "message"}}\`; a validation message names the bad field.
 
 Pushes are stored in each user's history before delivery, so an offline user
@@ -223,9 +226,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Invalid JSON (`invalid_json`) or schema (`bad_request`)",
+  400:
+    "Invalid JSON (`invalid_json`), schema (`bad_request`), or more users than WSGW_MAX_PUSH_USERS (`too_many_users`)",
   401: "No bearer API key (`unauthorized`)",
-  403: "Wrong API key (`forbidden`)",
+  403:
+    "Wrong API key (`forbidden`) or a key without the scope of the route (`insufficient_scope`)",
   409: "The same id is still being pushed (`push_in_progress`)",
   413:
     "Body over the limit (`payload_too_large`) or data over WSGW_MAX_MESSAGE_BYTES (`message_too_large`)",
