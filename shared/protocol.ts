@@ -85,6 +85,9 @@ export function userIdProblem(user: unknown): string | undefined {
   // A lone surrogate is no character: it has no UTF-8 form, so it would
   // reach etcd keys and token bytes as something else (or not at all).
   if (!user.isWellFormed()) return "must be valid Unicode (no lone surrogates)";
+  // Every URL parser drops a "." or ".." path segment (even as %2E), so no
+  // client could name such a user in /v1/users/:user/….
+  if (user === "." || user === "..") return 'must not be "." or ".."';
   return undefined;
 }
 

@@ -140,6 +140,11 @@ const anyUserId = fc.oneof(
   fc.string({ unit: "grapheme-composite", minLength: 1, maxLength: 10 }),
   fc.string({ unit: "binary", maxLength: 20 }),
   fc.constantFrom(
+    "valueOf",
+    "__proto__",
+    "constructor",
+    ".",
+    "..",
     "a/b",
     "../etc",
     "🙂 x",
