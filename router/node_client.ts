@@ -12,6 +12,8 @@ import { UnavailableError } from "../shared/errors.ts";
 import type {
   BroadcastRequest,
   BroadcastResult,
+  CatchUpRequest,
+  CatchUpResult,
   DeliverBatchRequest,
   DeliverBatchResult,
   DeliverRequest,
@@ -144,6 +146,8 @@ export class HttpNodeClient implements NodeClient {
         ),
       kick: (request: KickRequest) =>
         call<KickResult>("/internal/kick", request),
+      catchUp: (request: CatchUpRequest) =>
+        call<CatchUpResult>("/internal/catch-up", request),
       stats: () => call<NodeStats>("/internal/stats"),
     };
   }

@@ -11,6 +11,7 @@
  */
 import { Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
+import type { Appended } from "../../shared/history/mod.ts";
 import type { DeliverRequest } from "../../shared/node_api.ts";
 import { requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
@@ -62,6 +63,9 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
           users,
           dataJson,
           device: body.device,
+          // A client's id may come again after a crash: the history answers
+          // a retry with the seqs the first attempt got.
+          dedupe: body.id !== undefined,
         }),
       recent,
       { fresh: body.id === undefined },
@@ -94,6 +98,7 @@ type Push = {
   users: string[];
   dataJson: string;
   device: string | undefined;
+  dedupe: boolean;
 };
 
 /**
@@ -104,10 +109,10 @@ async function push(
   deps: RouterDeps,
   fanOut: FanOut,
   throttle: Throttle,
-  { id, users, dataJson, device }: Push,
+  { id, users, dataJson, device, dedupe }: Push,
 ): Promise<PushResponse> {
   const ts = Date.now();
-  let seqs: number[] | undefined;
+  let seqs: Appended[] | undefined;
   try {
     seqs = await historyCall(
       deps,
@@ -118,6 +123,7 @@ async function push(
           ts,
           dataJson,
           ...(device === undefined ? {} : { device }),
+          ...(dedupe ? { dedupe } : {}),
         }),
     );
   } catch (error) {
@@ -141,7 +147,13 @@ async function push(
       let list = targets.get(nodeId);
       if (!list) targets.set(nodeId, list = []);
       // seq 0 tells the node the message has none.
-      list.push({ user, seq: seqs?.[i] ?? 0 });
+      const stored = seqs?.[i];
+      list.push(
+        stored ? { user, seq: stored.seq, epoch: stored.epoch } : {
+          user,
+          seq: 0,
+        },
+      );
     }
   });
   const owners = [...targets.keys()].flatMap((nodeId) => {
@@ -174,7 +186,7 @@ async function push(
     id,
     results: users.map((user, i) => ({
       user,
-      seq: seqs ? seqs[i]! : null,
+      seq: seqs ? seqs[i]!.seq : null,
       devices: devices.get(user) ?? 0,
     })),
     ...(seqs ? {} : { stored: false as const }),
