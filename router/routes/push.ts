@@ -173,6 +173,13 @@ async function push(
       }),
   );
 
+  if (seqs) {
+    // History has these messages; the node's connections must look there
+    // once it answers again.
+    for (const nodeId of unreachable) {
+      deps.missed?.add(nodeId, targets.get(nodeId)!.map((t) => t.user));
+    }
+  }
   const devices = new Map<string, number>();
   for (const { node, value } of answers) {
     for (const { user } of targets.get(node.nodeId)!) {
