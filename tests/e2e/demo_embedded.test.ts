@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../shared/config.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { decodePng } from "../../demo/image/png_decode.ts";
+import { decodeImage } from "../../demo/image/codec.ts";
 import { type Embedded, startEmbedded } from "../../gateway/embedded.ts";
 import { browserTest } from "../_support/browser.ts";
 import { freePort } from "../_support/until.ts";
@@ -42,7 +42,7 @@ browserTest(
     }
 
     const job = await laptop.upload(
-      { name: "sunset.png", mimeType: "image/png", buffer: await testCover() },
+      { name: "sunset.png", mimeType: "image/png", buffer: testCover() },
       "grayscale",
     );
     // The uploading tab shows the job at once; the result comes by push.
@@ -72,7 +72,8 @@ browserTest(
       `.cover[data-job="${job}"] img:not(.before)`,
       "src",
     );
-    const result = await decodePng(
+    const result = decodeImage(
+      "png",
       new Uint8Array(await (await fetch(src!)).arrayBuffer()),
       { maxSide: 1000, maxPixels: 1e6 },
     );
@@ -122,7 +123,7 @@ browserTest(
         {
           name: "before.png",
           mimeType: "image/png",
-          buffer: await testCover(),
+          buffer: testCover(),
         },
         "sepia",
       );
@@ -148,7 +149,7 @@ browserTest(
       embedded = await startDemoEmbedded(port);
       const script = await demoClient(embedded.url, "bob", "script");
       const during = await script.upload(
-        await testCover(),
+        testCover(),
         "meanwhile.png",
         "invert",
       );
