@@ -64,7 +64,7 @@ export const EXAMPLES = {
   Nodes: [
     {
       nodeId: "gw-1",
-      url: "ws://10.0.0.5:8080/ws",
+      url: "http://10.0.0.5:8080",
       connections: 812,
       users: 640,
       draining: false,

@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (PROTOCOL.md "Configuration"). Only entry
+ * Configuration from the environment (README.md "Configuration"). Only entry
  * points read `Deno.env`; everything else receives the frozen {@link Config}.
  *
  * @module

@@ -5,6 +5,8 @@
 // WSGW_URL is the router (or `deno task start`), default http://127.0.0.1:8080;
 // WSGW_API_KEY a key with the push scope, default the development key.
 
+import { pathToFileURL } from "node:url";
+
 /**
  * Stores `data` in each user's history and hands it to every connection they
  * have; returns the API's answer (`{id, results: [{user, seq, devices}]}`).
@@ -38,7 +40,7 @@ async function call(path, body, env = process.env) {
   return answer;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [users, data, id] = process.argv.slice(2);
   if (!users || data === undefined) {
     console.error("usage: node push.mjs <user[,user...]> <json data> [id]");

@@ -10,6 +10,7 @@
 // default: the development secret of `deno task start`).
 import { createPrivateKey, createSecretKey } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { SignJWT } from "jose";
 
 const ALGORITHMS = { rsa: "RS256", ec: "ES256", ed25519: "EdDSA" };
@@ -48,7 +49,7 @@ function signingKey(env) {
   return { key: createSecretKey(Buffer.from(secret)), alg: "HS256" };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [user, device] = process.argv.slice(2);
   if (!user) {
     console.error("usage: node sign_token.mjs <user> [device]");
