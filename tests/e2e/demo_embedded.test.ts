@@ -85,10 +85,18 @@ browserTest(
       );
     }
 
-    // Two more covers from the other device, for the screenshot.
+    // Two more covers from the other device, for the screenshot: the page's
+    // sample, and a JPEG, which comes back as a JPEG the browser shows.
     const more = [
       await phone.uploadSample("sepia"),
-      await phone.uploadSample("invert"),
+      await phone.upload(
+        {
+          name: "sunset.jpg",
+          mimeType: "image/jpeg",
+          buffer: testCover("jpeg"),
+        },
+        "invert",
+      ),
     ];
     for (const tab of [laptop, phone]) {
       await tab.until(async () => {
@@ -98,6 +106,18 @@ browserTest(
       }, "3 covers pushed to 2 devices");
       assert.deepEqual((await tab.messages()).map((m) => m.seq), [1, 2, 3]);
     }
+    const jpegSrc = await phone.page.getAttribute(
+      `.cover[data-job="${more[1]}"] img:not(.before)`,
+      "src",
+    );
+    const jpeg = await fetch(jpegSrc!);
+    assert.equal(jpeg.headers.get("content-type"), "image/jpeg");
+    const inverted = decodeImage(
+      "jpeg",
+      new Uint8Array(await jpeg.arrayBuffer()),
+      { maxSide: 1000, maxPixels: 1e6 },
+    );
+    assert.deepEqual([inverted.width, inverted.height], [480, 270]);
     const shot = await laptop.page.screenshot({ fullPage: true });
     if (Deno.env.get("WSGW_UPDATE_SCREENSHOT") === "1") {
       await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
