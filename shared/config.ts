@@ -1,11 +1,12 @@
 /**
- * Configuration from the environment (PROTOCOL.md "Configuration"). Only entry
+ * Configuration from the environment (README.md "Configuration"). Only entry
  * points read `Deno.env`; everything else receives the frozen {@link Config}.
  *
  * @module
  */
 import { type ApiKey, parseApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
+import { loadTokenConfig, type TokenConfig } from "./token_config.ts";
 
 /** Which process is being configured; decides which variables are required. */
 export type Mode = "embedded" | "gateway" | "router";
@@ -21,10 +22,18 @@ export type Config = {
   readonly redis: string | undefined;
   /** Push-API keys with their scopes (`key[:push|broadcast|admin]`). */
   readonly apiKeys: readonly ApiKey[];
-  /** Secret client tokens are signed with. */
-  readonly jwtSecret: string;
+  /** HS256 secret client tokens are signed with; undefined when only public keys are used. */
+  readonly jwtSecret: string | undefined;
   /** Secret of the previous rollover, still accepted while clients refresh. */
   readonly jwtPreviousSecret: string | undefined;
+  /** PEM public keys (RS256, ES256, EdDSA) from `WSGW_JWT_PUBLIC_KEY`. */
+  readonly jwtPublicKeys: TokenConfig["jwtPublicKeys"];
+  /** JWKS URL the verification keys are fetched from. */
+  readonly jwtJwksUrl: string | undefined;
+  /** Milliseconds a fetched key set is used before it is fetched again. @default 600000 */
+  readonly jwtJwksMaxAgeMs: number;
+  /** Milliseconds after a fetch before a token with an unknown `kid` fetches again. @default 30000 */
+  readonly jwtJwksCooldownMs: number;
   /** Required `aud` of client tokens, when set. */
   readonly jwtAudience: string | undefined;
   /** Required `iss` of client tokens, when set. */
@@ -130,20 +139,15 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   const apiKeys = keyEntries.map((entry, i) =>
     parseApiKey(entry, i + 1, "WSGW_API_KEYS")
   );
-  const jwtSecret = secret("WSGW_JWT_SECRET", DEV_JWT_SECRET);
-  const jwtPreviousSecret = str(env, "WSGW_JWT_PREVIOUS_SECRET");
-  for (
-    const [name, value] of [
-      ["WSGW_JWT_SECRET", jwtSecret],
-      ["WSGW_JWT_PREVIOUS_SECRET", jwtPreviousSecret],
-    ] as const
-  ) {
-    if (!dev && value !== undefined && value.length < 32) {
-      warnings.push(
-        `${name} is shorter than 32 characters: an HS256 secret that short can be guessed offline from one token`,
-      );
-    }
-  }
+  const tokens = loadTokenConfig(
+    env,
+    dev
+      ? { devSecret: DEV_JWT_SECRET }
+      : mode === "gateway"
+      ? { requiredIn: mode }
+      : {},
+    warnings,
+  );
   const allowedOrigins = list(env, "WSGW_ALLOWED_ORIGINS");
   for (const origin of allowedOrigins) {
     if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
@@ -191,8 +195,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     etcdPrefix: prefix,
     redis,
     apiKeys,
-    jwtSecret,
-    jwtPreviousSecret,
+    ...tokens,
     jwtAudience: str(env, "WSGW_JWT_AUDIENCE"),
     jwtIssuer: str(env, "WSGW_JWT_ISSUER"),
     jwtClockSkew: int(env, "WSGW_JWT_CLOCK_SKEW", 5, 0, 300),
