@@ -168,6 +168,11 @@ export class GatewayNode implements NodeApi {
     return this.#draining;
   }
 
+  /** True from joining the registry until the node stops. */
+  get joined(): boolean {
+    return this.#membership !== undefined;
+  }
+
   /** True once registered, while the membership is healthy and not draining. */
   get ready(): boolean {
     return this.#membership !== undefined && this.#membership.healthy &&

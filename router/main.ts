@@ -69,6 +69,7 @@ export async function startRouter(
       routeCacheEntries: () => routes.size,
       routeCacheLastEventAt: () => routes.lastEventAt,
       routeCacheReady: () => routes.isReady,
+      liveNodes: () => routes.nodes().map((node) => node.nodeId),
     }),
     nodes,
     metricsRegistries: [metricsRegistry],

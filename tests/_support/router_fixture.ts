@@ -244,6 +244,7 @@ export async function routerFixture(
   const metricsRegistry: prom.Registry = createMetricsRegistry();
   const metrics = createRouterMetrics(metricsRegistry, {
     routeCacheEntries: () => routes.size,
+    liveNodes: () => routes.nodes().map((node) => node.nodeId),
   });
   const deps: RouterDeps = {
     config,
