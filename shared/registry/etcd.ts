@@ -30,6 +30,7 @@ import {
   createEtcdClient,
   type EtcdContext,
   type EtcdRegistryStats,
+  isNoLeader,
   RegistryClosedError,
   RegistryUnavailableError,
   sleep,
@@ -208,14 +209,25 @@ export class EtcdRegistry implements Registry {
     return membership;
   }
 
+  /**
+   * Asks one endpoint for its status, requiring a leader: a member cut off
+   * from the quorum answers "no leader", and then the other endpoints are
+   * asked (each call picks one at random), so one bad member does not make
+   * a process with healthy ones in reach look unready.
+   */
   async ping(): Promise<void> {
     const timeout = this.#options.pingTimeout ?? 2000;
-    try {
-      await this.#ctx.client.maintenance.status({
-        deadline: Date.now() + timeout,
-      });
-    } catch (error) {
-      unavailable("ping", error);
+    const deadline = Date.now() + timeout;
+    const tries = 2 * this.#options.endpoints.length;
+    for (let attempt = 1;; attempt++) {
+      try {
+        await this.#ctx.client.maintenance.status({ deadline });
+        return;
+      } catch (error) {
+        if (!isNoLeader(error) || attempt >= tries || Date.now() >= deadline) {
+          unavailable("ping", error);
+        }
+      }
     }
   }
 
