@@ -15,6 +15,7 @@ import { serve } from "../shared/serve.ts";
 import { createRouterApp } from "./app.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { HttpNodeClient } from "./node_client.ts";
+import { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import { RouteCache } from "./route_cache.ts";
 
 /** Longest a router waits for its first registry listing before serving anyway. */
@@ -62,6 +63,7 @@ export async function startRouter(
     nodes: new HttpNodeClient({
       secret: config.internalSecret,
       maxQueued: config.maxPendingForwards,
+      urlPolicy: new InternalUrlPolicy(config.internalNetworks),
     }),
     metricsRegistries: [metricsRegistry],
   });

@@ -9,12 +9,14 @@
  * @module
  */
 import { UnavailableError } from "../shared/errors.ts";
+import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import type {
   BroadcastRequest,
   BroadcastResult,
   DeliverBatchRequest,
   DeliverBatchResult,
   DeliverRequest,
+  DeliverResult,
   DeviceInfo,
   KickRequest,
   KickResult,
@@ -82,6 +84,8 @@ export type HttpNodeClientOptions = {
   maxQueued?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Internal URLs the secret may be sent to; absent: any. */
+  urlPolicy?: InternalUrlPolicy;
   /** Bounds of one batch of deliveries. @default see {@link BatchLimits} */
   batch?: BatchLimits;
 };
@@ -93,6 +97,7 @@ export class HttpNodeClient implements NodeClient {
   readonly #maxInFlight: number;
   readonly #maxQueued: number;
   readonly #fetch: typeof fetch;
+  readonly #urlPolicy: InternalUrlPolicy | undefined;
   /** Per-node gates; a gate is dropped when idle, so dead nodes leave nothing behind. */
   readonly #gates = new Map<string, Gate>();
   readonly #deliver: Deliver;
@@ -104,6 +109,7 @@ export class HttpNodeClient implements NodeClient {
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#maxQueued = options.maxQueued ?? 10_000;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#urlPolicy = options.urlPolicy;
     this.#deliver = createDeliverBatcher(
       async (node, deliveries) => {
         const { results } = await this.#call<DeliverBatchResult>(
@@ -132,10 +138,22 @@ export class HttpNodeClient implements NodeClient {
   }
 
   #api(node: NodeRecord): NodeApi {
-    const call = <T>(path: string, body?: unknown) =>
-      this.#call<T>(node, path, body);
+    const refusal = this.#urlPolicy?.refusal(node.internalUrl);
+    const call = refusal === undefined
+      ? <T>(path: string, body?: unknown) => this.#call<T>(node, path, body)
+      : () =>
+        Promise.reject(
+          new NodeRequestError(
+            node.nodeId,
+            "http",
+            `internal URL refused (WSGW_INTERNAL_NETWORKS): ${refusal}`,
+          ),
+        );
     return {
-      deliver: (request: DeliverRequest) => this.#deliver(node, request),
+      deliver: (request: DeliverRequest) =>
+        refusal === undefined
+          ? this.#deliver(node, request)
+          : call<DeliverResult>(""),
       broadcast: (request: BroadcastRequest) =>
         call<BroadcastResult>("/internal/broadcast", request),
       presence: (user: string) =>
@@ -204,6 +222,9 @@ export class HttpNodeClient implements NodeClient {
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A redirect would carry the request (and the secret's answer) to
+        // an address no record named.
+        redirect: "manual",
         signal,
       });
     } catch (error) {

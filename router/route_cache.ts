@@ -104,7 +104,11 @@ export class RouteCache implements AsyncDisposable {
     this.#lastEventAt = Date.now();
     switch (event.type) {
       case "reset": {
+        const before = this.#nodes;
         this.#nodes = new Map(event.nodes.map((node) => [node.nodeId, node]));
+        for (const node of event.nodes) {
+          this.#logNew(before.get(node.nodeId), node);
+        }
         this.#users = new Map();
         this.#size = 0;
         for (const { user, nodeId } of event.users) this.#add(user, nodeId);
@@ -115,6 +119,7 @@ export class RouteCache implements AsyncDisposable {
         break;
       }
       case "node":
+        this.#logNew(this.#nodes.get(event.node.nodeId), event.node);
         this.#nodes.set(event.node.nodeId, event.node);
         break;
       case "node-gone":
@@ -139,6 +144,15 @@ export class RouteCache implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.#abort.abort();
     await this.#loop;
+  }
+
+  /** Says so when a node appears or moves: routers will send it pushes. */
+  #logNew(before: NodeRecord | undefined, node: NodeRecord): void {
+    if (before?.internalUrl === node.internalUrl) return;
+    this.#log.info(before ? "node moved" : "node entered the route cache", {
+      nodeId: node.nodeId,
+      internalUrl: node.internalUrl,
+    });
   }
 
   #add(user: string, nodeId: string): void {

@@ -30,6 +30,9 @@ export async function connectClusterBackends(
     prefix: config.etcdPrefix,
     leaseTtl: config.leaseTtl,
     log,
+    recordSecrets: config.internalOtherSecret === undefined
+      ? [config.internalSecret]
+      : [config.internalSecret, config.internalOtherSecret],
   });
   const history = await RedisHistory.connect({
     url: config.redis!,

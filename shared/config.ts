@@ -6,6 +6,10 @@
  */
 import { type ApiKey, parseApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
+import {
+  DEFAULT_INTERNAL_NETWORKS,
+  InternalUrlPolicy,
+} from "./internal_url_policy.ts";
 
 /** Which process is being configured; decides which variables are required. */
 export type Mode = "embedded" | "gateway" | "router";
@@ -45,6 +49,8 @@ export type Config = {
   readonly internalSecret: string;
   /** A second internal secret gateways also accept, for rotating it without downtime. */
   readonly internalOtherSecret: string | undefined;
+  /** Where the internal secret may be sent (`shared/internal_url_policy.ts`). @default ["private"] */
+  readonly internalNetworks: readonly string[];
   readonly nodeId: string;
   /** @default 10 */
   readonly maxDevices: number;
@@ -158,6 +164,19 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
     (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
 
+  const internalNetworks = list(env, "WSGW_INTERNAL_NETWORKS");
+  if (internalNetworks.length === 0) {
+    internalNetworks.push(...DEFAULT_INTERNAL_NETWORKS);
+  }
+  try {
+    new InternalUrlPolicy(internalNetworks);
+  } catch (error) {
+    throw new ConfigError(
+      "WSGW_INTERNAL_NETWORKS",
+      `WSGW_INTERNAL_NETWORKS: ${(error as Error).message}`,
+    );
+  }
+
   const prefix = str(env, "WSGW_ETCD_PREFIX") ?? "/wsgw";
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
     throw new ConfigError(
@@ -208,6 +227,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     ),
     internalSecret,
     internalOtherSecret: str(env, "WSGW_INTERNAL_OTHER_SECRET"),
+    internalNetworks,
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
     leaseTtl: int(env, "WSGW_LEASE_TTL", 10, 2),

@@ -16,6 +16,7 @@ import {
 import { UnavailableError, WsgwError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RegistryKeys } from "./keys.ts";
+import type { NodeRecordCodec } from "./node_record_codec.ts";
 
 /** etcd cannot be reached, or did not answer in time. */
 export class RegistryUnavailableError extends UnavailableError {
@@ -76,6 +77,8 @@ export type EtcdRegistryStats = {
 export type EtcdContext = {
   readonly client: Etcd3;
   readonly keys: RegistryKeys;
+  /** Signs the node records written and checks those read. */
+  readonly records: NodeRecordCodec;
   readonly log: Logger;
   readonly stats: EtcdRegistryStats;
 };

@@ -24,7 +24,8 @@ import type {
   Registry,
   RegistryEvent,
 } from "./registry.ts";
-import { decodeNodeValue, decodeUserDevices, RegistryKeys } from "./keys.ts";
+import { decodeUserDevices, RegistryKeys } from "./keys.ts";
+import { NodeRecordCodec } from "./node_record_codec.ts";
 import {
   backoff,
   createEtcdClient,
@@ -56,6 +57,13 @@ export type EtcdRegistryOptions = {
   /** Seconds a node's keys outlive its last keep-alive. */
   leaseTtl: number;
   log: Logger;
+  /**
+   * Secrets node records are signed with (the first) and checked against
+   * (all): the internal secret, then the other one during a rotation. A
+   * record that does not check out is ignored with a warning. Empty or
+   * absent: records are neither signed nor checked. @default []
+   */
+  recordSecrets?: readonly string[];
   /** Milliseconds `connect()` waits for a first answer. @default 5000 */
   connectTimeout?: number;
   /** Deadline of each unary call, in milliseconds. @default 5000 */
@@ -109,6 +117,7 @@ export class EtcdRegistry implements Registry {
     this.#ctx = {
       client: createEtcdClient(options.endpoints, options.callTimeout ?? 5000),
       keys: new RegistryKeys(options.prefix),
+      records: new NodeRecordCodec(options.recordSecrets ?? [], options.log),
       log: options.log,
       stats: this.stats,
     };
@@ -172,7 +181,7 @@ export class EtcdRegistry implements Registry {
     return answer.kvs.flatMap((kv) => {
       const parsed = this.#ctx.keys.parse(kv.key.toString());
       const node = parsed?.kind === "node"
-        ? decodeNodeValue(parsed.nodeId, kv.value.toString())
+        ? this.#ctx.records.decode(parsed.nodeId, kv.value.toString())
         : undefined;
       return node ? [node] : [];
     });
