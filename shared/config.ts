@@ -17,8 +17,16 @@ export type Mode = "embedded" | "gateway" | "router";
 /** Validated, frozen configuration of one process. */
 export type Config = {
   readonly mode: Mode;
-  /** etcd endpoints; empty in embedded mode. */
+  /** etcd endpoints, without credentials; empty in embedded mode. */
   readonly etcd: readonly string[];
+  /** etcd user (`WSGW_ETCD_USERNAME`, or the user part of `WSGW_ETCD`). */
+  readonly etcdUsername: string | undefined;
+  /** Its password (`WSGW_ETCD_PASSWORD`, or from `WSGW_ETCD`). */
+  readonly etcdPassword: string | undefined;
+  /** PEM files: CA to trust, client certificate and key (`WSGW_ETCD_CA`, `_CERT`, `_KEY`). */
+  readonly etcdTls: TlsFiles;
+  /** PEM files for a `rediss://` Redis (`WSGW_REDIS_CA`, `_CERT`, `_KEY`). */
+  readonly redisTls: TlsFiles;
   /** @default "/wsgw" */
   readonly etcdPrefix: string;
   /** Redis URL; undefined in embedded mode. */
@@ -82,6 +90,13 @@ export type Config = {
   readonly logLevel: "debug" | "info" | "warn" | "error";
 };
 
+/** Paths of PEM files for a TLS client; each may be absent. */
+export type TlsFiles = {
+  readonly ca: string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+};
+
 /** The result of {@link loadConfig}: the config and warnings to print loudly. */
 export type LoadedConfig = { config: Config; warnings: string[] };
 
@@ -115,19 +130,51 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     return fallback;
   };
 
-  const etcd = list(env, "WSGW_ETCD");
-  if (!dev && etcd.length === 0) {
+  const etcdGiven = list(env, "WSGW_ETCD");
+  if (!dev && etcdGiven.length === 0) {
     throw new ConfigError("WSGW_ETCD", `WSGW_ETCD is required in ${mode} mode`);
   }
-  for (const endpoint of etcd) url("WSGW_ETCD", endpoint);
-  const redis = str(env, "WSGW_REDIS");
+  const { endpoints: etcd, username, password } = etcdEndpoints(etcdGiven);
+  const etcdUsername = str(env, "WSGW_ETCD_USERNAME") ?? username;
+  const etcdPassword = str(env, "WSGW_ETCD_PASSWORD") ?? password;
+  if ((etcdUsername === undefined) !== (etcdPassword === undefined)) {
+    throw new ConfigError(
+      etcdUsername === undefined ? "WSGW_ETCD_USERNAME" : "WSGW_ETCD_PASSWORD",
+      "WSGW_ETCD_USERNAME and WSGW_ETCD_PASSWORD go together",
+    );
+  }
+  const etcdTls = tlsFiles(env, "WSGW_ETCD");
+  if (etcdTls.ca ?? etcdTls.cert) {
+    const plain = etcd.find((e) => !e.startsWith("https:"));
+    if (plain !== undefined) {
+      throw new ConfigError(
+        "WSGW_ETCD",
+        `WSGW_ETCD_CA/CERT are set, so every WSGW_ETCD endpoint must be https://, got "${plain}"`,
+      );
+    }
+  }
+  let redis = str(env, "WSGW_REDIS");
   if (!dev && redis === undefined) {
     throw new ConfigError(
       "WSGW_REDIS",
       `WSGW_REDIS is required in ${mode} mode`,
     );
   }
-  if (redis !== undefined) url("WSGW_REDIS", redis);
+  if (redis !== undefined) {
+    url("WSGW_REDIS", redis);
+    redis = withRedisLogin(
+      redis,
+      str(env, "WSGW_REDIS_USERNAME"),
+      str(env, "WSGW_REDIS_PASSWORD"),
+    );
+  }
+  const redisTls = tlsFiles(env, "WSGW_REDIS");
+  if ((redisTls.ca ?? redisTls.cert) && !redis?.startsWith("rediss:")) {
+    throw new ConfigError(
+      "WSGW_REDIS",
+      "WSGW_REDIS_CA/CERT are set, so WSGW_REDIS must be a rediss:// URL",
+    );
+  }
 
   const keyEntries = list(env, "WSGW_API_KEYS");
   if (keyEntries.length === 0) {
@@ -207,6 +254,10 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   const config: Config = {
     mode,
     etcd,
+    etcdUsername,
+    etcdPassword,
+    etcdTls,
+    redisTls,
     etcdPrefix: prefix,
     redis,
     apiKeys,
@@ -252,6 +303,104 @@ function str(env: Env, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
+/**
+ * Endpoints without their `user:password@`, which goes to the etcd auth
+ * settings instead (grpc would take it for part of the host name), and
+ * never into a message.
+ */
+function etcdEndpoints(given: string[]): {
+  endpoints: string[];
+  username: string | undefined;
+  password: string | undefined;
+} {
+  let username: string | undefined;
+  let password: string | undefined;
+  const endpoints = given.map((endpoint) => {
+    url("WSGW_ETCD", endpoint);
+    const parsed = new URL(endpoint);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new ConfigError(
+        "WSGW_ETCD",
+        `WSGW_ETCD endpoints must be http:// or https://, got "${
+          masked(endpoint)
+        }"`,
+      );
+    }
+    if (parsed.username !== "" || parsed.password !== "") {
+      const user = decodeURIComponent(parsed.username);
+      const pass = decodeURIComponent(parsed.password);
+      if (
+        (username !== undefined && username !== user) ||
+        (password !== undefined && password !== pass)
+      ) {
+        throw new ConfigError(
+          "WSGW_ETCD",
+          "WSGW_ETCD endpoints name different credentials: use one user for all (or WSGW_ETCD_USERNAME and WSGW_ETCD_PASSWORD)",
+        );
+      }
+      username = user;
+      password = pass;
+    }
+    if (parsed.protocol === "https:" && /^[\d.]+$|^\[/.test(parsed.hostname)) {
+      throw new ConfigError(
+        "WSGW_ETCD",
+        `WSGW_ETCD: an https:// endpoint needs a host name that its certificate names (Deno's TLS refuses an IP address as server name), got "${parsed.host}"`,
+      );
+    }
+    return `${parsed.protocol}//${parsed.host}`;
+  });
+  return { endpoints, username, password };
+}
+
+/**
+ * `url` with the login of `WSGW_REDIS_USERNAME` / `WSGW_REDIS_PASSWORD`
+ * (kept apart so the URL can sit in a file anyone may read).
+ */
+function withRedisLogin(
+  url: string,
+  username: string | undefined,
+  password: string | undefined,
+): string {
+  if (username === undefined && password === undefined) return url;
+  if (password === undefined) {
+    throw new ConfigError(
+      "WSGW_REDIS_PASSWORD",
+      "WSGW_REDIS_USERNAME needs WSGW_REDIS_PASSWORD",
+    );
+  }
+  const parsed = new URL(url);
+  if (parsed.password !== "") {
+    throw new ConfigError(
+      "WSGW_REDIS_PASSWORD",
+      "WSGW_REDIS_PASSWORD is set and WSGW_REDIS holds a password too: keep one",
+    );
+  }
+  parsed.username = encodeURIComponent(username ?? "");
+  parsed.password = encodeURIComponent(password);
+  return parsed.href;
+}
+
+function tlsFiles(env: Env, prefix: string): TlsFiles {
+  const files = {
+    ca: str(env, `${prefix}_CA`),
+    cert: str(env, `${prefix}_CERT`),
+    key: str(env, `${prefix}_KEY`),
+  };
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    const missing = files.cert === undefined ? "CERT" : "KEY";
+    throw new ConfigError(
+      `${prefix}_${missing}`,
+      `${prefix}_CERT and ${prefix}_KEY go together (a client certificate and its key)`,
+    );
+  }
+  return files;
+}
+
+/** A URL with whatever sits before the "@" replaced: it may be a password. */
+function masked(value: string): string {
+  return value.replace(/^([^/]*\/\/)[^@/]*@/, "$1***@");
+}
+
 function required(env: Env, name: string, mode: Mode): string {
   const value = str(env, name);
   if (value === undefined) {
@@ -268,9 +417,11 @@ function list(env: Env, name: string): string[] {
 
 function url(name: string, value: string): void {
   if (!URL.canParse(value)) {
-    // The error is logged: a Redis URL may carry a password before the "@".
-    const shown = value.replace(/^([^/]*\/\/)[^@/]*@/, "$1***@");
-    throw new ConfigError(name, `${name} must be a URL, got "${shown}"`);
+    // The error is logged: a URL may carry a password before the "@".
+    throw new ConfigError(
+      name,
+      `${name} must be a URL, got "${masked(value)}"`,
+    );
   }
 }
 

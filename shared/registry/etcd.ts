@@ -24,13 +24,15 @@ import type {
   Registry,
   RegistryEvent,
 } from "./registry.ts";
-import { decodeUserDevices, RegistryKeys } from "./keys.ts";
+import { decodeUserDevices, prefixEnd, RegistryKeys } from "./keys.ts";
 import { NodeRecordCodec } from "./node_record_codec.ts";
 import {
   backoff,
+  bytes,
   createEtcdClient,
   type EtcdContext,
   type EtcdRegistryStats,
+  type EtcdSecurity,
   RegistryClosedError,
   RegistryUnavailableError,
   sleep,
@@ -41,6 +43,7 @@ import { watchRegistry } from "./_etcd_watch.ts";
 
 export {
   type EtcdRegistryStats,
+  type EtcdSecurity,
   NodeIdTakenError,
   RegistryClosedError,
   RegistryRefusedError,
@@ -64,6 +67,8 @@ export type EtcdRegistryOptions = {
    * absent: records are neither signed nor checked. @default []
    */
   recordSecrets?: readonly string[];
+  /** TLS files and credentials for etcd. @default plain, no auth */
+  security?: EtcdSecurity;
   /** Milliseconds `connect()` waits for a first answer. @default 5000 */
   connectTimeout?: number;
   /** Deadline of each unary call, in milliseconds. @default 5000 */
@@ -115,7 +120,11 @@ export class EtcdRegistry implements Registry {
     }
     this.#options = options;
     this.#ctx = {
-      client: createEtcdClient(options.endpoints, options.callTimeout ?? 5000),
+      client: createEtcdClient(
+        options.endpoints,
+        options.callTimeout ?? 5000,
+        options.security,
+      ),
       keys: new RegistryKeys(options.prefix),
       records: new NodeRecordCodec(options.recordSecrets ?? [], options.log),
       log: options.log,
@@ -217,12 +226,19 @@ export class EtcdRegistry implements Registry {
     return membership;
   }
 
+  /**
+   * Reads one node key: with etcd auth on, a status call succeeds for any
+   * user, so only a read proves the registry can actually be read.
+   */
   async ping(): Promise<void> {
     const timeout = this.#options.pingTimeout ?? 2000;
     try {
-      await this.#ctx.client.maintenance.status({
-        deadline: Date.now() + timeout,
-      });
+      await this.#ctx.client.kv.range({
+        key: bytes(this.#ctx.keys.nodesRoot),
+        range_end: bytes(prefixEnd(this.#ctx.keys.nodesRoot)),
+        limit: 1,
+        keys_only: true,
+      }, { deadline: Date.now() + timeout });
     } catch (error) {
       unavailable("ping", error);
     }
