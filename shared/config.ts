@@ -100,6 +100,11 @@ export type TlsFiles = {
 /** The result of {@link loadConfig}: the config and warnings to print loudly. */
 export type LoadedConfig = { config: Config; warnings: string[] };
 
+/** Shortest JWT and internal secret outside dev mode (256 bits as hex is 64). */
+export const MIN_SECRET_LENGTH = 32;
+/** Shortest push-API key outside dev mode. */
+export const MIN_API_KEY_LENGTH = 24;
+
 /** Development secrets `deno task start` falls back to. */
 export const DEV_API_KEY = "dev-api-key";
 export const DEV_JWT_SECRET = "dev-secret";
@@ -176,25 +181,53 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     );
   }
 
-  const keyEntries = list(env, "WSGW_API_KEYS");
-  if (keyEntries.length === 0) {
-    keyEntries.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+  // Each role holds only its own secrets: the internet-facing gateways no
+  // push-API keys, the routers nothing that can sign a client token.
+  const unused = (name: string, why: string) => {
+    if (str(env, name) === undefined) return;
+    warnings.push(
+      `${name} is set but a ${mode} does not use it (${why}): remove it from this process's environment`,
+    );
+  };
+  let apiKeys: ApiKey[] = [];
+  if (mode === "gateway") {
+    unused("WSGW_API_KEYS", "the push API runs on routers");
+  } else {
+    const keyEntries = list(env, "WSGW_API_KEYS");
+    if (keyEntries.length === 0) {
+      keyEntries.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+    }
+    apiKeys = keyEntries.map((entry, i) =>
+      parseApiKey(entry, i + 1, "WSGW_API_KEYS")
+    );
+    if (!dev) {
+      for (const [i, { key }] of apiKeys.entries()) {
+        strongSecret(
+          "WSGW_API_KEYS",
+          key,
+          MIN_API_KEY_LENGTH,
+          `entry ${i + 1}`,
+        );
+      }
+    }
   }
-  const apiKeys = keyEntries.map((entry, i) =>
-    parseApiKey(entry, i + 1, "WSGW_API_KEYS")
-  );
-  const jwtSecret = secret("WSGW_JWT_SECRET", DEV_JWT_SECRET);
-  const jwtPreviousSecret = str(env, "WSGW_JWT_PREVIOUS_SECRET");
-  for (
-    const [name, value] of [
-      ["WSGW_JWT_SECRET", jwtSecret],
-      ["WSGW_JWT_PREVIOUS_SECRET", jwtPreviousSecret],
-    ] as const
-  ) {
-    if (!dev && value !== undefined && value.length < 32) {
-      warnings.push(
-        `${name} is shorter than 32 characters: an HS256 secret that short can be guessed offline from one token`,
-      );
+  let jwtSecret = "";
+  let jwtPreviousSecret: string | undefined;
+  if (mode === "router") {
+    unused("WSGW_JWT_SECRET", "only gateways check client tokens");
+    unused("WSGW_JWT_PREVIOUS_SECRET", "only gateways check client tokens");
+  } else {
+    jwtSecret = secret("WSGW_JWT_SECRET", DEV_JWT_SECRET);
+    jwtPreviousSecret = str(env, "WSGW_JWT_PREVIOUS_SECRET");
+    if (!dev) {
+      strongSecret("WSGW_JWT_SECRET", jwtSecret, MIN_SECRET_LENGTH);
+      if (jwtPreviousSecret !== undefined) {
+        strongSecret(
+          "WSGW_JWT_PREVIOUS_SECRET",
+          jwtPreviousSecret,
+          MIN_SECRET_LENGTH,
+        );
+      }
     }
   }
   const allowedOrigins = list(env, "WSGW_ALLOWED_ORIGINS");
@@ -210,6 +243,17 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   }
   const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
     (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
+  const internalOtherSecret = str(env, "WSGW_INTERNAL_OTHER_SECRET");
+  if (!dev) {
+    strongSecret("WSGW_INTERNAL_SECRET", internalSecret, MIN_SECRET_LENGTH);
+    if (internalOtherSecret !== undefined) {
+      strongSecret(
+        "WSGW_INTERNAL_OTHER_SECRET",
+        internalOtherSecret,
+        MIN_SECRET_LENGTH,
+      );
+    }
+  }
 
   const internalNetworks = list(env, "WSGW_INTERNAL_NETWORKS");
   if (internalNetworks.length === 0) {
@@ -277,7 +321,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
       1024 * 1024,
     ),
     internalSecret,
-    internalOtherSecret: str(env, "WSGW_INTERNAL_OTHER_SECRET"),
+    internalOtherSecret,
     internalNetworks,
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
@@ -399,6 +443,29 @@ function tlsFiles(env: Env, prefix: string): TlsFiles {
 /** A URL with whatever sits before the "@" replaced: it may be a password. */
 function masked(value: string): string {
   return value.replace(/^([^/]*\/\/)[^@/]*@/, "$1***@");
+}
+
+/**
+ * Refuses a short or placeholder secret, saying how to make a real one and
+ * never showing the value.
+ */
+function strongSecret(
+  name: string,
+  value: string,
+  min: number,
+  which = "",
+): void {
+  const what = which === "" ? name : `${name} ${which}`;
+  const make = `make one with \`openssl rand -hex 32\``;
+  if (/change-?me|placeholder|^dev-|^(secret|password|test)$/i.test(value)) {
+    throw new ConfigError(name, `${what} is a placeholder: ${make}`);
+  }
+  if (value.length < min) {
+    throw new ConfigError(
+      name,
+      `${what} is ${value.length} characters, at least ${min} are needed (a short secret can be guessed): ${make}`,
+    );
+  }
 }
 
 function required(env: Env, name: string, mode: Mode): string {
