@@ -49,6 +49,12 @@ export type Config = {
   readonly connectRate: number;
   /** Most users one push may name. @default 10000 */
   readonly maxPushUsers: number;
+  /** Most bytes of data times users in one push. @default 16777216 */
+  readonly maxPushBytes: number;
+  /** Push-API requests per second per key and router (burst: twice that); 0 is no limit. @default 1000 */
+  readonly keyRequestRate: number;
+  /** Bytes (data × users) per second per key and router (burst: twice that); 0 is no limit. @default 16777216 */
+  readonly keyByteRate: number;
   /** Internal requests a router queues per node beyond 256 in flight; more fail at once. @default 10000 */
   readonly maxPendingForwards: number;
   /** Bytes queued on all sockets of a node before the slowest are closed. @default 268435456 */
@@ -313,6 +319,9 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     allowedOrigins,
     connectRate: int(env, "WSGW_CONNECT_RATE", 50, 0),
     maxPushUsers: int(env, "WSGW_MAX_PUSH_USERS", 10000, 1, 10000),
+    maxPushBytes: int(env, "WSGW_MAX_PUSH_BYTES", 16 * 1024 * 1024, 1024),
+    keyRequestRate: int(env, "WSGW_KEY_REQUEST_RATE", 1000, 0),
+    keyByteRate: int(env, "WSGW_KEY_BYTE_RATE", 16 * 1024 * 1024, 0),
     maxPendingForwards: int(env, "WSGW_MAX_PENDING_FORWARDS", 10000, 1),
     nodeSendBufferBytes: int(
       env,
@@ -339,6 +348,14 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     internalUrl,
     logLevel: logLevel as Config["logLevel"],
   };
+  if (config.keyByteRate > 0 && 2 * config.keyByteRate < config.maxPushBytes) {
+    throw new ConfigError(
+      "WSGW_KEY_BYTE_RATE",
+      `WSGW_KEY_BYTE_RATE (burst: twice it) must allow one push of WSGW_MAX_PUSH_BYTES (${config.maxPushBytes}): set it to at least ${
+        Math.ceil(config.maxPushBytes / 2)
+      }`,
+    );
+  }
   return { config: Object.freeze(config), warnings };
 }
 

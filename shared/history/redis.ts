@@ -7,7 +7,7 @@
  */
 import { deadline } from "../deadline.ts";
 import { DeadlineWheel } from "../deadline_wheel.ts";
-import { UnavailableError } from "../errors.ts";
+import { HistoryFullError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type {
   History,
@@ -313,6 +313,12 @@ function toEntry([id, fields]: StreamEntry): HistoryEntry {
 
 function unavailable(what: string, error: unknown): UnavailableError {
   if (error instanceof UnavailableError) return error;
+  if (describe(error).startsWith("OOM ")) {
+    return new HistoryFullError(
+      `history ${what} failed: Redis is full (maxmemory reached, nothing can be stored)`,
+      { cause: error },
+    );
+  }
   return new UnavailableError(`history ${what} failed: ${describe(error)}`, {
     cause: error,
   });
