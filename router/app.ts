@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { cachedCall, PING_CACHE_MS } from "../shared/cached_call.ts";
 import { type BudgetEnv, KeyBudgets } from "./key_budget.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
@@ -70,8 +71,9 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
       log: deps.log,
       metricsRegistries: deps.metricsRegistries,
       readyChecks: {
-        registry: () => deps.registry.ping(),
-        history: () => deps.history.ping(),
+        // Each backend pinged at most once a second, however many probes.
+        registry: cachedCall(() => deps.registry.ping(), PING_CACHE_MS),
+        history: cachedCall(() => deps.history.ping(), PING_CACHE_MS),
         routes: () => {
           if (!deps.routes.isReady) {
             throw new UnavailableError(

@@ -10,18 +10,14 @@
  */
 import { UnavailableError } from "../shared/errors.ts";
 import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
+import { checkAnswer, type NodeAnswers } from "./node_answers.ts";
 import type {
   BroadcastRequest,
-  BroadcastResult,
   DeliverBatchRequest,
-  DeliverBatchResult,
   DeliverRequest,
   DeliverResult,
-  DeviceInfo,
   KickRequest,
-  KickResult,
   NodeApi,
-  NodeStats,
 } from "../shared/node_api.ts";
 import type { NodeRecord } from "../shared/registry/mod.ts";
 import {
@@ -112,10 +108,14 @@ export class HttpNodeClient implements NodeClient {
     this.#urlPolicy = options.urlPolicy;
     this.#deliver = createDeliverBatcher(
       async (node, deliveries) => {
-        const { results } = await this.#call<DeliverBatchResult>(
+        const { results } = checked(
+          "deliverBatch",
           node,
-          "/internal/deliver-batch",
-          { deliveries } satisfies DeliverBatchRequest,
+          await this.#call<unknown>(
+            node,
+            "/internal/deliver-batch",
+            { deliveries } satisfies DeliverBatchRequest,
+          ),
         );
         if (results?.length !== deliveries.length) {
           throw new NodeRequestError(
@@ -149,20 +149,30 @@ export class HttpNodeClient implements NodeClient {
             `internal URL refused (WSGW_INTERNAL_NETWORKS): ${refusal}`,
           ),
         );
+    // Every answer is checked before anyone passes it on (node_answers.ts).
     return {
       deliver: (request: DeliverRequest) =>
         refusal === undefined
           ? this.#deliver(node, request)
           : call<DeliverResult>(""),
-      broadcast: (request: BroadcastRequest) =>
-        call<BroadcastResult>("/internal/broadcast", request),
-      presence: (user: string) =>
-        call<DeviceInfo[]>(
-          `/internal/presence?user=${encodeURIComponent(user)}`,
+      broadcast: async (request: BroadcastRequest) =>
+        checked(
+          "broadcast",
+          node,
+          await call<unknown>("/internal/broadcast", request),
         ),
-      kick: (request: KickRequest) =>
-        call<KickResult>("/internal/kick", request),
-      stats: () => call<NodeStats>("/internal/stats"),
+      presence: async (user: string) =>
+        checked(
+          "presence",
+          node,
+          await call<unknown>(
+            `/internal/presence?user=${encodeURIComponent(user)}`,
+          ),
+        ),
+      kick: async (request: KickRequest) =>
+        checked("kick", node, await call<unknown>("/internal/kick", request)),
+      stats: async () =>
+        checked("stats", node, await call<unknown>("/internal/stats")),
     };
   }
 
@@ -276,6 +286,21 @@ export class HttpNodeClient implements NodeClient {
     }
     return gate;
   }
+}
+
+/** The answer of `what` from `node`, checked; a {@link NodeRequestError} when it is not what a node sends. */
+function checked<K extends keyof NodeAnswers>(
+  what: K,
+  node: NodeRecord,
+  value: unknown,
+): NodeAnswers[K] {
+  const result = checkAnswer(what, node.nodeId, value);
+  if ("answer" in result) return result.answer;
+  throw new NodeRequestError(
+    node.nodeId,
+    "http",
+    `answered an invalid ${what}: ${result.problem.slice(0, 200)}`,
+  );
 }
 
 /** A counting semaphore with a bounded FIFO queue. */
