@@ -7,6 +7,14 @@
 import { type ApiKey, parseApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
 import {
+  checkUrl,
+  loadBackends,
+  strongSecret,
+  type TlsFiles,
+} from "./config_backends.ts";
+
+export type { TlsFiles };
+import {
   DEFAULT_INTERNAL_NETWORKS,
   InternalUrlPolicy,
 } from "./internal_url_policy.ts";
@@ -96,13 +104,6 @@ export type Config = {
   readonly logLevel: "debug" | "info" | "warn" | "error";
 };
 
-/** Paths of PEM files for a TLS client; each may be absent. */
-export type TlsFiles = {
-  readonly ca: string | undefined;
-  readonly cert: string | undefined;
-  readonly key: string | undefined;
-};
-
 /** The result of {@link loadConfig}: the config and warnings to print loudly. */
 export type LoadedConfig = { config: Config; warnings: string[] };
 
@@ -141,51 +142,8 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     return fallback;
   };
 
-  const etcdGiven = list(env, "WSGW_ETCD");
-  if (!dev && etcdGiven.length === 0) {
-    throw new ConfigError("WSGW_ETCD", `WSGW_ETCD is required in ${mode} mode`);
-  }
-  const { endpoints: etcd, username, password } = etcdEndpoints(etcdGiven);
-  const etcdUsername = str(env, "WSGW_ETCD_USERNAME") ?? username;
-  const etcdPassword = str(env, "WSGW_ETCD_PASSWORD") ?? password;
-  if ((etcdUsername === undefined) !== (etcdPassword === undefined)) {
-    throw new ConfigError(
-      etcdUsername === undefined ? "WSGW_ETCD_USERNAME" : "WSGW_ETCD_PASSWORD",
-      "WSGW_ETCD_USERNAME and WSGW_ETCD_PASSWORD go together",
-    );
-  }
-  const etcdTls = tlsFiles(env, "WSGW_ETCD");
-  if (etcdTls.ca ?? etcdTls.cert) {
-    const plain = etcd.find((e) => !e.startsWith("https:"));
-    if (plain !== undefined) {
-      throw new ConfigError(
-        "WSGW_ETCD",
-        `WSGW_ETCD_CA/CERT are set, so every WSGW_ETCD endpoint must be https://, got "${plain}"`,
-      );
-    }
-  }
-  let redis = str(env, "WSGW_REDIS");
-  if (!dev && redis === undefined) {
-    throw new ConfigError(
-      "WSGW_REDIS",
-      `WSGW_REDIS is required in ${mode} mode`,
-    );
-  }
-  if (redis !== undefined) {
-    url("WSGW_REDIS", redis);
-    redis = withRedisLogin(
-      redis,
-      str(env, "WSGW_REDIS_USERNAME"),
-      str(env, "WSGW_REDIS_PASSWORD"),
-    );
-  }
-  const redisTls = tlsFiles(env, "WSGW_REDIS");
-  if ((redisTls.ca ?? redisTls.cert) && !redis?.startsWith("rediss:")) {
-    throw new ConfigError(
-      "WSGW_REDIS",
-      "WSGW_REDIS_CA/CERT are set, so WSGW_REDIS must be a rediss:// URL",
-    );
-  }
+  const { etcd, etcdUsername, etcdPassword, etcdTls, redis, redisTls } =
+    loadBackends((name) => str(env, name), mode);
 
   // Each role holds only its own secrets: the internet-facing gateways no
   // push-API keys, the routers nothing that can sign a client token.
@@ -297,9 +255,9 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     );
   }
   const publicUrl = str(env, "WSGW_PUBLIC_URL");
-  if (publicUrl !== undefined) url("WSGW_PUBLIC_URL", publicUrl);
+  if (publicUrl !== undefined) checkUrl("WSGW_PUBLIC_URL", publicUrl);
   const internalUrl = str(env, "WSGW_INTERNAL_URL");
-  if (internalUrl !== undefined) url("WSGW_INTERNAL_URL", internalUrl);
+  if (internalUrl !== undefined) checkUrl("WSGW_INTERNAL_URL", internalUrl);
 
   const config: Config = {
     mode,
@@ -364,127 +322,6 @@ function str(env: Env, name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-/**
- * Endpoints without their `user:password@`, which goes to the etcd auth
- * settings instead (grpc would take it for part of the host name), and
- * never into a message.
- */
-function etcdEndpoints(given: string[]): {
-  endpoints: string[];
-  username: string | undefined;
-  password: string | undefined;
-} {
-  let username: string | undefined;
-  let password: string | undefined;
-  const endpoints = given.map((endpoint) => {
-    url("WSGW_ETCD", endpoint);
-    const parsed = new URL(endpoint);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new ConfigError(
-        "WSGW_ETCD",
-        `WSGW_ETCD endpoints must be http:// or https://, got "${
-          masked(endpoint)
-        }"`,
-      );
-    }
-    if (parsed.username !== "" || parsed.password !== "") {
-      const user = decodeURIComponent(parsed.username);
-      const pass = decodeURIComponent(parsed.password);
-      if (
-        (username !== undefined && username !== user) ||
-        (password !== undefined && password !== pass)
-      ) {
-        throw new ConfigError(
-          "WSGW_ETCD",
-          "WSGW_ETCD endpoints name different credentials: use one user for all (or WSGW_ETCD_USERNAME and WSGW_ETCD_PASSWORD)",
-        );
-      }
-      username = user;
-      password = pass;
-    }
-    if (parsed.protocol === "https:" && /^[\d.]+$|^\[/.test(parsed.hostname)) {
-      throw new ConfigError(
-        "WSGW_ETCD",
-        `WSGW_ETCD: an https:// endpoint needs a host name that its certificate names (Deno's TLS refuses an IP address as server name), got "${parsed.host}"`,
-      );
-    }
-    return `${parsed.protocol}//${parsed.host}`;
-  });
-  return { endpoints, username, password };
-}
-
-/**
- * `url` with the login of `WSGW_REDIS_USERNAME` / `WSGW_REDIS_PASSWORD`
- * (kept apart so the URL can sit in a file anyone may read).
- */
-function withRedisLogin(
-  url: string,
-  username: string | undefined,
-  password: string | undefined,
-): string {
-  if (username === undefined && password === undefined) return url;
-  if (password === undefined) {
-    throw new ConfigError(
-      "WSGW_REDIS_PASSWORD",
-      "WSGW_REDIS_USERNAME needs WSGW_REDIS_PASSWORD",
-    );
-  }
-  const parsed = new URL(url);
-  if (parsed.password !== "") {
-    throw new ConfigError(
-      "WSGW_REDIS_PASSWORD",
-      "WSGW_REDIS_PASSWORD is set and WSGW_REDIS holds a password too: keep one",
-    );
-  }
-  parsed.username = encodeURIComponent(username ?? "");
-  parsed.password = encodeURIComponent(password);
-  return parsed.href;
-}
-
-function tlsFiles(env: Env, prefix: string): TlsFiles {
-  const files = {
-    ca: str(env, `${prefix}_CA`),
-    cert: str(env, `${prefix}_CERT`),
-    key: str(env, `${prefix}_KEY`),
-  };
-  if ((files.cert === undefined) !== (files.key === undefined)) {
-    const missing = files.cert === undefined ? "CERT" : "KEY";
-    throw new ConfigError(
-      `${prefix}_${missing}`,
-      `${prefix}_CERT and ${prefix}_KEY go together (a client certificate and its key)`,
-    );
-  }
-  return files;
-}
-
-/** A URL with whatever sits before the "@" replaced: it may be a password. */
-function masked(value: string): string {
-  return value.replace(/^([^/]*\/\/)[^@/]*@/, "$1***@");
-}
-
-/**
- * Refuses a short or placeholder secret, saying how to make a real one and
- * never showing the value.
- */
-function strongSecret(
-  name: string,
-  value: string,
-  min: number,
-  which = "",
-): void {
-  const what = which === "" ? name : `${name} ${which}`;
-  const make = `make one with \`openssl rand -hex 32\``;
-  if (/change-?me|placeholder|^dev-|^(secret|password|test)$/i.test(value)) {
-    throw new ConfigError(name, `${what} is a placeholder: ${make}`);
-  }
-  if (value.length < min) {
-    throw new ConfigError(
-      name,
-      `${what} is ${value.length} characters, at least ${min} are needed (a short secret can be guessed): ${make}`,
-    );
-  }
-}
-
 function required(env: Env, name: string, mode: Mode): string {
   const value = str(env, name);
   if (value === undefined) {
@@ -497,16 +334,6 @@ function list(env: Env, name: string): string[] {
   return (str(env, name) ?? "").split(",").map((s) => s.trim()).filter((s) =>
     s !== ""
   );
-}
-
-function url(name: string, value: string): void {
-  if (!URL.canParse(value)) {
-    // The error is logged: a URL may carry a password before the "@".
-    throw new ConfigError(
-      name,
-      `${name} must be a URL, got "${masked(value)}"`,
-    );
-  }
 }
 
 function int(
