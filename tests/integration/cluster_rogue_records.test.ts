@@ -107,6 +107,12 @@ Deno.test("cluster trust - rogue and rewritten node records in etcd receive noth
       async () => (await etcd.get(key).string()) === kv.value.toString(),
       { what: "gw-1 restoring its record" },
     );
+    // A deleted record comes back the same way.
+    await etcd.delete().key(key);
+    await waitFor(
+      async () => (await etcd.get(key).string()) === kv.value.toString(),
+      { what: "gw-1 restoring its deleted record" },
+    );
     // Pushes reach bob again through the restored record.
     await waitFor(async () => {
       const again = await api(cluster, "POST", "/v1/push", {
