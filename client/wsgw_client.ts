@@ -299,8 +299,10 @@ export class WsgwClient extends EventTarget {
       this.#setState("open");
       this.#keepalive.start();
     };
+    let first = true;
     socket.onmessage = (event) => {
-      if (socket === this.#socket) this.#onFrame(event.data);
+      if (socket === this.#socket) this.#onFrame(event.data, first);
+      first = false;
     };
   }
 
@@ -353,7 +355,7 @@ export class WsgwClient extends EventTarget {
     });
   }
 
-  #onFrame(data: unknown): void {
+  #onFrame(data: unknown, first: boolean): void {
     this.#keepalive.alive();
     let frame: ServerFrame;
     try {
@@ -365,6 +367,7 @@ export class WsgwClient extends EventTarget {
       return this.#emit("error", { code: "bad_frame", message, cause: error });
     }
     if (frame.type === "welcome") {
+      if (!first) return; // only a connection's first frame is its welcome
       const { connId, nodeId, userId, seq, epoch, recovered } = frame;
       this.#seqs.welcome(seq, epoch, recovered);
       this.#attempt = 0;

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { isSplicableEntry } from "../shared/json_value.ts";
 import type {
   History,
   HistoryEntry,
@@ -130,13 +131,19 @@ export function historyFrames(
   entries: readonly HistoryEntry[],
   device: string | null,
 ): OrderedFrame[] {
-  return entries.map((entry) => ({
-    seq: entry.seq,
-    id: entry.id,
-    ts: entry.ts,
-    json: messageFrameJson(entry, entry.dataJson),
-    skip: entry.device !== undefined && entry.device !== device,
-  }));
+  return entries.map((entry) => {
+    // An entry that is not one JSON value (written to Redis by someone
+    // else) would rewrite the frame around it: its seq is passed, unsent.
+    const splicable = isSplicableEntry(entry);
+    return {
+      seq: entry.seq,
+      id: entry.id,
+      ts: entry.ts,
+      json: splicable ? messageFrameJson(entry, entry.dataJson) : "",
+      skip: !splicable ||
+        (entry.device !== undefined && entry.device !== device),
+    };
+  });
 }
 
 /** Where a connection starts: its welcome, the read it replays, the seq it stands at. */

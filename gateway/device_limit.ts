@@ -11,6 +11,7 @@
  * @module
  */
 import { deadline } from "../shared/deadline.ts";
+import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import type { Logger } from "../shared/log.ts";
 import type { KickRequest } from "../shared/node_api.ts";
 import type {
@@ -31,6 +32,8 @@ export type DeviceLimitOptions = {
   evictLocal: (user: string, connId: string) => void;
   /** Secret of the node-internal API of the other nodes. */
   internalSecret: string;
+  /** Internal URLs the secret may be sent to; absent: any. */
+  urlPolicy?: InternalUrlPolicy;
   log: Logger;
   /** Counts each connection evicted, here or on a peer. */
   onEvict?: () => void;
@@ -69,6 +72,14 @@ export class DeviceLimit {
     connId: string,
   ): Promise<void> {
     const body: KickRequest = { user, connId, reason: "evicted" };
+    const refusal = this.#options.urlPolicy?.refusal(node.internalUrl);
+    if (refusal !== undefined) {
+      this.#options.log.warn("peer eviction refused", {
+        peer: node.nodeId,
+        reason: `internal URL refused (WSGW_INTERNAL_NETWORKS): ${refusal}`,
+      });
+      return;
+    }
     try {
       const response = await deadline(
         fetch(`${node.internalUrl}/internal/kick`, {
@@ -78,6 +89,7 @@ export class DeviceLimit {
             "content-type": "application/json",
           },
           body: JSON.stringify(body),
+          redirect: "manual",
         }),
         PEER_TIMEOUT_MS,
         "peer eviction",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import type { Config } from "../shared/config.ts";
 import { deadline } from "../shared/deadline.ts";
 import { UnavailableError } from "../shared/errors.ts";
@@ -147,6 +148,7 @@ export class GatewayNode implements NodeApi {
       maxDevices: this.config.maxDevices,
       registry: this.#registry,
       internalSecret: this.config.internalSecret,
+      urlPolicy: new InternalUrlPolicy(this.config.internalNetworks),
       log: this.#log,
       evictLocal: (user, connId) =>
         void this.kick({ user, connId, reason: "evicted" }),

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isOneJsonValue } from "../shared/json_value.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import {
@@ -17,9 +18,13 @@ import type { Logger } from "../shared/log.ts";
 import type { DeliverBatchResult, NodeApi } from "../shared/node_api.ts";
 import { matchesSecret } from "../shared/secret_compare.ts";
 
+/** Spliced into frames as is: must be exactly one JSON value. */
+const jsonValue = z.string().refine(isOneJsonValue, {
+  message: "dataJson must be exactly one JSON value",
+});
 const deliverSchema = z.object({
   id: z.string(),
-  dataJson: z.string(),
+  dataJson: jsonValue,
   ts: z.number(),
   device: z.string().optional(),
   targets: z.array(
@@ -33,7 +38,7 @@ const deliverSchema = z.object({
 const deliverBatchSchema = z.object({ deliveries: z.array(deliverSchema) });
 const broadcastSchema = z.object({
   id: z.string(),
-  dataJson: z.string(),
+  dataJson: jsonValue,
   ts: z.number(),
 });
 const catchUpSchema = z.object({ users: z.array(z.string()).max(100_000) });

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { cachedCall, PING_CACHE_MS } from "../shared/cached_call.ts";
 import { connectClusterBackends } from "../shared/cluster_backends.ts";
 import type { Config } from "../shared/config.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
@@ -48,8 +49,10 @@ export async function startGateway(
     log,
     metricsRegistries: [metricsRegistry],
     readyChecks: {
-      registry: () => registry.ping(),
-      history: () => history.ping(),
+      // Probes come from anywhere, as often as anyone likes: each backend
+      // is pinged at most once a second, concurrent probes share the ping.
+      registry: cachedCall(() => registry.ping(), PING_CACHE_MS),
+      history: cachedCall(() => history.ping(), PING_CACHE_MS),
       node: () => gateway.assertReady(),
     },
   });

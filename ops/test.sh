@@ -45,6 +45,9 @@ fi
 # Debian starts redis-server as a service on install; the tests start their
 # own on free ports, so the system one is left alone.
 log "deno $(deno --version | head -1 | cut -d' ' -f2), $(etcd --version | head -1), $(redis-server --version | cut -d' ' -f3)"
+# The lock file is the truth: a dependency it does not pin fails here.
+log "deno install --frozen"
+deno install --frozen
 if [ "$#" -eq 0 ]; then
   log "checks: deno fmt --check, deno lint, deno check"
   deno fmt --check

@@ -10,13 +10,15 @@ import type { Context, MiddlewareHandler } from "hono";
 import {
   allows,
   type ApiKey,
+  indexOfKey,
   type Scope,
-  scopeOf,
 } from "../shared/api_keys.ts";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors.ts";
 
 /** Context variables the key check sets for {@link requireScope}. */
-export type ApiKeyEnv = { Variables: { apiScope: Scope } };
+export type ApiKeyEnv = {
+  Variables: { apiScope: Scope; apiKeyIndex: number };
+};
 
 /**
  * Middleware that lets a request through only with `Authorization: Bearer <key>`
@@ -38,11 +40,14 @@ export function apiKeyAuth(
       c.header("WWW-Authenticate", 'Bearer realm="wsgw"');
       throw new UnauthorizedError("a bearer API key is required");
     }
-    const scope = scopeOf(match[1], keys);
+    const index = indexOfKey(match[1], keys);
+    const scope = keys[index]?.scope;
     if (scope === undefined) {
       throw new ForbiddenError("the API key is not valid");
     }
     c.set("apiScope", scope);
+    // Which key, by position, for its budgets; never the key itself.
+    c.set("apiKeyIndex", index);
     await next();
   };
 }

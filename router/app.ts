@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { cachedCall, PING_CACHE_MS } from "../shared/cached_call.ts";
+import { type BudgetEnv, KeyBudgets } from "./key_budget.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { requestId } from "hono/request-id";
@@ -27,7 +29,10 @@ export type { ReadyCheck } from "../shared/health_routes.ts";
 
 /** Variables the router sets on each request context. */
 export type RouterEnv = {
-  Variables: { requestId: string } & ApiKeyEnv["Variables"];
+  Variables:
+    & { requestId: string }
+    & ApiKeyEnv["Variables"]
+    & BudgetEnv["Variables"];
 };
 
 /**
@@ -48,6 +53,13 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
   app.use(requestId());
   app.use("/v1/*", measure(deps.metrics));
   app.use("/v1/*", apiKeyAuth(deps.config.apiKeys));
+  app.use(
+    "/v1/*",
+    new KeyBudgets({
+      requestRate: deps.config.keyRequestRate,
+      byteRate: deps.config.keyByteRate,
+    }).requests(),
+  );
   app.route("/v1", pushRoutes(deps, fanOut));
   app.route("/v1", userRoutes(deps, fanOut));
   app.route("/v1", nodeRoutes(deps, fanOut));
@@ -59,8 +71,9 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
       log: deps.log,
       metricsRegistries: deps.metricsRegistries,
       readyChecks: {
-        registry: () => deps.registry.ping(),
-        history: () => deps.history.ping(),
+        // Each backend pinged at most once a second, however many probes.
+        registry: cachedCall(() => deps.registry.ping(), PING_CACHE_MS),
+        history: cachedCall(() => deps.history.ping(), PING_CACHE_MS),
         routes: () => {
           if (!deps.routes.isReady) {
             throw new UnavailableError(

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { HistoryFullError } from "../shared/errors.ts";
 import type { History } from "../shared/history/mod.ts";
 import type { RouterDeps } from "./deps.ts";
 import { HistoryUnavailableError, PushInProgressError } from "./errors.ts";
@@ -136,6 +137,13 @@ export async function historyCall<T>(
     return await call();
   } catch (error) {
     deps.metrics.historyErrors.inc({ op });
-    throw new HistoryUnavailableError(`history ${op} failed`, { cause: error });
+    // Other causes may name hosts; a full Redis is worth saying as such.
+    const full = error instanceof HistoryFullError;
+    throw new HistoryUnavailableError(
+      `history ${op} failed${
+        full ? ": Redis is full (maxmemory reached)" : ""
+      }`,
+      { cause: error },
+    );
   }
 }

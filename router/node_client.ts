@@ -9,19 +9,16 @@
  * @module
  */
 import { UnavailableError } from "../shared/errors.ts";
+import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
+import { checkAnswer, type NodeAnswers } from "./node_answers.ts";
 import type {
   BroadcastRequest,
-  BroadcastResult,
   CatchUpRequest,
-  CatchUpResult,
   DeliverBatchRequest,
-  DeliverBatchResult,
   DeliverRequest,
-  DeviceInfo,
+  DeliverResult,
   KickRequest,
-  KickResult,
   NodeApi,
-  NodeStats,
 } from "../shared/node_api.ts";
 import type { NodeRecord } from "../shared/registry/mod.ts";
 import {
@@ -84,6 +81,8 @@ export type HttpNodeClientOptions = {
   maxQueued?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Internal URLs the secret may be sent to; absent: any. */
+  urlPolicy?: InternalUrlPolicy;
   /** Bounds of one batch of deliveries. @default see {@link BatchLimits} */
   batch?: BatchLimits;
 };
@@ -95,6 +94,7 @@ export class HttpNodeClient implements NodeClient {
   readonly #maxInFlight: number;
   readonly #maxQueued: number;
   readonly #fetch: typeof fetch;
+  readonly #urlPolicy: InternalUrlPolicy | undefined;
   /** Per-node gates; a gate is dropped when idle, so dead nodes leave nothing behind. */
   readonly #gates = new Map<string, Gate>();
   readonly #deliver: Deliver;
@@ -106,12 +106,17 @@ export class HttpNodeClient implements NodeClient {
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#maxQueued = options.maxQueued ?? 10_000;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#urlPolicy = options.urlPolicy;
     this.#deliver = createDeliverBatcher(
       async (node, deliveries) => {
-        const { results } = await this.#call<DeliverBatchResult>(
+        const { results } = checked(
+          "deliverBatch",
           node,
-          "/internal/deliver-batch",
-          { deliveries } satisfies DeliverBatchRequest,
+          await this.#call<unknown>(
+            node,
+            "/internal/deliver-batch",
+            { deliveries } satisfies DeliverBatchRequest,
+          ),
         );
         if (results?.length !== deliveries.length) {
           throw new NodeRequestError(
@@ -134,21 +139,47 @@ export class HttpNodeClient implements NodeClient {
   }
 
   #api(node: NodeRecord): NodeApi {
-    const call = <T>(path: string, body?: unknown) =>
-      this.#call<T>(node, path, body);
+    const refusal = this.#urlPolicy?.refusal(node.internalUrl);
+    const call = refusal === undefined
+      ? <T>(path: string, body?: unknown) => this.#call<T>(node, path, body)
+      : () =>
+        Promise.reject(
+          new NodeRequestError(
+            node.nodeId,
+            "http",
+            `internal URL refused (WSGW_INTERNAL_NETWORKS): ${refusal}`,
+          ),
+        );
+    // Every answer is checked before anyone passes it on (node_answers.ts).
     return {
-      deliver: (request: DeliverRequest) => this.#deliver(node, request),
-      broadcast: (request: BroadcastRequest) =>
-        call<BroadcastResult>("/internal/broadcast", request),
-      presence: (user: string) =>
-        call<DeviceInfo[]>(
-          `/internal/presence?user=${encodeURIComponent(user)}`,
+      deliver: (request: DeliverRequest) =>
+        refusal === undefined
+          ? this.#deliver(node, request)
+          : call<DeliverResult>(""),
+      broadcast: async (request: BroadcastRequest) =>
+        checked(
+          "broadcast",
+          node,
+          await call<unknown>("/internal/broadcast", request),
         ),
-      kick: (request: KickRequest) =>
-        call<KickResult>("/internal/kick", request),
-      catchUp: (request: CatchUpRequest) =>
-        call<CatchUpResult>("/internal/catch-up", request),
-      stats: () => call<NodeStats>("/internal/stats"),
+      presence: async (user: string) =>
+        checked(
+          "presence",
+          node,
+          await call<unknown>(
+            `/internal/presence?user=${encodeURIComponent(user)}`,
+          ),
+        ),
+      kick: async (request: KickRequest) =>
+        checked("kick", node, await call<unknown>("/internal/kick", request)),
+      catchUp: async (request: CatchUpRequest) =>
+        checked(
+          "catchUp",
+          node,
+          await call<unknown>("/internal/catch-up", request),
+        ),
+      stats: async () =>
+        checked("stats", node, await call<unknown>("/internal/stats")),
     };
   }
 
@@ -208,6 +239,9 @@ export class HttpNodeClient implements NodeClient {
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A redirect would carry the request (and the secret's answer) to
+        // an address no record named.
+        redirect: "manual",
         signal,
       });
     } catch (error) {
@@ -259,6 +293,21 @@ export class HttpNodeClient implements NodeClient {
     }
     return gate;
   }
+}
+
+/** The answer of `what` from `node`, checked; a {@link NodeRequestError} when it is not what a node sends. */
+function checked<K extends keyof NodeAnswers>(
+  what: K,
+  node: NodeRecord,
+  value: unknown,
+): NodeAnswers[K] {
+  const result = checkAnswer(what, node.nodeId, value);
+  if ("answer" in result) return result.answer;
+  throw new NodeRequestError(
+    node.nodeId,
+    "http",
+    `answered an invalid ${what}: ${result.problem.slice(0, 200)}`,
+  );
 }
 
 /** A counting semaphore with a bounded FIFO queue. */

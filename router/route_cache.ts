@@ -112,7 +112,11 @@ export class RouteCache implements AsyncDisposable {
     this.#lastEventAt = Date.now();
     switch (event.type) {
       case "reset": {
+        const before = this.#nodes;
         this.#nodes = new Map(event.nodes.map((node) => [node.nodeId, node]));
+        for (const node of event.nodes) {
+          this.#logNew(before.get(node.nodeId), node);
+        }
         // The listing's map is ours to keep: no copy of 1M entries.
         this.#users = event.owners;
         this.#size = pairCount(event.owners);
@@ -123,6 +127,7 @@ export class RouteCache implements AsyncDisposable {
         break;
       }
       case "node":
+        this.#logNew(this.#nodes.get(event.node.nodeId), event.node);
         this.#nodes.set(event.node.nodeId, event.node);
         break;
       case "node-gone":
@@ -143,6 +148,15 @@ export class RouteCache implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.#abort.abort();
     await this.#loop;
+  }
+
+  /** Says so when a node appears or moves: routers will send it pushes. */
+  #logNew(before: NodeRecord | undefined, node: NodeRecord): void {
+    if (before?.internalUrl === node.internalUrl) return;
+    this.#log.info(before ? "node moved" : "node entered the route cache", {
+      nodeId: node.nodeId,
+      internalUrl: node.internalUrl,
+    });
   }
 
   /** Follows the watch; restarts it with backoff when it fails or ends. */

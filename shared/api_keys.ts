@@ -74,5 +74,10 @@ export function scopeOf(
   given: string,
   keys: readonly ApiKey[],
 ): Scope | undefined {
-  return keys[indexOfSecret(given, keys.map(({ key }) => key))]?.scope;
+  return keys[indexOfKey(given, keys)]?.scope;
+}
+
+/** The position of `given` in `keys` (-1 when absent), in constant time as {@link scopeOf}. */
+export function indexOfKey(given: string, keys: readonly ApiKey[]): number {
+  return indexOfSecret(given, keys.map(({ key }) => key));
 }

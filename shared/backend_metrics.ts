@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { cachedCall, PING_CACHE_MS } from "./cached_call.ts";
 import client from "prom-client";
 import { deadline } from "./deadline.ts";
 
@@ -68,6 +69,16 @@ export function createBackendMetrics(
   const registers = [registry];
   const pings = Object.entries(options.pings ?? {});
   const timeout = options.pingTimeout ?? 2000;
+  // At most one round of pings a second, however often /metrics is asked.
+  const pingAll = cachedCall(
+    () =>
+      Promise.all(
+        pings.map(([, ping]) =>
+          deadline(ping(), timeout, "ping").then(() => 1, () => 0)
+        ),
+      ),
+    PING_CACHE_MS,
+  );
   if (pings.length > 0) {
     new client.Gauge({
       name: "wsgw_backend_up",
@@ -75,11 +86,7 @@ export function createBackendMetrics(
       labelNames: ["backend"] as const,
       registers,
       async collect() {
-        const results = await Promise.all(
-          pings.map(([, ping]) =>
-            deadline(ping(), timeout, "ping").then(() => 1, () => 0)
-          ),
-        );
+        const results = await pingAll();
         pings.forEach(([backend], i) => this.set({ backend }, results[i]!));
       },
     });

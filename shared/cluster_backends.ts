@@ -6,7 +6,8 @@
  * @module
  */
 import { createBackendMetrics } from "./backend_metrics.ts";
-import type { Config } from "./config.ts";
+import type { Config, TlsFiles } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import { RedisHistory } from "./history/redis.ts";
 import type { Logger } from "./log.ts";
 import { createMetricsRegistry, type prom } from "./metrics.ts";
@@ -30,9 +31,20 @@ export async function connectClusterBackends(
     prefix: config.etcdPrefix,
     leaseTtl: config.leaseTtl,
     log,
+    security: {
+      ...await readTls(config.etcdTls, "WSGW_ETCD"),
+      username: config.etcdUsername,
+      password: config.etcdPassword,
+    },
+    recordSecrets: config.internalOtherSecret === undefined
+      ? [config.internalSecret]
+      : [config.internalSecret, config.internalOtherSecret],
   });
   const history = await RedisHistory.connect({
     url: config.redis!,
+    tls: config.redis!.startsWith("rediss:")
+      ? await readTls(config.redisTls, "WSGW_REDIS")
+      : undefined,
     size: config.historySize,
     ttl: config.historyTtl,
     log,
@@ -53,5 +65,30 @@ export async function connectClusterBackends(
       await registry[Symbol.asyncDispose]();
       await history[Symbol.asyncDispose]();
     },
+  };
+}
+
+/** Reads the PEM files `files` names; a missing one is a {@link ConfigError} naming its variable. */
+async function readTls(
+  files: TlsFiles,
+  prefix: string,
+): Promise<{ ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array }> {
+  const read = async (part: "ca" | "cert" | "key") => {
+    const path = files[part];
+    if (path === undefined) return undefined;
+    const name = `${prefix}_${part.toUpperCase()}`;
+    try {
+      return await Deno.readFile(path);
+    } catch (error) {
+      throw new ConfigError(
+        name,
+        `${name}: cannot read "${path}": ${(error as Error).message}`,
+      );
+    }
+  };
+  return {
+    ca: await read("ca"),
+    cert: await read("cert"),
+    key: await read("key"),
   };
 }

@@ -7,6 +7,26 @@
 import { type ApiKey, parseApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
 import { loadTokenConfig, type TokenConfig } from "./token_config.ts";
+import {
+  checkUrl,
+  loadBackends,
+  strongSecret,
+  type TlsFiles,
+} from "./config_backends.ts";
+
+export type { TlsFiles };
+import {
+  DEFAULT_INTERNAL_NETWORKS,
+  InternalUrlPolicy,
+} from "./internal_url_policy.ts";
+
+/** The variables of client-token checking, which only gateways read. */
+const TOKEN_VARIABLES = [
+  "WSGW_JWT_SECRET",
+  "WSGW_JWT_PREVIOUS_SECRET",
+  "WSGW_JWT_PUBLIC_KEY",
+  "WSGW_JWT_JWKS_URL",
+] as const;
 
 /** Which process is being configured; decides which variables are required. */
 export type Mode = "embedded" | "gateway" | "router";
@@ -14,8 +34,16 @@ export type Mode = "embedded" | "gateway" | "router";
 /** Validated, frozen configuration of one process. */
 export type Config = {
   readonly mode: Mode;
-  /** etcd endpoints; empty in embedded mode. */
+  /** etcd endpoints, without credentials; empty in embedded mode. */
   readonly etcd: readonly string[];
+  /** etcd user (`WSGW_ETCD_USERNAME`, or the user part of `WSGW_ETCD`). */
+  readonly etcdUsername: string | undefined;
+  /** Its password (`WSGW_ETCD_PASSWORD`, or from `WSGW_ETCD`). */
+  readonly etcdPassword: string | undefined;
+  /** PEM files: CA to trust, client certificate and key (`WSGW_ETCD_CA`, `_CERT`, `_KEY`). */
+  readonly etcdTls: TlsFiles;
+  /** PEM files for a `rediss://` Redis (`WSGW_REDIS_CA`, `_CERT`, `_KEY`). */
+  readonly redisTls: TlsFiles;
   /** @default "/wsgw" */
   readonly etcdPrefix: string;
   /** Redis URL; undefined in embedded mode. */
@@ -46,6 +74,12 @@ export type Config = {
   readonly connectRate: number;
   /** Most users one push may name. @default 10000 */
   readonly maxPushUsers: number;
+  /** Most bytes of data times users in one push. @default 16777216 */
+  readonly maxPushBytes: number;
+  /** Push-API requests per second per key and router (burst: twice that); 0 is no limit. @default 1000 */
+  readonly keyRequestRate: number;
+  /** Bytes (data × users) per second per key and router (burst: twice that); 0 is no limit. @default 16777216 */
+  readonly keyByteRate: number;
   /** Internal requests a router queues per node beyond 256 in flight; more fail at once. @default 10000 */
   readonly maxPendingForwards: number;
   /** Bytes queued on all sockets of a node before the slowest are closed. @default 268435456 */
@@ -54,6 +88,8 @@ export type Config = {
   readonly internalSecret: string;
   /** A second internal secret gateways also accept, for rotating it without downtime. */
   readonly internalOtherSecret: string | undefined;
+  /** Where the internal secret may be sent (`shared/internal_url_policy.ts`). @default ["private"] */
+  readonly internalNetworks: readonly string[];
   readonly nodeId: string;
   /** @default 10 */
   readonly maxDevices: number;
@@ -88,6 +124,11 @@ export type Config = {
 /** The result of {@link loadConfig}: the config and warnings to print loudly. */
 export type LoadedConfig = { config: Config; warnings: string[] };
 
+/** Shortest JWT and internal secret outside dev mode (256 bits as hex is 64). */
+export const MIN_SECRET_LENGTH = 32;
+/** Shortest push-API key outside dev mode. */
+export const MIN_API_KEY_LENGTH = 24;
+
 /** Development secrets `deno task start` falls back to. */
 export const DEV_API_KEY = "dev-api-key";
 export const DEV_JWT_SECRET = "dev-secret";
@@ -118,36 +159,62 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     return fallback;
   };
 
-  const etcd = list(env, "WSGW_ETCD");
-  if (!dev && etcd.length === 0) {
-    throw new ConfigError("WSGW_ETCD", `WSGW_ETCD is required in ${mode} mode`);
-  }
-  for (const endpoint of etcd) url("WSGW_ETCD", endpoint);
-  const redis = str(env, "WSGW_REDIS");
-  if (!dev && redis === undefined) {
-    throw new ConfigError(
-      "WSGW_REDIS",
-      `WSGW_REDIS is required in ${mode} mode`,
-    );
-  }
-  if (redis !== undefined) url("WSGW_REDIS", redis);
+  const { etcd, etcdUsername, etcdPassword, etcdTls, redis, redisTls } =
+    loadBackends((name) => str(env, name), mode);
 
-  const keyEntries = list(env, "WSGW_API_KEYS");
-  if (keyEntries.length === 0) {
-    keyEntries.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+  // Each role holds only its own secrets: the internet-facing gateways no
+  // push-API keys, the routers nothing that can sign a client token.
+  const unused = (name: string, why: string) => {
+    if (str(env, name) === undefined) return;
+    warnings.push(
+      `${name} is set but a ${mode} does not use it (${why}): remove it from this process's environment`,
+    );
+  };
+  let apiKeys: ApiKey[] = [];
+  if (mode === "gateway") {
+    unused("WSGW_API_KEYS", "the push API runs on routers");
+  } else {
+    const keyEntries = list(env, "WSGW_API_KEYS");
+    if (keyEntries.length === 0) {
+      keyEntries.push(secret("WSGW_API_KEYS", DEV_API_KEY));
+    }
+    apiKeys = keyEntries.map((entry, i) =>
+      parseApiKey(entry, i + 1, "WSGW_API_KEYS")
+    );
+    if (!dev) {
+      for (const [i, { key }] of apiKeys.entries()) {
+        strongSecret(
+          "WSGW_API_KEYS",
+          key,
+          MIN_API_KEY_LENGTH,
+          `entry ${i + 1}`,
+        );
+      }
+    }
   }
-  const apiKeys = keyEntries.map((entry, i) =>
-    parseApiKey(entry, i + 1, "WSGW_API_KEYS")
-  );
-  const tokens = loadTokenConfig(
-    env,
-    dev
-      ? { devSecret: DEV_JWT_SECRET }
-      : mode === "gateway"
-      ? { requiredIn: mode }
-      : {},
-    warnings,
-  );
+  let tokens: TokenConfig;
+  if (mode === "router") {
+    for (const name of TOKEN_VARIABLES) {
+      unused(name, "only gateways check client tokens");
+    }
+    tokens = loadTokenConfig({}, {}, warnings);
+  } else {
+    tokens = loadTokenConfig(
+      env,
+      dev ? { devSecret: DEV_JWT_SECRET } : { requiredIn: mode },
+      warnings,
+    );
+    if (!dev) {
+      for (
+        const [name, value] of [
+          ["WSGW_JWT_SECRET", tokens.jwtSecret],
+          ["WSGW_JWT_PREVIOUS_SECRET", tokens.jwtPreviousSecret],
+        ] as const
+      ) {
+        if (value !== undefined) strongSecret(name, value, MIN_SECRET_LENGTH);
+      }
+    }
+  }
   const allowedOrigins = list(env, "WSGW_ALLOWED_ORIGINS");
   for (const origin of allowedOrigins) {
     if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
@@ -161,6 +228,30 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   }
   const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
     (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
+  const internalOtherSecret = str(env, "WSGW_INTERNAL_OTHER_SECRET");
+  if (!dev) {
+    strongSecret("WSGW_INTERNAL_SECRET", internalSecret, MIN_SECRET_LENGTH);
+    if (internalOtherSecret !== undefined) {
+      strongSecret(
+        "WSGW_INTERNAL_OTHER_SECRET",
+        internalOtherSecret,
+        MIN_SECRET_LENGTH,
+      );
+    }
+  }
+
+  const internalNetworks = list(env, "WSGW_INTERNAL_NETWORKS");
+  if (internalNetworks.length === 0) {
+    internalNetworks.push(...DEFAULT_INTERNAL_NETWORKS);
+  }
+  try {
+    new InternalUrlPolicy(internalNetworks);
+  } catch (error) {
+    throw new ConfigError(
+      "WSGW_INTERNAL_NETWORKS",
+      `WSGW_INTERNAL_NETWORKS: ${(error as Error).message}`,
+    );
+  }
 
   const prefix = str(env, "WSGW_ETCD_PREFIX") ?? "/wsgw";
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
@@ -185,13 +276,17 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     );
   }
   const publicUrl = str(env, "WSGW_PUBLIC_URL");
-  if (publicUrl !== undefined) url("WSGW_PUBLIC_URL", publicUrl);
+  if (publicUrl !== undefined) checkUrl("WSGW_PUBLIC_URL", publicUrl);
   const internalUrl = str(env, "WSGW_INTERNAL_URL");
-  if (internalUrl !== undefined) url("WSGW_INTERNAL_URL", internalUrl);
+  if (internalUrl !== undefined) checkUrl("WSGW_INTERNAL_URL", internalUrl);
 
   const config: Config = {
     mode,
     etcd,
+    etcdUsername,
+    etcdPassword,
+    etcdTls,
+    redisTls,
     etcdPrefix: prefix,
     redis,
     apiKeys,
@@ -202,6 +297,9 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     allowedOrigins,
     connectRate: int(env, "WSGW_CONNECT_RATE", 50, 0),
     maxPushUsers: int(env, "WSGW_MAX_PUSH_USERS", 10000, 1, 10000),
+    maxPushBytes: int(env, "WSGW_MAX_PUSH_BYTES", 16 * 1024 * 1024, 1024),
+    keyRequestRate: int(env, "WSGW_KEY_REQUEST_RATE", 1000, 0),
+    keyByteRate: int(env, "WSGW_KEY_BYTE_RATE", 16 * 1024 * 1024, 0),
     maxPendingForwards: int(env, "WSGW_MAX_PENDING_FORWARDS", 10000, 1),
     nodeSendBufferBytes: int(
       env,
@@ -210,7 +308,8 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
       1024 * 1024,
     ),
     internalSecret,
-    internalOtherSecret: str(env, "WSGW_INTERNAL_OTHER_SECRET"),
+    internalOtherSecret,
+    internalNetworks,
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
     leaseTtl: int(env, "WSGW_LEASE_TTL", 10, 2),
@@ -227,6 +326,14 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     internalUrl,
     logLevel: logLevel as Config["logLevel"],
   };
+  if (config.keyByteRate > 0 && 2 * config.keyByteRate < config.maxPushBytes) {
+    throw new ConfigError(
+      "WSGW_KEY_BYTE_RATE",
+      `WSGW_KEY_BYTE_RATE (burst: twice it) must allow one push of WSGW_MAX_PUSH_BYTES (${config.maxPushBytes}): set it to at least ${
+        Math.ceil(config.maxPushBytes / 2)
+      }`,
+    );
+  }
   return { config: Object.freeze(config), warnings };
 }
 
@@ -247,14 +354,6 @@ function list(env: Env, name: string): string[] {
   return (str(env, name) ?? "").split(",").map((s) => s.trim()).filter((s) =>
     s !== ""
   );
-}
-
-function url(name: string, value: string): void {
-  if (!URL.canParse(value)) {
-    // The error is logged: a Redis URL may carry a password before the "@".
-    const shown = value.replace(/^([^/]*\/\/)[^@/]*@/, "$1***@");
-    throw new ConfigError(name, `${name} must be a URL, got "${shown}"`);
-  }
 }
 
 function int(

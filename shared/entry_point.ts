@@ -21,7 +21,7 @@ export function configFromEnv(mode: Mode): { config: Config; log: Logger } {
         : { nodeId: config.nodeId },
     });
     for (const warning of warnings) {
-      log.warn("INSECURE DEVELOPMENT DEFAULT", { warning });
+      log.warn("configuration warning", { warning });
     }
     return { config, log };
   } catch (error) {

@@ -86,6 +86,14 @@ export class UnavailableError extends WsgwError {
   }
 }
 
+/** The history store refuses writes: Redis reached its `maxmemory` (noeviction). */
+export class HistoryFullError extends UnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "HistoryFullError";
+  }
+}
+
 /** A configuration value is missing or malformed; names the variable. */
 export class ConfigError extends Error {
   /** The environment variable at fault. */

@@ -8,7 +8,7 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { WsgwError } from "./errors.ts";
+import { RateLimitedError, WsgwError } from "./errors.ts";
 
 /**
  * Told of the errors worth a log line: `expected` for a {@link WsgwError} of
@@ -27,6 +27,9 @@ export function jsonErrorHandler<C extends Context>(
   return (error, c) => {
     if (error instanceof WsgwError) {
       if (error.status >= 500) report(error, c, true);
+      if (error instanceof RateLimitedError) {
+        c.header("Retry-After", String(error.retryAfter));
+      }
       return c.json(
         { error: { code: error.code, message: error.message } },
         error.status as 400,

@@ -20,6 +20,27 @@ export function createMetricsRegistry(
       register: registry,
       eventLoopMonitoringPrecision: 20,
     });
+    // prom-client reads /proc/self/status for these, which Deno allows only
+    // with --allow-all: under narrower permissions they would read 0.
+    // Deno.memoryUsage() needs no permission.
+    registry.removeSingleMetric("process_resident_memory_bytes");
+    registry.removeSingleMetric("process_heap_bytes");
+    new client.Gauge({
+      name: "process_resident_memory_bytes",
+      help: "Resident memory size in bytes.",
+      registers: [registry],
+      collect() {
+        this.set(Deno.memoryUsage().rss);
+      },
+    });
+    new client.Gauge({
+      name: "process_heap_bytes",
+      help: "Process heap size in bytes (V8's heap, total).",
+      registers: [registry],
+      collect() {
+        this.set(Deno.memoryUsage().heapTotal);
+      },
+    });
   }
   return registry;
 }

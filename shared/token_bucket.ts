@@ -32,17 +32,28 @@ export class TokenBucket {
     this.#refilledAt = this.#now();
   }
 
-  /** Takes one token; false when the bucket is empty (the event is over the limit). */
-  take(): boolean {
+  /** Takes `count` tokens; false (taking none) when fewer are left: the event is over the limit. */
+  take(count = 1): boolean {
+    this.#refill();
+    if (this.#tokens < count) return false;
+    this.#tokens -= count;
+    return true;
+  }
+
+  /** Milliseconds until `count` tokens are there (never more than `burst` can hold). */
+  msUntil(count = 1): number {
+    this.#refill();
+    const missing = Math.min(count, this.#burst) - this.#tokens;
+    return missing <= 0 ? 0 : Math.ceil((missing / this.#rate) * 1000);
+  }
+
+  #refill(): void {
     const now = this.#now();
     this.#tokens = Math.min(
       this.#burst,
       this.#tokens + ((now - this.#refilledAt) / 1000) * this.#rate,
     );
     this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 
   /** True when the bucket is full again (an idle key can be forgotten). */

@@ -357,8 +357,10 @@ var WsgwClient = class extends EventTarget {
       this.#setState("open");
       this.#keepalive.start();
     };
+    let first = true;
     socket.onmessage = (event) => {
-      if (socket === this.#socket) this.#onFrame(event.data);
+      if (socket === this.#socket) this.#onFrame(event.data, first);
+      first = false;
     };
   }
   #onClose(event, opened, status, url) {
@@ -404,7 +406,7 @@ var WsgwClient = class extends EventTarget {
       closeCode,
     });
   }
-  #onFrame(data) {
+  #onFrame(data, first) {
     this.#keepalive.alive();
     let frame;
     try {
@@ -420,6 +422,7 @@ var WsgwClient = class extends EventTarget {
       });
     }
     if (frame.type === "welcome") {
+      if (!first) return;
       const { connId, nodeId, userId, seq, epoch, recovered } = frame;
       this.#seqs.welcome(seq, epoch, recovered);
       this.#attempt = 0;

@@ -35,7 +35,7 @@ export type System = {
   stop(): Promise<void>;
 };
 
-const BENCH_API_KEY = "bench-api-key";
+const BENCH_API_KEY = "bench-api-key-0123456789abcdef";
 const BENCH_JWT_SECRET = "bench-jwt-secret-0123456789abcdef";
 const ROOT = new URL("../..", import.meta.url).pathname;
 const here = (path: string) => new URL(path, import.meta.url).pathname;
@@ -101,6 +101,9 @@ function wsgwEnv(): Record<string, string> {
     WSGW_LOG_LEVEL: "warn",
     // Every load client connects from loopback.
     WSGW_CONNECT_RATE: "0",
+    // One caller pushing as fast as it can is the point of a bench.
+    WSGW_KEY_REQUEST_RATE: "0",
+    WSGW_KEY_BYTE_RATE: "0",
   };
 }
 
@@ -112,6 +115,7 @@ async function startWsgwCluster(nodes: number): Promise<System> {
     apiKey: BENCH_API_KEY,
     jwtSecret: BENCH_JWT_SECRET,
     denoFlags: profileFlags,
+    env: { WSGW_KEY_REQUEST_RATE: "0", WSGW_KEY_BYTE_RATE: "0" },
   });
   const authorization = `Bearer ${BENCH_API_KEY}`;
   return {

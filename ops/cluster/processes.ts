@@ -91,8 +91,6 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
     WSGW_ETCD: local(ports.etcd),
     WSGW_ETCD_PREFIX: prefix,
     WSGW_REDIS: `redis://127.0.0.1:${ports.redis}`,
-    WSGW_API_KEYS: secrets.apiKey,
-    WSGW_JWT_SECRET: secrets.jwtSecret,
     WSGW_INTERNAL_SECRET: secrets.internalSecret,
     WSGW_LEASE_TTL: String(leaseTtl),
     WSGW_LOG_LEVEL: options.logLevel ?? "info",
@@ -114,6 +112,8 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
         GATEWAY_MAIN,
         {
           ...shared(),
+          // Each role gets only its own secrets.
+          WSGW_JWT_SECRET: secrets.jwtSecret,
           WSGW_NODE_ID: nodeId,
           PORT: String(p.public),
           WSGW_INTERNAL_PORT: String(p.internal),
@@ -140,6 +140,7 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
         ROUTER_MAIN,
         {
           ...shared(),
+          WSGW_API_KEYS: secrets.apiKey,
           // Routers log it as their routerId.
           WSGW_NODE_ID: `router-${j + 1}`,
           PORT: String(ports.routers[j]),

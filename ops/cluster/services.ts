@@ -74,7 +74,19 @@ export function haproxySpec(configPath: string, port: number): ProcessSpec {
   };
 }
 
-/** `deno run -A [denoFlags] <main>` from the repository root, with `env`. */
+/**
+ * What a gateway or router may do, as in the `gateway` and `router` tasks of
+ * deno.json: the network (clients, etcd, Redis, other nodes), its
+ * environment (its config) and reading files (the client module, TLS
+ * files). No writing, no subprocesses, no FFI, no system information.
+ */
+export const SERVER_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+] as const;
+
+/** `deno run <SERVER_PERMISSIONS> [denoFlags] <main>` from the repository root, with `env`. */
 export function denoSpec(
   root: string,
   main: string,
@@ -84,7 +96,7 @@ export function denoSpec(
 ): ProcessSpec {
   return {
     command: Deno.execPath(),
-    args: ["run", "-A", ...denoFlags, main],
+    args: ["run", ...SERVER_PERMISSIONS, ...denoFlags, main],
     cwd: root,
     // The whole environment: `env` is the launcher's minus per-child variables.
     env,

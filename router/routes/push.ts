@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { chargePush } from "../key_budget.ts";
 import { Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
 import type { Appended } from "../../shared/history/mod.ts";
@@ -54,6 +55,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     const dataJson = encodeData(body.data, config.maxMessageBytes);
     const id = body.id ?? crypto.randomUUID();
     const users = [...new Set(body.users)];
+    chargePush(c, users.length, dataJson, config.maxPushBytes);
     const answer = await idempotent(
       deps,
       id,
@@ -79,6 +81,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
       await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
     );
     const dataJson = encodeData(body.data, config.maxMessageBytes);
+    chargePush(c, 1, dataJson, config.maxPushBytes);
     const id = body.id ?? crypto.randomUUID();
     const answer = await idempotent(
       deps,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isSplicableEntry } from "../../shared/json_value.ts";
 import { type Context, Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
 import { userIdProblem } from "../../shared/protocol.ts";
@@ -83,7 +84,15 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     );
     // Stored data is JSON already: splice it in rather than parse and
     // re-serialize up to a thousand messages.
-    const messages = read.messages.map((m) =>
+    // An entry that is not one JSON value (written to Redis by someone
+    // else) would rewrite the answer around it: it is left out, and logged.
+    const splicable = read.messages.filter(isSplicableEntry);
+    if (splicable.length < read.messages.length) {
+      deps.log.warn("history entries that are not one JSON value left out", {
+        count: read.messages.length - splicable.length,
+      });
+    }
+    const messages = splicable.map((m) =>
       `{"seq":${m.seq},"id":${
         JSON.stringify(m.id)
       },"data":${m.dataJson},"ts":${m.ts}${

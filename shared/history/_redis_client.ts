@@ -26,8 +26,15 @@ const retryDelay = (attempt: number): number =>
 export function createScriptedClient(
   url: string,
   connectTimeout: number,
+  tls?: { ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array },
 ): ScriptedClient {
+  const decoder = new TextDecoder();
+  const pem = (bytes?: Uint8Array) => bytes && decoder.decode(bytes);
   const client = new Redis(url, {
+    // rediss:// turns TLS on; these add a private CA or a client certificate.
+    ...(tls && url.startsWith("rediss:")
+      ? { tls: { ca: pem(tls.ca), cert: pem(tls.cert), key: pem(tls.key) } }
+      : {}),
     lazyConnect: true,
     connectTimeout,
     // While Redis is away a command fails at once instead of queueing, and

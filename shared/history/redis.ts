@@ -7,7 +7,7 @@
  */
 import { deadline } from "../deadline.ts";
 import { DeadlineWheel } from "../deadline_wheel.ts";
-import { UnavailableError } from "../errors.ts";
+import { HistoryFullError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type {
   Appended,
@@ -26,8 +26,10 @@ import {
 
 /** Options of {@link RedisHistory.connect}. */
 export type RedisHistoryOptions = HistoryOptions & {
-  /** `redis://[:password@]host:port[/db]` (or `rediss://`). */
+  /** `redis://[[user]:password@]host:port[/db]` (or `rediss://` for TLS). */
   url: string;
+  /** PEM files for a `rediss://` URL: a private CA, a client certificate and key. */
+  tls?: { ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array };
   log: Logger;
   /** Prepended to every key. @default "wsgw:" */
   keyPrefix?: string;
@@ -93,7 +95,11 @@ export class RedisHistory implements History {
    */
   static async connect(options: RedisHistoryOptions): Promise<RedisHistory> {
     const connectTimeout = options.connectTimeout ?? 3000;
-    const client = createScriptedClient(options.url, connectTimeout);
+    const client = createScriptedClient(
+      options.url,
+      connectTimeout,
+      options.tls,
+    );
     const history = new RedisHistory(client, options);
     // Without an error listener ioredis prints every failed reconnect to
     // the console; the close that follows an error is what we log.
@@ -106,8 +112,13 @@ export class RedisHistory implements History {
       await deadline(client.ping(), connectTimeout, "ping");
     } catch (error) {
       client.disconnect();
+      // "Connection is closed" hides why: the socket's own error says it
+      // (WRONGPASS, NOAUTH, a certificate problem).
+      const why = history.#lastError;
       throw new UnavailableError(
-        `Redis at ${history.#where} is unreachable: ${describe(error)}`,
+        `Redis at ${history.#where} is unreachable: ${describe(error)}${
+          why && why !== error ? ` (${why.message})` : ""
+        }`,
         { cause: error },
       );
     }
@@ -305,6 +316,12 @@ function toEntry([id, fields]: StreamEntry): HistoryEntry {
 
 function unavailable(what: string, error: unknown): UnavailableError {
   if (error instanceof UnavailableError) return error;
+  if (describe(error).startsWith("OOM ")) {
+    return new HistoryFullError(
+      `history ${what} failed: Redis is full (maxmemory reached, nothing can be stored)`,
+      { cause: error },
+    );
+  }
   return new UnavailableError(`history ${what} failed: ${describe(error)}`, {
     cause: error,
   });

@@ -17,6 +17,7 @@ import {
 import { UnavailableError, WsgwError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RegistryKeys } from "./keys.ts";
+import type { NodeRecordCodec } from "./node_record_codec.ts";
 
 /** etcd cannot be reached, or did not answer in time. */
 export class RegistryUnavailableError extends UnavailableError {
@@ -77,6 +78,8 @@ export type EtcdRegistryStats = {
 export type EtcdContext = {
   readonly client: Etcd3;
   readonly keys: RegistryKeys;
+  /** Signs the node records written and checks those read. */
+  readonly records: NodeRecordCodec;
   readonly log: Logger;
   readonly stats: EtcdRegistryStats;
 };
@@ -110,14 +113,42 @@ const requireLeader: Interceptor = (options, nextCall) =>
       next(metadata, listener);
     },
   });
+/** How the client proves itself to etcd and checks etcd's certificate. */
+export type EtcdSecurity = {
+  /** PEM: the CA that signed etcd's certificate (else the system's roots, for https endpoints). */
+  ca?: Uint8Array;
+  /** PEM: a client certificate and its key, for `--client-cert-auth`. */
+  cert?: Uint8Array;
+  key?: Uint8Array;
+  /** etcd user and password, for `etcdctl auth enable`. */
+  username?: string;
+  password?: string;
+};
 
 /** Creates the npm client: deadlines on unary calls, no hidden retries. */
 export function createEtcdClient(
   endpoints: string[],
   callTimeout: number,
+  security: EtcdSecurity = {},
 ): Etcd3 {
+  const { ca, cert, key, username, password } = security;
   return new Etcd3({
     hosts: endpoints,
+    // https endpoints without a CA use the system's roots (etcd3 does that
+    // when no credentials are given).
+    ...(ca || cert
+      ? {
+        credentials: {
+          // grpc wants a root certificate whenever it gets a client one.
+          rootCertificate: Buffer.from(ca ?? systemRootsUnavailable()),
+          privateKey: key ? Buffer.from(key) : undefined,
+          certChain: cert ? Buffer.from(cert) : undefined,
+        },
+      }
+      : {}),
+    ...(username !== undefined && password !== undefined
+      ? { auth: { username, password } }
+      : {}),
     // Unary calls get a deadline; streams are watched by our own watchdogs.
     defaultCallOptions: (context) =>
       context.isStream ? {} : { deadline: Date.now() + callTimeout },
@@ -135,6 +166,12 @@ export function createEtcdClient(
       interceptors: [requireLeader],
     },
   });
+}
+
+function systemRootsUnavailable(): never {
+  throw new TypeError(
+    "a client certificate for etcd needs the CA that signed etcd's certificate too (WSGW_ETCD_CA)",
+  );
 }
 
 /** A key or value as the RPC layer wants it. */

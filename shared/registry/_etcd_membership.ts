@@ -27,6 +27,7 @@ import {
   nodePut,
 } from "./_etcd_node_record.ts";
 import { KeySync, type SyncOp } from "./_key_sync.ts";
+import { NodeRecordGuard } from "./_etcd_record_guard.ts";
 
 /** etcd's default `--max-txn-ops`: more ops in one txn are refused. */
 export const MAX_TXN_OPS = 128;
@@ -70,6 +71,7 @@ export class EtcdMembership implements NodeMembership {
   #lostAt: number | undefined;
   #staleLease: string | undefined;
   #leaving: Promise<void> | undefined;
+  readonly #guard: NodeRecordGuard;
 
   private constructor(
     ctx: EtcdContext,
@@ -81,6 +83,16 @@ export class EtcdMembership implements NodeMembership {
     this.#node = { ...node };
     this.#options = options;
     this.#keeper = this.#keep(leaseId);
+    this.#guard = new NodeRecordGuard(ctx, {
+      nodeId: node.nodeId,
+      expected: () => ({
+        value: ctx.records.encode(this.#node),
+        leaseId: this.#keeper.leaseId,
+      }),
+      restore: () => void this.#kick(this.#sync.wantNode()).catch(() => {}),
+      active: () => this.#state === "ready",
+    });
+    this.#guard.start();
   }
 
   /**
@@ -243,7 +255,7 @@ export class EtcdMembership implements NodeMembership {
     const leaseId = this.#keeper.leaseId;
     return ops.map((op) => {
       if ("node" in op) {
-        return nodePut(keys, this.#node, leaseId);
+        return nodePut(this.#ctx, this.#node, leaseId);
       }
       const key = bytes(keys.user(op.user, this.nodeId));
       if (!op.put) return { request_delete_range: { key } };
@@ -360,6 +372,7 @@ export class EtcdMembership implements NodeMembership {
     this.#closed.abort();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    await this.#guard.stop();
     await this.#keeper.stop();
     await revokeLease(this.#ctx, this.#keeper.leaseId);
     this.#sync.close(

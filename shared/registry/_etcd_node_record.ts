@@ -8,19 +8,18 @@
  */
 import { CompareResult, CompareTarget, type IRequestOp } from "etcd3";
 import type { NodeRecord } from "./registry.ts";
-import { encodeNodeValue, type RegistryKeys } from "./keys.ts";
 import { bytes, type EtcdContext, NodeIdTakenError } from "./_etcd_client.ts";
 
 /** The put of `node`'s record on `leaseId`, as one txn op. */
 export function nodePut(
-  keys: RegistryKeys,
+  ctx: EtcdContext,
   node: NodeRecord,
   leaseId: string,
 ): IRequestOp {
   return {
     request_put: {
-      key: bytes(keys.node(node.nodeId)),
-      value: bytes(encodeNodeValue(node)),
+      key: bytes(ctx.keys.node(node.nodeId)),
+      value: bytes(ctx.records.encode(node)),
       lease: leaseId,
     },
   };
@@ -39,7 +38,7 @@ export async function createNodeRecord(
       result: CompareResult.Equal,
       create_revision: 0,
     }],
-    success: [nodePut(ctx.keys, node, leaseId)],
+    success: [nodePut(ctx, node, leaseId)],
   });
   return answer.succeeded;
 }
@@ -65,7 +64,7 @@ export async function moveNodeRecord(
       result: CompareResult.Equal,
       lease: oldLease,
     }],
-    success: [nodePut(ctx.keys, node, leaseId)],
+    success: [nodePut(ctx, node, leaseId)],
   });
   if (!answer.succeeded) throw new NodeIdTakenError(node.nodeId);
 }

@@ -8,7 +8,7 @@
  */
 import type { IKeyValue, IWatchRequest, IWatchResponse } from "etcd3";
 import type { NodeRecord, RegistryEvent } from "./registry.ts";
-import { decodeNodeValue, prefixEnd } from "./keys.ts";
+import { prefixEnd } from "./keys.ts";
 import { backoff, bytes, type EtcdContext, sleep } from "./_etcd_client.ts";
 import { listUsers } from "./_user_listing.ts";
 import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
@@ -118,12 +118,12 @@ function translate(
   if (parsed.kind === "user") {
     return { type: "user", user: parsed.user, nodeId: parsed.nodeId };
   }
-  const node = decodeNodeValue(parsed.nodeId, kv.value.toString());
-  if (!node) {
-    ctx.log.debug("ignoring a malformed node record", { key: String(kv.key) });
-    return undefined;
-  }
-  return { type: "node", node };
+  const node = ctx.records.decode(parsed.nodeId, kv.value.toString());
+  // A record we cannot trust replaces whatever the key held before: the
+  // node is gone for us until its owner restores a signed one.
+  return node
+    ? { type: "node", node }
+    : { type: "node-gone", nodeId: parsed.nodeId };
 }
 
 /**

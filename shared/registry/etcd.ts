@@ -24,12 +24,15 @@ import type {
   Registry,
   RegistryEvent,
 } from "./registry.ts";
-import { decodeNodeValue, decodeUserDevices, RegistryKeys } from "./keys.ts";
+import { decodeUserDevices, prefixEnd, RegistryKeys } from "./keys.ts";
+import { NodeRecordCodec } from "./node_record_codec.ts";
 import {
   backoff,
+  bytes,
   createEtcdClient,
   type EtcdContext,
   type EtcdRegistryStats,
+  type EtcdSecurity,
   isNoLeader,
   RegistryClosedError,
   RegistryUnavailableError,
@@ -41,6 +44,7 @@ import { watchRegistry } from "./_etcd_watch.ts";
 
 export {
   type EtcdRegistryStats,
+  type EtcdSecurity,
   NodeIdTakenError,
   RegistryClosedError,
   RegistryRefusedError,
@@ -57,6 +61,15 @@ export type EtcdRegistryOptions = {
   /** Seconds a node's keys outlive its last keep-alive. */
   leaseTtl: number;
   log: Logger;
+  /**
+   * Secrets node records are signed with (the first) and checked against
+   * (all): the internal secret, then the other one during a rotation. A
+   * record that does not check out is ignored with a warning. Empty or
+   * absent: records are neither signed nor checked. @default []
+   */
+  recordSecrets?: readonly string[];
+  /** TLS files and credentials for etcd. @default plain, no auth */
+  security?: EtcdSecurity;
   /** Milliseconds `connect()` waits for a first answer. @default 5000 */
   connectTimeout?: number;
   /** Deadline of each unary call, in milliseconds. @default 5000 */
@@ -110,8 +123,13 @@ export class EtcdRegistry implements Registry {
     }
     this.#options = options;
     this.#ctx = {
-      client: createEtcdClient(options.endpoints, options.callTimeout ?? 5000),
+      client: createEtcdClient(
+        options.endpoints,
+        options.callTimeout ?? 5000,
+        options.security,
+      ),
       keys: new RegistryKeys(options.prefix),
+      records: new NodeRecordCodec(options.recordSecrets ?? [], options.log),
       log: options.log,
       stats: this.stats,
     };
@@ -175,7 +193,7 @@ export class EtcdRegistry implements Registry {
     return answer.kvs.flatMap((kv) => {
       const parsed = this.#ctx.keys.parse(kv.key.toString());
       const node = parsed?.kind === "node"
-        ? decodeNodeValue(parsed.nodeId, kv.value.toString())
+        ? this.#ctx.records.decode(parsed.nodeId, kv.value.toString())
         : undefined;
       return node ? [node] : [];
     });
@@ -215,10 +233,11 @@ export class EtcdRegistry implements Registry {
   }
 
   /**
-   * Asks one endpoint for its status, requiring a leader: a member cut off
-   * from the quorum answers "no leader", and then the other endpoints are
-   * asked (each call picks one at random), so one bad member does not make
-   * a process with healthy ones in reach look unready.
+   * Reads one node key, requiring a leader. With etcd auth on, a status
+   * call succeeds for any user, so only a read proves the registry can be
+   * read; a member cut off from the quorum answers "no leader", and then the
+   * other endpoints are asked (each call picks one at random), so one bad
+   * member does not make a process with healthy ones in reach look unready.
    */
   async ping(): Promise<void> {
     const timeout = this.#options.pingTimeout ?? 2000;
@@ -226,7 +245,12 @@ export class EtcdRegistry implements Registry {
     const tries = 2 * this.#options.endpoints.length;
     for (let attempt = 1;; attempt++) {
       try {
-        await this.#ctx.client.maintenance.status({ deadline });
+        await this.#ctx.client.kv.range({
+          key: bytes(this.#ctx.keys.nodesRoot),
+          range_end: bytes(prefixEnd(this.#ctx.keys.nodesRoot)),
+          limit: 1,
+          keys_only: true,
+        }, { deadline });
         return;
       } catch (error) {
         if (!isNoLeader(error) || attempt >= tries || Date.now() >= deadline) {

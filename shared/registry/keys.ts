@@ -2,7 +2,8 @@
  * The etcd key layout of the registry (PROTOCOL.md "Registry layout in etcd"),
  * spelled here and nowhere else:
  *
- * - `<prefix>/nodes/<nodeId>` → `{"url","internalUrl","startedAt","draining"}`
+ * - `<prefix>/nodes/<nodeId>` → `{"url","internalUrl","startedAt","draining","sig"}`
+ *   (`sig`: see `node_record_codec.ts`)
  * - `<prefix>/users/<encodeURIComponent(userId)>/<nodeId>` →
  *   `{"since": <ms>, "devices": [{"connId", "connectedAt"}]}`
  *

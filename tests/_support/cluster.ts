@@ -24,7 +24,7 @@ export function startTestCluster(
     nodes: 3,
     routers: 1,
     leaseTtl: 2,
-    apiKey: "test-api-key",
+    apiKey: "test-api-key-0123456789abcdef",
     // Set WSGW_TEST_CLUSTER_LOGS=1 to see every process's lines.
     onLine: Deno.env.get("WSGW_TEST_CLUSTER_LOGS")
       // deno-lint-ignore no-console

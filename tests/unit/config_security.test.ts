@@ -5,14 +5,26 @@ import { ConfigError } from "../../shared/errors.ts";
 const gatewayEnv = {
   WSGW_ETCD: "http://127.0.0.1:2379",
   WSGW_REDIS: "redis://127.0.0.1:6379",
-  WSGW_API_KEYS: "k",
   WSGW_JWT_SECRET: "0123456789abcdef0123456789abcdef",
-  WSGW_INTERNAL_SECRET: "internal",
+  WSGW_INTERNAL_SECRET: "internal-0123456789abcdef0123456789",
 };
+const routerEnv = {
+  WSGW_ETCD: "http://127.0.0.1:2379",
+  WSGW_REDIS: "redis://127.0.0.1:6379",
+  WSGW_API_KEYS: "k".repeat(24),
+  WSGW_INTERNAL_SECRET: "internal-0123456789abcdef0123456789",
+};
+const KEY = "0123456789abcdefghijklmn";
 
-function configError(env: Record<string, string>): ConfigError {
+function configError(
+  env: Record<string, string>,
+  mode: "gateway" | "router" = "gateway",
+): ConfigError {
   try {
-    loadConfig({ ...gatewayEnv, ...env }, "gateway");
+    loadConfig(
+      { ...(mode === "gateway" ? gatewayEnv : routerEnv), ...env },
+      mode,
+    );
   } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
     return error;
@@ -22,24 +34,27 @@ function configError(env: Record<string, string>): ConfigError {
 
 Deno.test("config - API keys carry scopes; a bare key is admin", () => {
   const { config } = loadConfig({
-    ...gatewayEnv,
-    WSGW_API_KEYS: "pk:push, bk:broadcast ,ak:admin,plain",
-  }, "gateway");
+    ...routerEnv,
+    WSGW_API_KEYS: `p${KEY}:push, b${KEY}:broadcast ,a${KEY}:admin,plain${KEY}`,
+  }, "router");
   assert.deepEqual(config.apiKeys, [
-    { key: "pk", scope: "push" },
-    { key: "bk", scope: "broadcast" },
-    { key: "ak", scope: "admin" },
-    { key: "plain", scope: "admin" },
+    { key: `p${KEY}`, scope: "push" },
+    { key: `b${KEY}`, scope: "broadcast" },
+    { key: `a${KEY}`, scope: "admin" },
+    { key: `plain${KEY}`, scope: "admin" },
   ]);
 });
 
 Deno.test("config - an unknown scope names the variable and entry, never the key", () => {
-  const error = configError({ WSGW_API_KEYS: "good,s3cr3t-key:root" });
+  const error = configError(
+    { WSGW_API_KEYS: `good${KEY},s3cr3t-key:root` },
+    "router",
+  );
   assert.equal(error.variable, "WSGW_API_KEYS");
   assert.match(error.message, /entry 2 has scope "root"/);
   assert.doesNotMatch(error.message, /s3cr3t/);
   assert.equal(
-    configError({ WSGW_API_KEYS: ":push" }).message,
+    configError({ WSGW_API_KEYS: ":push" }, "router").message,
     'WSGW_API_KEYS: entry 1 has an empty key before ":"',
   );
 });
@@ -89,12 +104,85 @@ Deno.test("config - allowed origins must be bare origins", () => {
   }
 });
 
-Deno.test("config - a short JWT secret is a loud warning outside dev mode", () => {
-  const { warnings } = loadConfig({
-    ...gatewayEnv,
-    WSGW_JWT_SECRET: "short",
-    WSGW_JWT_PREVIOUS_SECRET: "0123456789abcdef0123456789abcdef",
-  }, "gateway");
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^WSGW_JWT_SECRET is shorter than 32 characters/);
+Deno.test("config - short and placeholder secrets are refused outside dev mode, saying how to make one and never showing it", () => {
+  const cases: [Record<string, string>, "gateway" | "router", string][] = [
+    [{ WSGW_JWT_SECRET: "short-jwt-value" }, "gateway", "WSGW_JWT_SECRET"],
+    [
+      { WSGW_JWT_PREVIOUS_SECRET: "short-jwt-value" },
+      "gateway",
+      "WSGW_JWT_PREVIOUS_SECRET",
+    ],
+    [
+      { WSGW_JWT_SECRET: "change-me-jwt-secret-of-32-characters" },
+      "gateway",
+      "WSGW_JWT_SECRET",
+    ],
+    [
+      { WSGW_INTERNAL_SECRET: "short-int-value" },
+      "gateway",
+      "WSGW_INTERNAL_SECRET",
+    ],
+    [
+      { WSGW_INTERNAL_SECRET: "change-me-internal-secret" },
+      "router",
+      "WSGW_INTERNAL_SECRET",
+    ],
+    [
+      { WSGW_INTERNAL_OTHER_SECRET: "short-int-value" },
+      "router",
+      "WSGW_INTERNAL_OTHER_SECRET",
+    ],
+    [
+      { WSGW_API_KEYS: `${KEY},short-key-value:push` },
+      "router",
+      "WSGW_API_KEYS",
+    ],
+    [{ WSGW_API_KEYS: "change-me-push-key:push" }, "router", "WSGW_API_KEYS"],
+  ];
+  for (const [env, mode, variable] of cases) {
+    const error = configError(env, mode);
+    assert.equal(error.variable, variable, error.message);
+    assert.match(error.message, /openssl rand -hex 32/);
+    for (const value of Object.values(env)) {
+      for (const part of value.split(/[,:]/)) {
+        if (part.length > 8 && part !== KEY) {
+          assert.ok(!error.message.includes(part), error.message);
+        }
+      }
+    }
+  }
+  // Dev mode keeps its fallbacks, loudly.
+  const { warnings } = loadConfig({}, "embedded");
+  assert.ok(warnings.some((w) => w.includes("insecure development value")));
+});
+
+Deno.test("config - each role requires only its own secrets and is told of others", () => {
+  const gateway = loadConfig(gatewayEnv, "gateway");
+  assert.deepEqual(gateway.config.apiKeys, []);
+  assert.deepEqual(gateway.warnings, []);
+  const router = loadConfig(routerEnv, "router");
+  assert.equal(router.config.jwtSecret, "");
+  assert.deepEqual(router.warnings, []);
+  const both = { ...gatewayEnv, ...routerEnv };
+  const g = loadConfig(both, "gateway");
+  assert.equal(g.warnings.length, 1);
+  assert.match(
+    g.warnings[0]!,
+    /^WSGW_API_KEYS is set but a gateway does not use it/,
+  );
+  assert.deepEqual(g.config.apiKeys, [], "a gateway never loads API keys");
+  const r = loadConfig(both, "router");
+  assert.match(
+    r.warnings[0]!,
+    /^WSGW_JWT_SECRET is set but a router does not use it/,
+  );
+  assert.equal(r.config.jwtSecret, "");
+  assert.equal(
+    configError({ WSGW_JWT_SECRET: "" }).variable,
+    "WSGW_JWT_SECRET",
+  );
+  assert.equal(
+    configError({ WSGW_API_KEYS: "" }, "router").variable,
+    "WSGW_API_KEYS",
+  );
 });

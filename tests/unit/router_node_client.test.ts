@@ -7,6 +7,7 @@ import {
   LocalNodeClient,
   NodeRequestError,
 } from "../../router/node_client.ts";
+import { InternalUrlPolicy } from "../../shared/internal_url_policy.ts";
 
 const SECRET = "internal-secret";
 
@@ -381,4 +382,43 @@ Deno.test("local node client - hands out the in-process node for any record", as
   };
   assert.equal(client.for(other), api);
   assert.equal((await client.for(other).stats()).nodeId, "local");
+});
+
+Deno.test("http node client - never follows a redirect, and refuses internal URLs outside WSGW_INTERNAL_NETWORKS", async () => {
+  await using target = internalServer(() => Response.json({ devices: 9 }));
+  await using s = internalServer(() =>
+    Response.redirect(`${target.node.internalUrl}/internal/stats`, 307)
+  );
+  const client = new HttpNodeClient({ secret: SECRET });
+  await assert.rejects(
+    client.for(s.node).stats(),
+    (e) => e instanceof NodeRequestError && e.httpStatus === 307,
+  );
+  assert.equal(target.seen.length, 0, "the redirect target saw nothing");
+
+  const fenced = new HttpNodeClient({
+    secret: SECRET,
+    urlPolicy: new InternalUrlPolicy(["10.0.0.0/8"]),
+  });
+  for (
+    const call of [
+      () => fenced.for(target.node).stats(),
+      () => fenced.for(target.node).presence("bob"),
+      () =>
+        fenced.for(target.node).deliver({
+          id: "m1",
+          dataJson: "1",
+          ts: 1,
+          targets: [{ user: "bob", seq: 1 }],
+        }),
+    ]
+  ) {
+    await assert.rejects(
+      call(),
+      (e) =>
+        e instanceof NodeRequestError &&
+        e.message.includes("WSGW_INTERNAL_NETWORKS"),
+    );
+  }
+  assert.equal(target.seen.length, 0, "the refused node saw nothing");
 });

@@ -148,10 +148,11 @@ Deno.test("route cache - restarts a watch that throws or ends, with backoff, and
   assert.deepEqual(routes.owners("a"), ["n1"]);
   assert.deepEqual(logs.map((l) => l.event), [
     "registry watch ended, restarting",
+    "node entered the route cache",
     "registry watch failed, restarting",
   ]);
   assert.equal(
-    (logs[1]?.error as { message: string }).message,
+    (logs[2]?.error as { message: string }).message,
     "watch stream broke",
   );
 });
