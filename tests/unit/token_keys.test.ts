@@ -39,7 +39,7 @@ function gatewayConfig(env: Record<string, string>) {
     WSGW_ETCD: "http://127.0.0.1:2379",
     WSGW_REDIS: "redis://127.0.0.1:6379",
     WSGW_API_KEYS: "k",
-    WSGW_INTERNAL_SECRET: "internal",
+    WSGW_INTERNAL_SECRET: "internal-secret-of-32-characters-or-more",
     ...env,
   }, "gateway");
 }
