@@ -21,10 +21,13 @@ export type ReadyCheck = () => Promise<void> | void;
 /** Milliseconds a readiness check may take before it counts as failed. */
 const CHECK_TIMEOUT_MS = 2000;
 
-/** Creates the health and metrics routes. */
+/**
+ * Creates the health and metrics routes; without `metricsRegistries`, no
+ * `/metrics` (a cluster gateway serves it on its internal port instead).
+ */
 export function createHealthRoutes(options: {
   readyChecks: Readonly<Record<string, ReadyCheck>>;
-  metricsRegistries: readonly prom.Registry[];
+  metricsRegistries?: readonly prom.Registry[];
   log: Logger;
 }): Hono {
   const app = new Hono();
@@ -37,7 +40,8 @@ export function createHealthRoutes(options: {
       ready ? 200 : 503,
     );
   });
-  app.get("/metrics", () => renderMetrics(options.metricsRegistries));
+  const registries = options.metricsRegistries;
+  if (registries) app.get("/metrics", () => renderMetrics(registries));
   return app;
 }
 

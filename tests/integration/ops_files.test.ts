@@ -213,3 +213,26 @@ opsTest(
     );
   },
 );
+
+opsTest(
+  "ops - Prometheus scrapes the gateways on their internal ports",
+  [],
+  async () => {
+    const prometheus = await Deno.readTextFile(`${ROOT}${PROMETHEUS}`);
+    const compose = await Deno.readTextFile(`${ROOT}compose.yaml`);
+    const job = prometheus.slice(
+      prometheus.indexOf("job_name: wsgw-gateway"),
+      prometheus.indexOf("job_name: wsgw-router"),
+    );
+    for (const i of [1, 2, 3]) {
+      const port = new RegExp(
+        `WSGW_NODE_ID: gateway${i}\\n\\s+WSGW_PUBLIC_URL: \\S+\\n\\s+WSGW_INTERNAL_PORT: "(\\d+)"`,
+      ).exec(compose)?.[1];
+      assert.ok(port, `compose.yaml: no WSGW_INTERNAL_PORT for gateway${i}`);
+      assert.ok(
+        job.includes(`"gateway${i}:${port}"`),
+        `prometheus.yml does not scrape gateway${i}:${port}`,
+      );
+    }
+  },
+);
