@@ -157,6 +157,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   }
   const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
     (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
+  if (!dev) refusePlaceholders(env);
 
   const prefix = str(env, "WSGW_ETCD_PREFIX") ?? "/wsgw";
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
@@ -225,6 +226,34 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     logLevel: logLevel as Config["logLevel"],
   };
   return { config: Object.freeze(config), warnings };
+}
+
+/** Variables holding secrets, as the example env files spell them. */
+const SECRET_VARIABLES = [
+  "WSGW_API_KEYS",
+  "WSGW_JWT_SECRET",
+  "WSGW_JWT_PREVIOUS_SECRET",
+  "WSGW_INTERNAL_SECRET",
+  "WSGW_INTERNAL_OTHER_SECRET",
+] as const;
+
+/**
+ * Refuses the example files' placeholder values (`change-me…`): a cluster
+ * started from a copied example would otherwise run with secrets anyone
+ * reading the repository knows. The message names the variable, never the
+ * value, and says how to make real ones.
+ */
+function refusePlaceholders(env: Env): void {
+  for (const name of SECRET_VARIABLES) {
+    const entries = (str(env, name) ?? "").split(",");
+    const at = entries.findIndex((entry) => /change-?me/i.test(entry));
+    if (at === -1) continue;
+    const which = name === "WSGW_API_KEYS" ? ` (entry ${at + 1})` : "";
+    throw new ConfigError(
+      name,
+      `${name}${which} still holds the example's "change-me" placeholder: generate real secrets with \`deno task ctl secrets --out .env\` (or \`openssl rand -hex 32\` for each value)`,
+    );
+  }
 }
 
 function str(env: Env, name: string): string | undefined {

@@ -5,6 +5,7 @@
  * saying so, when its tool is not installed (`bash ops/test.sh` installs them).
  */
 import assert from "node:assert/strict";
+import { parse as parseYaml } from "yaml";
 import { opsTest, ROOT, run } from "../_support/ops_tools.ts";
 
 const PROMETHEUS = "ops/prometheus/prometheus.yml";
@@ -105,49 +106,111 @@ opsTest(
     "docker-compose",
   ],
   async () => {
-    const env = { WSGW_ENV_FILE: "ops/compose.env.example" };
-    assertRan(
-      await run("docker-compose", ["-f", "compose.yaml", "config", "-q"], {
-        env,
-      }),
-      "docker-compose config -q",
-    );
-    const { stdout } = await run("docker-compose", [
+    const args = [
+      "--env-file",
+      "ops/compose.env.example",
       "-f",
       "compose.yaml",
-      "config",
-    ], { env });
-    const services = new Set(
-      [...stdout.matchAll(/^ {2}([a-z0-9_-]+):$/gm)].map((m) => m[1]),
+    ];
+    assertRan(
+      await run("docker-compose", [...args, "config", "-q"]),
+      "docker-compose config -q",
     );
+    const { stdout } = await run("docker-compose", [...args, "config"]);
+    const config = parseYaml(stdout) as {
+      services: Record<string, {
+        environment?: Record<string, string | null>;
+        env_file?: unknown;
+        healthcheck?: { test: string[] };
+        ulimits?: { nofile?: { soft: number; hard: number } };
+        command?: string[];
+      }>;
+    };
+    const services = config.services;
+    const wsgw = ["gateway1", "gateway2", "gateway3", "router1", "router2"];
     for (
       const service of [
         "etcd",
         "redis",
-        "gateway1",
-        "gateway2",
-        "gateway3",
-        "router1",
-        "router2",
+        "redis-exporter",
+        ...wsgw,
         "haproxy",
         "prometheus",
         "grafana",
       ]
     ) {
-      assert.ok(services.has(service), `no service ${service}`);
+      assert.ok(services[service], `no service ${service}`);
+      assert.ok(
+        services[service].healthcheck?.test?.length,
+        `${service} has no healthcheck`,
+      );
+      assert.equal(
+        services[service].env_file,
+        undefined,
+        `${service} env_file`,
+      );
     }
     for (const i of [1, 2, 3]) {
-      assert.match(stdout, new RegExp(`WSGW_NODE_ID: gateway${i}\\n`));
-      assert.match(
-        stdout,
-        new RegExp(`WSGW_INTERNAL_URL: http://gateway${i}:`),
-      );
-      assert.match(stdout, new RegExp(`WSGW_PUBLIC_URL: http://gateway${i}:`));
+      const env = services[`gateway${i}`]!.environment!;
+      assert.equal(env.WSGW_NODE_ID, `gateway${i}`);
+      assert.match(env.WSGW_INTERNAL_URL!, new RegExp(`^http://gateway${i}:`));
+      assert.match(env.WSGW_PUBLIC_URL!, new RegExp(`^http://gateway${i}:`));
     }
-    // The secrets come from the env file, not from compose.yaml.
-    assert.match(stdout, /WSGW_JWT_SECRET: change-me-jwt-secret/);
+    // Secrets reach only the services that use them.
+    const secretNames = /SECRET|API_KEYS|PASSWORD/;
+    for (const [name, service] of Object.entries(services)) {
+      const secrets = Object.keys(service.environment ?? {}).filter((v) =>
+        secretNames.test(v)
+      ).sort();
+      const expected = wsgw.includes(name)
+        ? [
+          "WSGW_API_KEYS",
+          "WSGW_INTERNAL_OTHER_SECRET",
+          "WSGW_INTERNAL_SECRET",
+          "WSGW_JWT_PREVIOUS_SECRET",
+          "WSGW_JWT_SECRET",
+        ]
+        : name === "grafana"
+        ? ["GF_SECURITY_ADMIN_PASSWORD"]
+        : [];
+      assert.deepEqual(secrets, expected, `secrets given to ${name}`);
+    }
+    assert.match(
+      services.router1!.environment!.WSGW_JWT_SECRET!,
+      /^change-me-jwt-secret/,
+      "the secrets come from the env file",
+    );
+    for (const name of [...wsgw.slice(0, 3), "haproxy"]) {
+      const nofile = services[name]!.ulimits?.nofile;
+      assert.ok(nofile && nofile.soft >= 1_000_000, `${name} nofile`);
+    }
+    const redis = services.redis!.command!.join(" ");
+    assert.match(redis, /--appendonly yes/);
+    assert.match(redis, /--maxmemory \d+[kmg]b/);
+    assert.match(redis, /--maxmemory-policy noeviction/);
     const compose = await Deno.readTextFile(`${ROOT}compose.yaml`);
-    assert.doesNotMatch(compose, /WSGW_(JWT_SECRET|API_KEYS|INTERNAL_SECRET):/);
+    assert.doesNotMatch(
+      compose,
+      /WSGW_(JWT_SECRET|API_KEYS|INTERNAL_SECRET): [^$]/,
+      "a secret value written into compose.yaml",
+    );
+
+    // A missing secret stops compose with a message saying how to make one.
+    const empty = await Deno.makeTempFile();
+    try {
+      const missing = await run("docker-compose", [
+        "--env-file",
+        empty,
+        "-f",
+        "compose.yaml",
+        "config",
+        "-q",
+      ]);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /deno task ctl secrets/);
+    } finally {
+      await Deno.remove(empty);
+    }
   },
 );
 
