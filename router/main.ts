@@ -58,6 +58,7 @@ export async function startRouter(
       routeCacheEntries: () => routes.size,
       routeCacheLastEventAt: () => routes.lastEventAt,
       routeCacheReady: () => routes.isReady,
+      nodeIds: () => routes.nodes().map((node) => node.nodeId),
     }),
     nodes: new HttpNodeClient({
       secret: config.internalSecret,

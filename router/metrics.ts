@@ -16,7 +16,32 @@ export type RouterGauges = {
   routeCacheLastEventAt?(): number;
   /** True once the route cache holds a full listing. */
   routeCacheReady?(): boolean;
+  /** Ids of the gateway nodes known now, for the zero series of forward errors. */
+  nodeIds?(): readonly string[];
 };
+
+/** Route patterns of the push API, as the `route` label spells them. */
+export const PUSH_API_ROUTES = [
+  "/v1/push",
+  "/v1/broadcast",
+  "/v1/users/:user/presence",
+  "/v1/users/:user/disconnect",
+  "/v1/users/:user/messages",
+  "/v1/nodes",
+] as const;
+
+const FORWARD_STATUSES: readonly ForwardStatus[] = [
+  "ok",
+  "timeout",
+  "connection",
+  "overloaded",
+  "http_4xx",
+  "http_5xx",
+  "error",
+];
+
+/** Operations of `wsgw_history_errors_total{op}`. */
+const HISTORY_OPS = ["append", "read", "reserve", "complete", "release"];
 
 /** Outcome label of one internal request to a node (`wsgw_forward_requests_total`). */
 export type ForwardStatus =
@@ -44,6 +69,24 @@ export type RouterMetrics = {
 export function createRouterMetrics(
   registry: prom.Registry,
   gauges: RouterGauges = { routeCacheEntries: () => 0 },
+): RouterMetrics {
+  const metrics = defineMetrics(registry, gauges);
+  // Known label values start at 0 (a labelled counter has no series until
+  // its first increment): dashboards of a fresh router show 0, not "no data".
+  for (const route of PUSH_API_ROUTES) {
+    metrics.pushRequests.inc({ route, status: "200" }, 0);
+    metrics.pushDuration.zero({ route });
+  }
+  for (const status of FORWARD_STATUSES) {
+    metrics.forwardRequests.inc({ status }, 0);
+  }
+  for (const op of HISTORY_OPS) metrics.historyErrors.inc({ op }, 0);
+  return metrics;
+}
+
+function defineMetrics(
+  registry: prom.Registry,
+  gauges: RouterGauges,
 ): RouterMetrics {
   const registers = [registry];
   return {
@@ -85,6 +128,15 @@ export function createRouterMetrics(
       // Bounded by the cluster size: node ids, never user ids.
       labelNames: ["node", "status"] as const,
       registers,
+      collect() {
+        // Each node known now gets its zero series at scrape time (inc by
+        // 0 leaves an existing count alone).
+        for (const node of gauges.nodeIds?.() ?? []) {
+          for (const status of FORWARD_STATUSES) {
+            if (status !== "ok") this.inc({ node, status }, 0);
+          }
+        }
+      },
     }),
     routeCacheEntries: new client.Gauge({
       name: "wsgw_route_cache_entries",
