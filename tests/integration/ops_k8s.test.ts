@@ -1,0 +1,261 @@
+/**
+ * deploy/k8s renders and validates offline: every overlay, with a secrets.env
+ * as `ctl secrets` writes it, through `kubectl kustomize`; every rendered
+ * object against the Kubernetes API schemas of npm `kubernetes-models` (and
+ * the Prometheus Operator's); then what the schemas cannot see: references
+ * between objects (Secret keys, ConfigMaps, selectors, named ports), the
+ * gateway's probes, drain and grace period, and alert rules identical to
+ * ops/prometheus/alerts.yml.
+ */
+import assert from "node:assert/strict";
+import { parse, parseAllDocuments } from "yaml";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { Service } from "kubernetes-models/v1/Service";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { secretsEnvFile } from "../../ops/ctl/secrets_command.ts";
+import { opsTest, ROOT, run } from "../_support/ops_tools.ts";
+
+type Model = { validate(): void };
+// deno-lint-ignore no-explicit-any
+type Ctor = new (data: any) => Model;
+
+/** apiVersion/kind → its schema-checked model; a kind missing here fails. */
+const MODELS: Record<string, Ctor> = {
+  "apps/v1/Deployment": Deployment,
+  "apps/v1/StatefulSet": StatefulSet,
+  "v1/ConfigMap": ConfigMap,
+  "v1/Namespace": Namespace,
+  "v1/Secret": Secret,
+  "v1/Service": Service,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "monitoring.coreos.com/v1/PodMonitor": PodMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
+};
+
+// deno-lint-ignore no-explicit-any
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: any;
+  spec?: any;
+  data?: any;
+};
+// deno-lint-ignore no-explicit-any
+type Container = any;
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) {
+      await copyDir(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    } else if (entry.name !== "secrets.env") {
+      await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    }
+  }
+}
+
+/** Renders one overlay from a copy of deploy/k8s with a fresh secrets.env. */
+async function render(overlay: string): Promise<Obj[]> {
+  const dir = await Deno.makeTempDir({ prefix: "wsgw-k8s-" });
+  try {
+    await copyDir(`${ROOT}deploy/k8s`, dir);
+    await Deno.writeTextFile(
+      `${dir}/overlays/${overlay}/secrets.env`,
+      secretsEnvFile(),
+    );
+    const ran = await run("kubectl", [
+      "kustomize",
+      `${dir}/overlays/${overlay}`,
+    ]);
+    assert.equal(ran.code, 0, `kubectl kustomize ${overlay}:\n${ran.stderr}`);
+    const objects = parseAllDocuments(ran.stdout).map((d) => d.toJSON() as Obj)
+      .filter((o) => o !== null);
+    // kustomize folds long base64 values over lines; the API server's
+    // decoder skips the newlines, the schema's "byte" format does not.
+    for (const secret of objects.filter((o) => o.kind === "Secret")) {
+      for (const [key, value] of Object.entries(secret.data ?? {})) {
+        secret.data[key] = String(value).replace(/\s+/g, "");
+      }
+    }
+    return objects;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function podSpecs(objects: Obj[]) {
+  return objects.filter((o) =>
+    o.kind === "Deployment" || o.kind === "StatefulSet"
+  )
+    .map((o) => ({
+      name: o.metadata.name as string,
+      template: o.spec.template,
+    }));
+}
+
+function matches(
+  selector: Record<string, string>,
+  labels: Record<string, string>,
+) {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** Cross-object checks the schemas cannot make. */
+function checkReferences(overlay: string, objects: Obj[]): void {
+  const secrets = objects.filter((o) => o.kind === "Secret");
+  const configMaps = new Set(
+    objects.filter((o) => o.kind === "ConfigMap").map((o) => o.metadata.name),
+  );
+  const pods = podSpecs(objects);
+  for (const { name, template } of pods) {
+    for (const container of template.spec.containers as Container[]) {
+      for (const from of container.envFrom ?? []) {
+        assert.ok(configMaps.has(from.configMapRef?.name), `${name}: envFrom`);
+      }
+      for (const env of container.env ?? []) {
+        const ref = env.valueFrom?.secretKeyRef;
+        if (!ref || ref.optional) continue;
+        const secret = secrets.find((s) => s.metadata.name === ref.name);
+        assert.ok(secret, `${overlay}/${name}: no Secret ${ref.name}`);
+        assert.ok(
+          Object.hasOwn(secret.data ?? {}, ref.key),
+          `${overlay}/${name}: Secret ${ref.name} has no key ${ref.key}`,
+        );
+      }
+    }
+  }
+  for (const service of objects.filter((o) => o.kind === "Service")) {
+    if (service.spec.type === "ExternalName") continue;
+    const targets = pods.filter((p) =>
+      matches(service.spec.selector, p.template.metadata.labels)
+    );
+    assert.ok(
+      targets.length > 0,
+      `${overlay}: Service ${service.metadata.name} selects no pods`,
+    );
+    for (const port of service.spec.ports) {
+      if (typeof port.targetPort !== "string") continue;
+      const named = targets.every((p) =>
+        (p.template.spec.containers as Container[]).some((c) =>
+          (c.ports ?? []).some((cp: { name: string }) =>
+            cp.name === port.targetPort
+          )
+        )
+      );
+      assert.ok(
+        named,
+        `${service.metadata.name}: no container port ${port.targetPort}`,
+      );
+    }
+  }
+  for (const pdb of objects.filter((o) => o.kind === "PodDisruptionBudget")) {
+    assert.ok(
+      pods.some((p) =>
+        matches(pdb.spec.selector.matchLabels, p.template.metadata.labels)
+      ),
+      `PodDisruptionBudget ${pdb.metadata.name} selects no pods`,
+    );
+  }
+  for (const wsgwService of ["wsgw-etcd", "wsgw-redis"]) {
+    assert.ok(
+      objects.some((o) =>
+        o.kind === "Service" && o.metadata.name === wsgwService
+      ),
+      `${overlay}: no Service ${wsgwService} for the backends`,
+    );
+  }
+}
+
+/** The gateway: probes, drain, grace period, Services, budget. */
+function checkGateway(objects: Obj[]): void {
+  const gateway = objects.find((o) =>
+    o.kind === "Deployment" && o.metadata.name === "wsgw-gateway"
+  )!;
+  assert.ok(gateway, "no gateway Deployment");
+  const pod = gateway.spec.template.spec;
+  const container = pod.containers[0];
+  assert.equal(container.readinessProbe.httpGet.path, "/readyz");
+  assert.equal(container.livenessProbe.httpGet.path, "/healthz");
+  const preStop = container.lifecycle.preStop.exec.command.join(" ");
+  assert.match(preStop, /127\.0\.0\.1:9000\/internal[^]*\/drain/);
+  // The hook polls at most N × 100 ms; SIGTERM must still come within the grace.
+  const polls = Number(/i < (\d+)/.exec(preStop)?.[1]);
+  assert.ok(
+    pod.terminationGracePeriodSeconds >= 60 &&
+      polls * 0.1 < pod.terminationGracePeriodSeconds,
+    `grace ${pod.terminationGracePeriodSeconds} s, preStop up to ${
+      polls * 0.1
+    } s`,
+  );
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  const env = Object.fromEntries(
+    container.env.map((
+      e: { name: string; value?: string },
+    ) => [e.name, e.value]),
+  );
+  assert.equal(env.WSGW_NODE_ID, "$(POD_NAME)");
+  assert.match(env.WSGW_INTERNAL_URL, /^http:\/\/\$\(POD_IP\):9000$/);
+  const services = objects.filter((o) => o.kind === "Service");
+  const lb = services.find((s) => s.spec.type === "LoadBalancer");
+  assert.equal(lb?.spec.ports[0].targetPort, "public");
+  const headless = services.find((s) =>
+    s.metadata.name === "wsgw-gateway-internal"
+  );
+  assert.equal(headless?.spec.clusterIP, "None");
+  assert.equal(headless?.spec.ports[0].targetPort, "internal");
+  assert.ok(
+    objects.some((o) =>
+      o.kind === "PodDisruptionBudget" && o.metadata.name === "wsgw-gateway"
+    ),
+  );
+  const monitor = objects.find((o) => o.kind === "PodMonitor")!;
+  const ports = monitor.spec.podMetricsEndpoints.map((e: { port: string }) =>
+    e.port
+  );
+  assert.ok(ports.includes("internal") && !ports.includes("public"));
+}
+
+const overlays: string[] = [];
+for (const entry of Deno.readDirSync(`${ROOT}deploy/k8s/overlays`)) {
+  if (entry.isDirectory) overlays.push(entry.name);
+}
+overlays.sort();
+
+for (const overlay of overlays) {
+  opsTest(`ops - k8s overlay ${overlay} renders and validates`, [
+    "kubectl",
+  ], async () => {
+    const objects = await render(overlay);
+    assert.ok(objects.length >= 10, `only ${objects.length} objects`);
+    for (const object of objects) {
+      const key = `${object.apiVersion}/${object.kind}`;
+      const Model = MODELS[key];
+      assert.ok(Model, `no schema model for ${key}: add it to MODELS`);
+      try {
+        new Model(object).validate();
+      } catch (error) {
+        assert.fail(`${key} ${object.metadata?.name}: ${error}`);
+      }
+    }
+    checkReferences(overlay, objects);
+    checkGateway(objects);
+
+    const rule = objects.find((o) => o.kind === "PrometheusRule")!;
+    const alerts = parse(
+      await Deno.readTextFile(`${ROOT}ops/prometheus/alerts.yml`),
+    ) as { groups: unknown };
+    assert.deepEqual(
+      rule.spec.groups,
+      alerts.groups,
+      "PrometheusRule differs from alerts.yml: run `deno task k8s:rules`",
+    );
+    const statefulSets = objects.filter((o) => o.kind === "StatefulSet");
+    if (overlay === "production") assert.equal(statefulSets.length, 0);
+  });
+}
