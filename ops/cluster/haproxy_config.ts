@@ -15,6 +15,8 @@ export type HaproxyConfigOptions = {
   servers: { name: string; port: number }[];
   /** Largest number of client connections. @default 8000 */
   maxconn?: number;
+  /** Certificate + key (PEM): the listener speaks TLS and forwards plain TCP. */
+  tlsPem?: string;
 };
 
 /** The text of haproxy.cfg. */
@@ -38,7 +40,10 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "  timeout tunnel 1h",
     "",
     "frontend ws",
-    `  bind 127.0.0.1:${options.port}`,
+    // TLS ends here; the gateways get the plain WebSocket stream.
+    `  bind 127.0.0.1:${options.port}${
+      options.tlsPem ? ` ssl crt ${options.tlsPem}` : ""
+    }`,
     "  default_backend gateways",
     "",
     "backend gateways",
