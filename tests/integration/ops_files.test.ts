@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
+import { makeThrowawayCert } from "../../ops/cluster/tls_cert.ts";
 import { opsTest, ROOT, run } from "../_support/ops_tools.ts";
 
 const PROMETHEUS = "ops/prometheus/prometheus.yml";
@@ -296,6 +297,50 @@ opsTest(
         job.includes(`"gateway${i}:${port}"`),
         `prometheus.yml does not scrape gateway${i}:${port}`,
       );
+    }
+  },
+);
+
+opsTest(
+  "ops - compose.tls.yaml: haproxy takes the TLS frontend with a mounted certificate",
+  ["docker-compose", "haproxy", "openssl"],
+  async () => {
+    const args = [
+      "--env-file",
+      "ops/compose.env.example",
+      "-f",
+      "compose.yaml",
+      "-f",
+      "compose.tls.yaml",
+    ];
+    const { code, stdout, stderr } = await run("docker-compose", [
+      ...args,
+      "config",
+    ]);
+    assert.equal(code, 0, stderr);
+    const haproxy = (parseYaml(stdout) as {
+      services: Record<string, { command: string[]; ports: unknown[] }>;
+    }).services.haproxy!;
+    assert.deepEqual(haproxy.command.filter((a) => a.endsWith(".cfg")), [
+      "/usr/local/etc/haproxy/haproxy.cfg",
+      "/usr/local/etc/haproxy/tls.cfg",
+    ]);
+    assert.match(JSON.stringify(haproxy.ports), /8443/);
+    assert.match(JSON.stringify(haproxy.ports), /8080/);
+
+    // Both files together, with a real certificate where compose mounts one.
+    const dir = await Deno.makeTempDir();
+    try {
+      const { pem } = await makeThrowawayCert(dir);
+      const tls = (await Deno.readTextFile(`${ROOT}ops/haproxy/tls.cfg`))
+        .replace("/usr/local/etc/haproxy/tls/wsgw.pem", pem);
+      await Deno.writeTextFile(`${dir}/tls.cfg`, tls);
+      assertRan(
+        await run("haproxy", ["-c", "-f", HAPROXY, "-f", `${dir}/tls.cfg`]),
+        "haproxy -c with tls.cfg",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 );

@@ -19,6 +19,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBu
 import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { secretsEnvFile } from "../../ops/ctl/secrets_command.ts";
+import { makeThrowawayCert } from "../../ops/cluster/tls_cert.ts";
 import { opsTest, ROOT, run } from "../_support/ops_tools.ts";
 
 type Model = { validate(): void };
@@ -202,8 +203,34 @@ function checkGateway(objects: Obj[]): void {
   assert.equal(env.WSGW_NODE_ID, "$(POD_NAME)");
   assert.match(env.WSGW_INTERNAL_URL, /^http:\/\/\$\(POD_IP\):9000$/);
   const services = objects.filter((o) => o.kind === "Service");
-  const lb = services.find((s) => s.spec.type === "LoadBalancer");
-  assert.equal(lb?.spec.ports[0].targetPort, "public");
+  const clients = services.find((s) => s.metadata.name === "wsgw-gateway");
+  assert.equal(clients?.spec.ports[0].targetPort, "public");
+  // Clients reach the gateways through an L4 balancer: the gateways' own, or
+  // the TLS-terminating haproxy's (components/tls) in front of it.
+  const tls = services.find((s) => s.metadata.name === "wsgw-tls");
+  const exposed = tls ?? clients;
+  assert.equal(exposed?.spec.type, "LoadBalancer");
+  if (tls) {
+    const haproxy = objects.find((o) =>
+      o.kind === "Deployment" && o.metadata.name === "wsgw-tls"
+    )!;
+    const config = objects.find((o) =>
+      o.kind === "ConfigMap" && o.metadata.name.startsWith("wsgw-tls-haproxy")
+    )!.data["haproxy.cfg"] as string;
+    const mount = haproxy.spec.template.spec.containers[0].volumeMounts
+      .find((m: { name: string }) => m.name === "tls").mountPath;
+    const paths = haproxy.spec.template.spec.volumes
+      .find((v: { name: string }) => v.name === "tls").secret.items
+      .map((i: { path: string }) => `${mount}/${i.path}`);
+    const crt = /bind :8443 ssl crt (\S+)/.exec(config)?.[1];
+    assert.ok(
+      crt && paths.includes(crt),
+      `haproxy reads ${crt}, mounted ${paths}`,
+    );
+    assert.ok(paths.includes(`${crt}.key`), "the key beside the certificate");
+    assert.match(config, /server \S+ wsgw-gateway:80/);
+    assert.equal(clients?.spec.type, "ClusterIP");
+  }
   const headless = services.find((s) =>
     s.metadata.name === "wsgw-gateway-internal"
   );
@@ -259,3 +286,27 @@ for (const overlay of overlays) {
     if (overlay === "production") assert.equal(statefulSets.length, 0);
   });
 }
+
+opsTest("ops - k8s TLS haproxy config passes haproxy -c", [
+  "haproxy",
+  "openssl",
+], async () => {
+  const manifest = await Deno.readTextFile(
+    `${ROOT}deploy/k8s/components/tls/haproxy.yaml`,
+  );
+  const configMap = parseAllDocuments(manifest).map((d) => d.toJSON() as Obj)
+    .find((o) => o.kind === "ConfigMap")!;
+  const dir = await Deno.makeTempDir();
+  try {
+    const { pem } = await makeThrowawayCert(dir);
+    const config = (configMap.data["haproxy.cfg"] as string)
+      .replace("/usr/local/etc/haproxy/tls/wsgw.pem", pem)
+      // The Service name resolves inside the cluster only.
+      .replace("wsgw-gateway:80", "127.0.0.1:80");
+    await Deno.writeTextFile(`${dir}/haproxy.cfg`, config);
+    const ran = await run("haproxy", ["-c", "-f", `${dir}/haproxy.cfg`]);
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
