@@ -10,6 +10,7 @@ import { deadline, DeadlineError } from "./deadline.ts";
 import { WsgwError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type prom, renderMetrics } from "./metrics.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * A readiness check: resolves when fine, rejects (or throws) when not. The
@@ -31,7 +32,7 @@ export function createHealthRoutes(options: {
   log: Logger;
 }): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
   app.get("/readyz", async (c) => {
     const checks = await runChecks(options.readyChecks, options.log);
     const ready = Object.values(checks).every((result) => result === "ok");

@@ -7,15 +7,25 @@
  * @module
  */
 import client from "prom-client";
+import { VERSION } from "./version.ts";
 
 export { client as prom };
 
-/** A fresh registry; with `defaults`, process CPU, memory and event-loop lag too. */
+/**
+ * A fresh registry; with `defaults` (one registry per process), process CPU,
+ * memory and event-loop lag too, and `wsgw_build_info`.
+ */
 export function createMetricsRegistry(
   options: { defaults?: boolean } = {},
 ): client.Registry {
   const registry = new client.Registry();
   if (options.defaults) {
+    new client.Gauge({
+      name: "wsgw_build_info",
+      help: "Always 1; the labels say which wsgw release and Deno run.",
+      labelNames: ["version", "deno"] as const,
+      registers: [registry],
+    }).set({ version: VERSION, deno: Deno.version.deno }, 1);
     client.collectDefaultMetrics({
       register: registry,
       eventLoopMonitoringPrecision: 20,
