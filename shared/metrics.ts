@@ -11,6 +11,13 @@ import { VERSION } from "./version.ts";
 
 export { client as prom };
 
+/** prom-client defaults Deno never fills. */
+const DENO_EMPTY_DEFAULTS = [
+  "nodejs_gc_duration_seconds",
+  "nodejs_active_handles",
+  "nodejs_active_requests",
+];
+
 /**
  * A fresh registry; with `defaults` (one registry per process), process CPU,
  * memory and event-loop lag too, and `wsgw_build_info`.
@@ -30,6 +37,9 @@ export function createMetricsRegistry(
       register: registry,
       eventLoopMonitoringPrecision: 20,
     });
+    // Deno gives prom-client no GC events and no handle/request lists:
+    // these families would stay empty (a chart of nothing), so they go.
+    for (const empty of DENO_EMPTY_DEFAULTS) registry.removeSingleMetric(empty);
   }
   return registry;
 }
