@@ -139,6 +139,12 @@ opsTest("ops - the image builds from the committed tree", [
         (await sh(`PORT=${port} ${probe}`, stage, denoDir)).code === 0,
       { timeout: 30_000, interval: 200, what: "the HEALTHCHECK to pass" },
     );
+    // What the gateway serves from files, not imports, came along too.
+    for (const path of ["/client.js", "/"]) {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      await response.body?.cancel();
+      assert.equal(response.status, 200, `GET ${path} from the staged image`);
+    }
   } finally {
     try {
       embedded?.kill("SIGKILL");
