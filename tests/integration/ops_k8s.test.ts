@@ -230,6 +230,20 @@ function checkGateway(objects: Obj[]): void {
     assert.ok(paths.includes(`${crt}.key`), "the key beside the certificate");
     assert.match(config, /server \S+ wsgw-gateway:80/);
     assert.equal(clients?.spec.type, "ClusterIP");
+    // The haproxy alerts see it: the PodMonitor scrapes it as job haproxy.
+    const monitor = objects.find((o) => o.kind === "PodMonitor")!;
+    assert.ok(
+      monitor.spec.selector.matchExpressions[0].values.includes("haproxy"),
+    );
+    assert.equal(
+      haproxy.spec.template.metadata.labels["wsgw.io/job"],
+      "haproxy",
+    );
+    assert.ok(
+      monitor.spec.podMetricsEndpoints.some((e: { port: string }) =>
+        e.port === "health"
+      ),
+    );
   }
   const headless = services.find((s) =>
     s.metadata.name === "wsgw-gateway-internal"
