@@ -237,6 +237,9 @@ const SECRET_VARIABLES = [
   "WSGW_INTERNAL_OTHER_SECRET",
 ] as const;
 
+/** "change-me" or "changeme" as a word of its own, in any case. */
+const PLACEHOLDER = /(^|[^a-z0-9])change-?me([^a-z0-9]|$)/i;
+
 /**
  * Refuses the example files' placeholder values (`change-me…`): a cluster
  * started from a copied example would otherwise run with secrets anyone
@@ -246,7 +249,7 @@ const SECRET_VARIABLES = [
 function refusePlaceholders(env: Env): void {
   for (const name of SECRET_VARIABLES) {
     const entries = (str(env, name) ?? "").split(",");
-    const at = entries.findIndex((entry) => /change-?me/i.test(entry));
+    const at = entries.findIndex((entry) => PLACEHOLDER.test(entry));
     if (at === -1) continue;
     const which = name === "WSGW_API_KEYS" ? ` (entry ${at + 1})` : "";
     throw new ConfigError(

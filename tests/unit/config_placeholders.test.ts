@@ -84,6 +84,13 @@ Deno.test("config - each placeholder is named by its variable (API keys by entry
 
 Deno.test("config - real secrets pass, and the embedded process keeps its dev values", () => {
   assert.doesNotThrow(() => loadConfig(real, "gateway"));
+  // A word that merely contains the letters is no placeholder.
+  assert.doesNotThrow(() =>
+    loadConfig(
+      { ...real, WSGW_API_KEYS: "exchange-merchant-key:push" },
+      "router",
+    )
+  );
   assert.doesNotThrow(() =>
     loadConfig({ WSGW_JWT_SECRET: "change-me-locally" }, "embedded")
   );
