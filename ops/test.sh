@@ -24,6 +24,8 @@ export PATH="$PATH:/usr/sbin"
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# TLS tests make throwaway certificates with the openssl command.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The dashboard-data check scrapes Redis through its exporter.
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
 # kubectl (for `kubectl kustomize` of deploy/k8s): Debian 12's
