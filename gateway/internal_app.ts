@@ -2,7 +2,9 @@
  * The node-internal API routers call (router/node_client.ts HttpNodeClient):
  * deliver (one push, or a batch of them), broadcast, presence, kick, stats,
  * and drain for operators (`deno task ctl drain`). Listens on its own port
- * and refuses any request without the shared internal secret.
+ * and refuses any request under `/internal/` without the shared internal
+ * secret. In a cluster it also serves `/metrics` (for Prometheus, no
+ * secret), so the public port the balancer exposes does not.
  *
  * @module
  */
@@ -70,6 +72,8 @@ export function createInternalApp(
      * runs.
      */
     drain?: (pace: DrainPace) => void;
+    /** Serves `GET /metrics` with this Prometheus exposition, when given. */
+    metrics?: () => Promise<Response>;
   },
 ): Hono {
   const app = new Hono();
@@ -111,6 +115,8 @@ export function createInternalApp(
     return c.json(await node.catchUp(request));
   });
   app.get("/internal/stats", async (c) => c.json(await node.stats()));
+  const metrics = options.metrics;
+  if (metrics) app.get("/metrics", () => metrics());
   const drain = options.drain;
   if (drain) {
     app.post("/internal/drain", async (c) => {

@@ -1,7 +1,7 @@
 /**
  * `deno task gateway`: one gateway node of a cluster. Public port: `/ws`,
- * `/client.js`, health and metrics. Internal port: the node API routers call,
- * behind the internal secret. Registers in etcd; reads history from Redis.
+ * `/client.js` and health. Internal port: the node API routers call, behind
+ * the internal secret, and `/metrics` (kept off the port clients reach). Registers in etcd; reads history from Redis.
  * SIGTERM drains (1012 to every client, paced); a second SIGTERM exits at once.
  *
  * @module
@@ -12,6 +12,7 @@ import type { Config } from "../shared/config.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
 import type { Logger } from "../shared/log.ts";
+import { renderMetrics } from "../shared/metrics.ts";
 import { NodeIdTakenError } from "../shared/registry/etcd.ts";
 import { serve } from "../shared/serve.ts";
 import { GatewayNode } from "./gateway_node.ts";
@@ -47,7 +48,6 @@ export async function startGateway(
 
   const app = createHealthRoutes({
     log,
-    metricsRegistries: [metricsRegistry],
     readyChecks: {
       // Probes come from anywhere, as often as anyone likes: each backend
       // is pinged at most once a second, concurrent probes share the ping.
@@ -73,6 +73,7 @@ export async function startGateway(
       ? [config.internalSecret]
       : [config.internalSecret, config.internalOtherSecret],
     log,
+    metrics: () => renderMetrics([metricsRegistry]),
     drain: (pace) => {
       drain(pace).catch((error) => log.error("drain failed", { error }));
     },

@@ -5,6 +5,7 @@
  * @module
  */
 import type { prom } from "../shared/metrics.ts";
+import { CLOSE } from "../shared/protocol.ts";
 import client from "prom-client";
 
 /** Live counts the gauges read at scrape time. */
@@ -42,12 +43,36 @@ export function closeCodeLabel(code: number): string {
 /** The metrics a gateway node updates. */
 export type GatewayMetrics = ReturnType<typeof defineMetrics>;
 
+/** Reasons of `wsgw_auth_failures_total` a token check gives (shared/token.ts). */
+const TOKEN_FAILURES = [
+  "token_missing",
+  "token_invalid",
+  "token_expired",
+  "token_signature",
+];
+
 /** Creates the gateway's metrics on `registry`. */
 export function createGatewayMetrics(
   registry: prom.Registry,
   gauges: GatewayGauges,
 ): GatewayMetrics {
-  return defineMetrics(registry, gauges);
+  const metrics = defineMetrics(registry, gauges);
+  // Every known label value starts at 0: a labelled counter has no series
+  // until its first increment, so dashboards and alerts of a fresh node would
+  // show "no data" instead of 0 and rates would miss the first event.
+  for (const code of [...KNOWN_CLOSE_CODES, "other"]) {
+    metrics.disconnects.inc({ code: String(code) }, 0);
+  }
+  for (const reason of Object.keys(CLOSE)) {
+    metrics.evictions.inc({ reason }, 0);
+  }
+  for (const reason of TOKEN_FAILURES) {
+    metrics.authFailures.inc({ reason }, 0);
+  }
+  for (const op of ["register", "device_limit", "unregister"]) {
+    metrics.registryErrors.inc({ op }, 0);
+  }
+  return metrics;
 }
 
 function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {

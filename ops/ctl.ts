@@ -10,6 +10,7 @@
  * deno task ctl nodes
  * deno task ctl push alice '{"text":"hi"}'
  * TOKEN=$(deno task ctl token alice --device phone --ttl 15m)
+ * deno task ctl secrets --out ops/compose.env
  * ```
  *
  * @module
@@ -21,6 +22,7 @@ import { drainCommand } from "./ctl/drain_command.ts";
 import { CtlError, CtlUsageError, oneLine } from "./ctl/errors.ts";
 import { nodesCommand } from "./ctl/nodes_command.ts";
 import { pushCommand, tokenCommand } from "./ctl/push_commands.ts";
+import { secretsCommand } from "./ctl/secrets_command.ts";
 import { userCommand, usersCommand } from "./ctl/users_commands.ts";
 
 /** Usage text of `deno task ctl --help`. */
@@ -38,13 +40,17 @@ Commands:
                                  a client token signed with the JWT secret
   drain <node> [--no-wait] [--timeout 60]
                                  the node closes its clients (1012) and leaves
+  secrets [--out FILE] [--force] a fresh env file of random secrets (API keys,
+                                 JWT, internal, Grafana); stdout without --out
 
 Settings (flag, else environment, else state file):
   --state-file F        a state file of \`deno task cluster\` ($WSGW_STATE_FILE)
   --router URL          push API ($WSGW_ROUTER)
   --etcd URLS           etcd endpoints, comma-separated ($WSGW_ETCD)
   --prefix P            etcd key prefix ($WSGW_ETCD_PREFIX, default /wsgw)
-  --api-key K           push-API key ($WSGW_API_KEY)
+  --api-key K           push-API key(s), "key:scope,…" as the routers read
+                        them; each command picks one whose scope suffices
+                        ($WSGW_API_KEY, else $WSGW_API_KEYS)
   --jwt-secret S        client token secret ($WSGW_JWT_SECRET)
   --internal-secret S   gateway internal API secret, for drain ($WSGW_INTERNAL_SECRET)
   --json                JSON output
@@ -58,6 +64,7 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   push: { run: pushCommand, flags: ["id", "device"] },
   token: { run: tokenCommand, flags: ["device", "ttl"] },
   drain: { run: drainCommand, flags: ["wait", "timeout"] },
+  secrets: { run: secretsCommand, flags: ["out", "force"] },
 };
 const SETTINGS = [
   "state-file",
@@ -68,7 +75,15 @@ const SETTINGS = [
   "jwt-secret",
   "internal-secret",
 ];
-const COMMAND_FLAGS = ["node", "limit", "device", "ttl", "id", "timeout"];
+const COMMAND_FLAGS = [
+  "node",
+  "limit",
+  "device",
+  "ttl",
+  "id",
+  "timeout",
+  "out",
+];
 
 /** Runs ctl with `args`; resolves with the exit status. */
 export async function main(
@@ -84,7 +99,7 @@ export async function main(
     if (command === undefined) throw new CtlUsageError("no command given");
     const spec = COMMANDS[command];
     if (!spec) throw new CtlUsageError(`unknown command "${command}"`);
-    for (const flag of [...COMMAND_FLAGS, "wait"]) {
+    for (const flag of [...COMMAND_FLAGS, "wait", "force"]) {
       if (values[flag] !== undefined && !spec.flags.includes(flag)) {
         throw new CtlUsageError(
           `${command} does not take --${flag === "wait" ? "no-wait" : flag}`,
@@ -128,6 +143,7 @@ function parse(args: string[]) {
         ),
         json: { type: "boolean" },
         "no-wait": { type: "boolean" },
+        force: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });

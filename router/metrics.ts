@@ -16,9 +16,25 @@ export type RouterGauges = {
   routeCacheLastEventAt?(): number;
   /** True once the route cache holds a full listing. */
   routeCacheReady?(): boolean;
-  /** Ids of the nodes in the route cache: forward errors of others are dropped. */
+  /**
+   * Ids of the nodes in the route cache: each gets zero series of forward
+   * errors, and the series of nodes no longer there are dropped.
+   */
   liveNodes?(): Iterable<string>;
 };
+
+/** Route patterns of the push API, as the `route` label spells them. */
+export const PUSH_API_ROUTES = [
+  "/v1/push",
+  "/v1/broadcast",
+  "/v1/users/:user/presence",
+  "/v1/users/:user/disconnect",
+  "/v1/users/:user/messages",
+  "/v1/nodes",
+] as const;
+
+/** Operations of `wsgw_history_errors_total{op}`. */
+const HISTORY_OPS = ["append", "read", "reserve", "complete", "release"];
 
 /** Outcome labels of internal requests to nodes (`wsgw_forward_requests_total`). */
 export const FORWARD_STATUSES = [
@@ -50,6 +66,24 @@ export type RouterMetrics = {
 export function createRouterMetrics(
   registry: prom.Registry,
   gauges: RouterGauges = { routeCacheEntries: () => 0 },
+): RouterMetrics {
+  const metrics = defineMetrics(registry, gauges);
+  // Known label values start at 0 (a labelled counter has no series until
+  // its first increment): dashboards of a fresh router show 0, not "no data".
+  for (const route of PUSH_API_ROUTES) {
+    metrics.pushRequests.inc({ route, status: "200" }, 0);
+    metrics.pushDuration.zero({ route });
+  }
+  for (const status of FORWARD_STATUSES) {
+    metrics.forwardRequests.inc({ status }, 0);
+  }
+  for (const op of HISTORY_OPS) metrics.historyErrors.inc({ op }, 0);
+  return metrics;
+}
+
+function defineMetrics(
+  registry: prom.Registry,
+  gauges: RouterGauges,
 ): RouterMetrics {
   const registers = [registry];
   return {
@@ -122,7 +156,8 @@ export function createRouterMetrics(
 /**
  * `wsgw_forward_errors_total`, by node and outcome. Node ids are generated
  * per process start, so the series of nodes that left the route cache are
- * dropped at each scrape: the label stays bounded by the live cluster.
+ * dropped at each scrape (the label stays bounded by the live cluster), and
+ * each live node has its zero series.
  */
 function forwardErrorsCounter(
   registers: prom.Registry[],
@@ -141,6 +176,13 @@ function forwardErrorsCounter(
         if (live.has(node)) continue;
         nodes.delete(node);
         for (const status of FORWARD_STATUSES) counter.remove({ node, status });
+      }
+      // Each node known now gets its zero series, so dashboards have data
+      // (inc by 0 leaves an existing count alone).
+      for (const node of live) {
+        for (const status of FORWARD_STATUSES) {
+          if (status !== "ok") counter.inc({ node, status }, 0);
+        }
       }
     },
   });

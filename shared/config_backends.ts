@@ -206,15 +206,25 @@ export function strongSecret(
   min: number,
   which = "",
 ): void {
-  const what = which === "" ? name : `${name} ${which}`;
-  const make = `make one with \`openssl rand -hex 32\``;
-  if (/change-?me|placeholder|^dev-|^(secret|password|test)$/i.test(value)) {
-    throw new ConfigError(name, `${what} is a placeholder: ${make}`);
+  const what = which === "" ? name : `${name} (${which})`;
+  if (PLACEHOLDER.test(value)) {
+    throw new ConfigError(
+      name,
+      `${what} still holds a placeholder ("change-me", "dev-…"): generate real secrets with \`deno task ctl secrets --out .env\` (or \`openssl rand -hex 32\` for each value)`,
+    );
   }
   if (value.length < min) {
     throw new ConfigError(
       name,
-      `${what} is ${value.length} characters, at least ${min} are needed (a short secret can be guessed): ${make}`,
+      `${what} is ${value.length} characters, at least ${min} are needed (a short secret can be guessed): make one with \`openssl rand -hex 32\``,
     );
   }
 }
+
+/**
+ * The example env files' placeholders (`change-me…` as a word of its own, in
+ * any case, so "exchange-merchant" passes), the dev defaults, and words
+ * nobody should use as a secret.
+ */
+const PLACEHOLDER =
+  /(^|[^a-z0-9])change-?me([^a-z0-9]|$)|placeholder|^dev-|^(secret|password|test)$/i;

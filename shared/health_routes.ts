@@ -10,6 +10,7 @@ import { deadline, DeadlineError } from "./deadline.ts";
 import { WsgwError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type prom, renderMetrics } from "./metrics.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * A readiness check: resolves when fine, rejects (or throws) when not. The
@@ -21,14 +22,17 @@ export type ReadyCheck = () => Promise<void> | void;
 /** Milliseconds a readiness check may take before it counts as failed. */
 const CHECK_TIMEOUT_MS = 2000;
 
-/** Creates the health and metrics routes. */
+/**
+ * Creates the health and metrics routes; without `metricsRegistries`, no
+ * `/metrics` (a cluster gateway serves it on its internal port instead).
+ */
 export function createHealthRoutes(options: {
   readyChecks: Readonly<Record<string, ReadyCheck>>;
-  metricsRegistries: readonly prom.Registry[];
+  metricsRegistries?: readonly prom.Registry[];
   log: Logger;
 }): Hono {
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
   app.get("/readyz", async (c) => {
     const checks = await runChecks(options.readyChecks, options.log);
     const ready = Object.values(checks).every((result) => result === "ok");
@@ -37,7 +41,8 @@ export function createHealthRoutes(options: {
       ready ? 200 : 503,
     );
   });
-  app.get("/metrics", () => renderMetrics(options.metricsRegistries));
+  const registries = options.metricsRegistries;
+  if (registries) app.get("/metrics", () => renderMetrics(registries));
   return app;
 }
 

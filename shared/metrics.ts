@@ -7,19 +7,39 @@
  * @module
  */
 import client from "prom-client";
+import { VERSION } from "./version.ts";
 
 export { client as prom };
 
-/** A fresh registry; with `defaults`, process CPU, memory and event-loop lag too. */
+/** prom-client defaults Deno never fills. */
+const DENO_EMPTY_DEFAULTS = [
+  "nodejs_gc_duration_seconds",
+  "nodejs_active_handles",
+  "nodejs_active_requests",
+];
+
+/**
+ * A fresh registry; with `defaults` (one registry per process), process CPU,
+ * memory and event-loop lag too, and `wsgw_build_info`.
+ */
 export function createMetricsRegistry(
   options: { defaults?: boolean } = {},
 ): client.Registry {
   const registry = new client.Registry();
   if (options.defaults) {
+    new client.Gauge({
+      name: "wsgw_build_info",
+      help: "Always 1; the labels say which wsgw release and Deno run.",
+      labelNames: ["version", "deno"] as const,
+      registers: [registry],
+    }).set({ version: VERSION, deno: Deno.version.deno }, 1);
     client.collectDefaultMetrics({
       register: registry,
       eventLoopMonitoringPrecision: 20,
     });
+    // Deno gives prom-client no GC events and no handle/request lists:
+    // these families would stay empty (a chart of nothing), so they go.
+    for (const empty of DENO_EMPTY_DEFAULTS) registry.removeSingleMetric(empty);
     // prom-client reads /proc/self/status for these, which Deno allows only
     // with --allow-all: under narrower permissions they would read 0.
     // Deno.memoryUsage() needs no permission.

@@ -59,9 +59,7 @@ export async function waitForRoutes(
   let routes = 0;
   while (Date.now() < deadline) {
     held = (await Promise.all(
-      system.targets.map((t) =>
-        gauge(`http://${t.hostname}:${t.port}`, "wsgw_users")
-      ),
+      (system.gatewayMetricsUrls ?? []).map((url) => gauge(url, "wsgw_users")),
     )).reduce((a, b) => a + b, 0);
     routes = await gauge(api, "wsgw_route_cache_entries");
     if (held > 0 && routes >= held) return;

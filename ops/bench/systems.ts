@@ -22,6 +22,8 @@ export type System = {
   dialect: "wsgw" | "raw" | "sio";
   /** Where clients connect. */
   targets: { hostname: string; port: number }[];
+  /** wsgw: base URLs serving the gateways' `/metrics` (cluster: internal ports). */
+  gatewayMetricsUrls?: string[];
   /** Push endpoint taking `{"users","data"}`; raw with several nodes: node 1's. */
   pushUrl: string;
   authorization?: string;
@@ -126,6 +128,7 @@ async function startWsgwCluster(nodes: number): Promise<System> {
       hostname: "127.0.0.1",
       port: Number(new URL(g.url).port),
     })),
+    gatewayMetricsUrls: cluster.gateways.map((g) => g.internalUrl),
     pushUrl: `${cluster.router}/v1/push`,
     authorization,
     jwtSecret: BENCH_JWT_SECRET,
@@ -152,6 +155,7 @@ async function startEmbedded(): Promise<System> {
     label: "wsgw embedded (1 process)",
     dialect: "wsgw",
     targets: [{ hostname: "127.0.0.1", port }],
+    gatewayMetricsUrls: [url],
     pushUrl: `${url}/v1/push`,
     authorization,
     jwtSecret: BENCH_JWT_SECRET,

@@ -21,6 +21,9 @@ Options:
   --routers M          router replicas (default 1)
   --lb                 haproxy in front of the gateways (TCP, leastconn,
                        health check on /readyz); needs haproxy on PATH
+  --tls                with --lb: haproxy terminates TLS (wss://) with a
+                       throwaway CA and certificate made by openssl at start;
+                       clients trust the CA it prints (DENO_CERT=<file>)
   --state-file F       write URLs, pids and secrets to F (JSON) once ready;
                        removed again on stop
   --port-base P        fixed ports instead of free ones: P haproxy, P+1/P+2
@@ -78,6 +81,7 @@ export function parseClusterArgs(
         nodes: { type: "string" },
         routers: { type: "string" },
         lb: { type: "boolean" },
+        tls: { type: "boolean" },
         "state-file": { type: "string" },
         "port-base": { type: "string" },
         "lease-ttl": { type: "string" },
@@ -118,6 +122,7 @@ export function parseClusterArgs(
       nodes: int("--nodes", values.nodes, 1, 200),
       routers: int("--routers", values.routers, 1, 10),
       lb: values.lb ?? false,
+      tls: values.tls ?? false,
       portBase: int("--port-base", values["port-base"], 1024, 65000),
       leaseTtl: int("--lease-ttl", values["lease-ttl"], 2, 3600),
       logLevel: level as LogLevel | undefined,

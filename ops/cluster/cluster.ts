@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { makeThrowawayCert } from "./tls_cert.ts";
 import { signToken } from "../../shared/token.ts";
 import { fixedPorts, freePorts, type PortPlan } from "./ports.ts";
 import { onPath } from "./services.ts";
@@ -47,6 +48,8 @@ export type Cluster = AsyncDisposable & {
   readonly etcd: ProcessHandle;
   readonly redis: ProcessHandle;
   readonly lb: ProcessHandle | null;
+  /** With `tls`: the CA certificate (PEM file) clients of `lb` must trust. */
+  readonly tlsCa: string | null;
   readonly gateways: readonly GatewayHandle[];
   readonly routers: readonly ProcessHandle[];
   /** The first router's URL: the push API. */
@@ -110,8 +113,16 @@ export async function createCluster(
   const ports: PortPlan = fixed
     ? fixedPorts(options.portBase!, nodes, routerCount)
     : freePorts(nodes, routerCount);
+  if (options.tls && !options.lb) {
+    throw new ClusterStartError("--tls needs --lb: haproxy terminates TLS");
+  }
   for (
-    const binary of ["etcd", "redis-server", ...(options.lb ? ["haproxy"] : [])]
+    const binary of [
+      "etcd",
+      "redis-server",
+      ...(options.lb ? ["haproxy"] : []),
+      ...(options.tls ? ["openssl"] : []),
+    ]
   ) {
     if (!await onPath(binary)) {
       throw new ClusterStartError(
@@ -133,6 +144,7 @@ export async function createCluster(
     internalSecret: options.internalSecret ?? randomSecret(""),
   };
   const prefix = options.etcdPrefix ?? "/wsgw";
+  const tls = options.tls ? await makeThrowawayCert(dir) : undefined;
   const say = options.log ?? (() => {});
   const lifecycle: Lifecycle = { stopping: false };
   const { etcd, redis, gateways, routers, lb } = buildProcesses({
@@ -145,6 +157,7 @@ export async function createCluster(
     prefix,
     leaseTtl,
     lifecycle,
+    tls,
   });
 
   const all: Handle[] = [etcd, redis, ...gateways, ...routers];
@@ -199,6 +212,7 @@ export async function createCluster(
     etcd,
     redis,
     lb,
+    tlsCa: tls?.ca ?? null,
     gateways,
     routers,
     get router() {
@@ -246,6 +260,8 @@ const INSTALL: Record<string, string> = {
   "redis-server": "install Redis (Debian: apt-get install redis-server)",
   haproxy:
     "install haproxy (Debian: apt-get install haproxy) or run without --lb",
+  openssl:
+    "install openssl (Debian: apt-get install openssl) or run without --tls",
 };
 
 function checkCounts(nodes: number, routers: number, leaseTtl: number): void {

@@ -16,6 +16,11 @@ export type ClusterOptions = {
   routers?: number;
   /** haproxy in front of the gateways. @default false */
   lb?: boolean;
+  /**
+   * With `lb`: haproxy terminates TLS (`wss://`) with a throwaway certificate
+   * made at start (openssl); clients trust `Cluster.tlsCa`. @default false
+   */
+  tls?: boolean;
   /** Fixed ports from here (layout in `ports.ts`); free ports otherwise. */
   portBase?: number;
   /** `WSGW_LEASE_TTL` of every process, in seconds. @default 10 */

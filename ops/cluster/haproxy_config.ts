@@ -18,6 +18,8 @@ export type HaproxyConfigOptions = {
    * limit allows: haproxy needs two descriptors per proxied connection.
    */
   maxconn?: number;
+  /** Certificate + key (PEM): the listener speaks TLS and forwards plain TCP. */
+  tlsPem?: string;
 };
 
 /** Descriptors haproxy keeps for itself (listeners, checks, logs). */
@@ -66,7 +68,10 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "  timeout tunnel 1h",
     "",
     "frontend ws",
-    `  bind 127.0.0.1:${options.port}`,
+    // TLS ends here; the gateways get the plain WebSocket stream.
+    `  bind 127.0.0.1:${options.port}${
+      options.tlsPem ? ` ssl crt ${options.tlsPem}` : ""
+    }`,
     "  default_backend gateways",
     "",
     "backend gateways",

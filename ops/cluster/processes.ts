@@ -43,6 +43,8 @@ export type ProcessSetup = {
   secrets: { apiKey: string; jwtSecret: string; internalSecret: string };
   prefix: string;
   leaseTtl: number;
+  /** haproxy's TLS files, with `--tls`. */
+  tls?: { ca: string; pem: string };
   lifecycle: Lifecycle;
 };
 
@@ -150,8 +152,10 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
       );
     return h;
   });
+  const tls = setup.tls;
+  const lbUrl = () => tls ? `https://127.0.0.1:${ports.lb}` : local(ports.lb);
   const lb = options.lb
-    ? handle("lb", () => local(ports.lb), () => ports.lb = freePort())
+    ? handle("lb", lbUrl, () => ports.lb = freePort())
     : null;
   if (lb) {
     const configPath = `${dir}/haproxy.cfg`;
@@ -164,9 +168,10 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
             name: g.nodeId,
             port: ports.gateways[i]!.public,
           })),
+          tlsPem: tls?.pem,
         }),
       );
-      return haproxySpec(configPath, ports.lb);
+      return haproxySpec(configPath, ports.lb, tls?.ca);
     };
   }
 

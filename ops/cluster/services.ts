@@ -65,12 +65,20 @@ export function redisSpec(dir: string, port: number): ProcessSpec {
 }
 
 /** haproxy in the foreground with the config at `configPath`. */
-export function haproxySpec(configPath: string, port: number): ProcessSpec {
+export function haproxySpec(
+  configPath: string,
+  port: number,
+  tlsCa?: string,
+): ProcessSpec {
   return {
     command: "haproxy",
     args: ["-db", "-f", configPath],
-    // Ready once it passes a request to a gateway that is up.
-    ready: () => httpReady(local(port)),
+    // Ready once it passes a request to a gateway that is up (over TLS,
+    // trusting only the cluster's CA, when it terminates TLS).
+    ready: () =>
+      tlsCa === undefined
+        ? httpReady(local(port))
+        : httpsReady(`https://127.0.0.1:${port}`, tlsCa),
   };
 }
 
@@ -85,6 +93,22 @@ export const SERVER_PERMISSIONS = [
   "--allow-env",
   "--allow-read",
 ] as const;
+
+async function httpsReady(url: string, caFile: string): Promise<boolean> {
+  using client = Deno.createHttpClient({
+    caCerts: [await Deno.readTextFile(caFile)],
+  });
+  try {
+    const response = await fetch(`${url}/readyz`, {
+      client,
+      signal: AbortSignal.timeout(2000),
+    });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false; // not listening yet: poll again
+  }
+}
 
 /** `deno run <SERVER_PERMISSIONS> [denoFlags] <main>` from the repository root, with `env`. */
 export function denoSpec(

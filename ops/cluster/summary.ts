@@ -23,8 +23,14 @@ export function clusterSummary(
     ]);
   }
   if (cluster.lb) {
-    const ws = cluster.lb.url.replace("http://", "ws://");
+    const ws = cluster.lb.url.replace(/^http/, "ws");
     rows.push(["lb", `${cluster.lb.url}  ${ws}/ws  (haproxy, leastconn)`]);
+  }
+  if (cluster.tlsCa) {
+    rows.push([
+      "tls ca",
+      `${cluster.tlsCa}  (clients: DENO_CERT=${cluster.tlsCa})`,
+    ]);
   }
   rows.push(["etcd", `${cluster.etcd.url}  prefix ${cluster.etcdPrefix}`]);
   rows.push(["redis", cluster.redis.url]);
@@ -32,7 +38,7 @@ export function clusterSummary(
   rows.push(["jwt secret", cluster.jwtSecret]);
   const width = Math.max(...rows.map(([name]) => name.length));
   const ws = cluster.lb
-    ? `${cluster.lb.url.replace("http://", "ws://")}/ws`
+    ? `${cluster.lb.url.replace(/^http/, "ws")}/ws`
     : cluster.gateways[0]!.wsUrl;
   const body = JSON.stringify({ users: ["alice"], data: { text: "hi" } });
   return [

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { allows, type Scope } from "../../shared/api_keys.ts";
 import type { CtlConfig } from "./ctl_config.ts";
 import { need } from "./ctl_config.ts";
+import { CtlError } from "./errors.ts";
 import { EtcdReader } from "./etcd_reader.ts";
 import { RouterClient } from "./router_client.ts";
 
@@ -19,6 +21,8 @@ export type CommandFlags = {
   id?: string;
   timeout?: string;
   wait?: boolean;
+  out?: string;
+  force?: boolean;
 };
 
 /** Where ctl writes: stdout for results, stderr for notes and errors. */
@@ -39,17 +43,44 @@ export type CommandContext = {
 /** A ctl command; throws CtlError to fail. */
 export type Command = (ctx: CommandContext) => Promise<void>;
 
-/** The router of the settings, or a CtlError saying how to name one. */
-export function routerOf(config: CtlConfig): RouterClient {
-  const url = need(config.router, "router URL", config.hint);
-  const key = need(config.apiKey, "API key", config.hint);
-  return new RouterClient(url, key);
+/**
+ * The router of the settings, called with the first key whose scope allows
+ * `scope`; a CtlError names the setting to fix when there is none.
+ */
+export function routerOf(config: CtlConfig, scope: Scope): RouterClient {
+  const url = need(
+    config.router,
+    "router URL",
+    `pass --router URL or set WSGW_ROUTER (${config.hint})`,
+  );
+  return new RouterClient(url, keyFor(config, scope));
+}
+
+/** The first configured key whose scope allows `scope` (the key alone, no suffix). */
+export function keyFor(config: CtlConfig, scope: Scope): string {
+  if (config.apiKeys.length === 0) {
+    throw new CtlError(
+      `no API key configured: pass --api-key KEY or set WSGW_API_KEY (or WSGW_API_KEYS, as the routers read it) (${config.hint})`,
+    );
+  }
+  const key = config.apiKeys.find((k) => allows(k.scope, scope));
+  if (key) return key.key;
+  const held = [...new Set(config.apiKeys.map((k) => k.scope))].join(", ");
+  throw new CtlError(
+    `this command needs an API key with scope ${scope}, but the keys of ${config.apiKeySource} have scope ${held}: pass --api-key with a key listed as "KEY:${scope}"${
+      scope === "admin" ? " (or without a suffix)" : ""
+    } in the routers' WSGW_API_KEYS`,
+  );
 }
 
 /** The etcd of the settings, or a CtlError saying how to name one. */
 export function etcdOf(config: CtlConfig): EtcdReader {
   return new EtcdReader(
-    need(config.etcd, "etcd endpoint", config.hint),
+    need(
+      config.etcd,
+      "etcd endpoint",
+      `pass --etcd URLS or set WSGW_ETCD (${config.hint})`,
+    ),
     config.prefix,
   );
 }

@@ -8,12 +8,17 @@
  * | router URL | `--router` | `WSGW_ROUTER` | `router` |
  * | etcd endpoints | `--etcd` | `WSGW_ETCD` | `etcd` |
  * | etcd prefix | `--prefix` | `WSGW_ETCD_PREFIX` | (`/wsgw`) |
- * | push-API key | `--api-key` | `WSGW_API_KEY`, first of `WSGW_API_KEYS` | `apiKey` |
+ * | push-API keys | `--api-key` | `WSGW_API_KEY`, else `WSGW_API_KEYS` | `apiKey` |
  * | JWT secret | `--jwt-secret` | `WSGW_JWT_SECRET` | `jwtSecret` |
  * | internal secret | `--internal-secret` | `WSGW_INTERNAL_SECRET` | (none) |
  *
+ * A key may carry its scope as the router reads it (`key:admin`); the
+ * suffix is never sent. Each command takes the first key whose scope covers
+ * its route (see {@link keyFor}).
+ *
  * @module
  */
+import { type ApiKey, parseApiKey } from "../../shared/api_keys.ts";
 import type { ClusterState } from "../cluster/state_file.ts";
 import { readStateFile } from "../cluster/state_file.ts";
 import { CtlError } from "./errors.ts";
@@ -23,7 +28,10 @@ export type CtlConfig = {
   router: string | undefined;
   etcd: string[];
   prefix: string;
-  apiKey: string | undefined;
+  /** Keys with their scopes, in the order given; may be empty. */
+  apiKeys: ApiKey[];
+  /** Where the keys came from (a flag, a variable or the state file). */
+  apiKeySource: string;
   jwtSecret: string | undefined;
   internalSecret: string | undefined;
   /** The state file read, if any (it knows the gateways' pids). */
@@ -68,6 +76,7 @@ export async function resolveConfig(
     fromState: string | undefined,
   ) => flag ?? (explicit ? fromState ?? fromEnv : fromEnv ?? fromState);
   const etcd = pick(flags.etcd, get("WSGW_ETCD"), state?.etcd);
+  const keys = apiKeysOf(flags, get, stateFile, explicit, state?.apiKey);
   const prefix = flags.prefix ?? get("WSGW_ETCD_PREFIX") ?? "/wsgw";
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
     throw new CtlError(
@@ -80,11 +89,8 @@ export async function resolveConfig(
       ?.replace(/\/+$/, ""),
     etcd: (etcd ?? "").split(",").map((e) => e.trim()).filter((e) => e),
     prefix,
-    apiKey: pick(
-      flags["api-key"],
-      get("WSGW_API_KEY") ?? get("WSGW_API_KEYS")?.split(",")[0]?.trim(),
-      state?.apiKey,
-    ),
+    apiKeys: keys.apiKeys,
+    apiKeySource: keys.source,
     jwtSecret: pick(
       flags["jwt-secret"],
       get("WSGW_JWT_SECRET"),
@@ -93,9 +99,42 @@ export async function resolveConfig(
     internalSecret: flags["internal-secret"] ?? get("WSGW_INTERNAL_SECRET"),
     state,
     hint: stateFile === undefined
-      ? "set WSGW_ROUTER/WSGW_ETCD/WSGW_API_KEY, pass flags, or --state-file F from `deno task cluster`"
+      ? "or --state-file F from `deno task cluster`"
       : `settings from ${stateFile}`,
   };
+}
+
+/** The keys ctl may send and where they came from, first source that has any. */
+function apiKeysOf(
+  flags: ConfigFlags,
+  get: (name: string) => string | undefined,
+  stateFile: string | undefined,
+  explicit: boolean,
+  fromState: string | undefined,
+): { apiKeys: ApiKey[]; source: string } {
+  type Source = readonly [string, string | undefined];
+  const state: Source[] = [[`state file ${stateFile}`, fromState]];
+  // An explicit --state-file outranks the environment; WSGW_STATE_FILE does not.
+  const sources: Source[] = [
+    ["--api-key", flags["api-key"]],
+    ...(explicit ? state : []),
+    ["WSGW_API_KEY", get("WSGW_API_KEY")],
+    ["WSGW_API_KEYS", get("WSGW_API_KEYS")],
+    ...(explicit ? [] : state),
+  ];
+  for (const [source, value] of sources) {
+    if (value === undefined || value.trim() === "") continue;
+    const entries = value.split(",").map((e) => e.trim()).filter((e) => e);
+    try {
+      return {
+        apiKeys: entries.map((entry, i) => parseApiKey(entry, i + 1, source)),
+        source,
+      };
+    } catch (error) {
+      throw new CtlError((error as Error).message, 2, { cause: error });
+    }
+  }
+  return { apiKeys: [], source: "" };
 }
 
 /** The value of a required setting, or a CtlError naming how to set it. */

@@ -26,7 +26,7 @@ export async function nodesCommand(
 ): Promise<void> {
   let rows: NodeRow[];
   try {
-    rows = await routerOf(config).call<NodeRow[]>("GET", "/v1/nodes");
+    rows = await routerOf(config, "admin").call<NodeRow[]>("GET", "/v1/nodes");
   } catch (routerError) {
     try {
       const records = await etcdOf(config).nodes();

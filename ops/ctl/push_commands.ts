@@ -28,7 +28,7 @@ export async function pushCommand(
       `the data must be JSON (quote strings: '"hi"'), got ${raw}`,
     );
   }
-  const answer = await routerOf(config).call("POST", "/v1/push", {
+  const answer = await routerOf(config, "push").call("POST", "/v1/push", {
     users,
     data,
     ...(flags.id === undefined ? {} : { id: flags.id }),
@@ -45,7 +45,11 @@ export async function tokenCommand(
   if (user === undefined || extra.length > 0) {
     throw new CtlUsageError("token takes one user id: ctl token <user>");
   }
-  const secret = need(config.jwtSecret, "JWT secret", config.hint);
+  const secret = need(
+    config.jwtSecret,
+    "JWT secret",
+    `pass --jwt-secret or set WSGW_JWT_SECRET (${config.hint})`,
+  );
   const ttl = flags.ttl ?? "1h";
   const seconds = ttlSeconds(ttl);
   const token = await signToken(

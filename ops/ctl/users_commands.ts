@@ -23,7 +23,7 @@ export async function userCommand(
   }
   const [keys, presence] = await Promise.allSettled([
     etcdOf(config).owners(user),
-    routerOf(config).call<Presence>(
+    routerOf(config, "push").call<Presence>(
       "GET",
       `/v1/users/${encodeURIComponent(user)}/presence`,
     ),

@@ -116,8 +116,14 @@ export async function runChaosCase(spec: ChaosCase): Promise<ChaosResult> {
   let replayed = 0;
   for (const gateway of cluster.gateways) {
     if (!gateway.running) continue;
-    dropped += await metric(gateway.url, "wsgw_duplicates_dropped_total");
-    replayed += await metric(gateway.url, "wsgw_replayed_messages_total");
+    dropped += await metric(
+      gateway.internalUrl,
+      "wsgw_duplicates_dropped_total",
+    );
+    replayed += await metric(
+      gateway.internalUrl,
+      "wsgw_replayed_messages_total",
+    );
   }
   notes["nodes: duplicates dropped / replayed"] = `${dropped} / ${replayed}`;
   const figures = chaosFigures({

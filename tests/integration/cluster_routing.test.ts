@@ -79,7 +79,9 @@ Deno.test("cluster - a push to a user on one node leaves the other nodes' reques
     );
     const counters = () =>
       Promise.all(
-        cluster.gateways.map((g) => metric(g.url, "wsgw_node_requests_total")),
+        cluster.gateways.map((g) =>
+          metric(g.internalUrl, "wsgw_node_requests_total")
+        ),
       );
     const before = await counters();
     for (let i = 0; i < 3; i++) {

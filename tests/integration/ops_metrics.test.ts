@@ -139,10 +139,14 @@ opsTest(
       WSGW_REDIS: redis.url,
       WSGW_LOG_LEVEL: "debug",
     };
+    const internalPort = freePort();
     const gateway = spawn("gateway/main.ts", {
       ...env,
       WSGW_NODE_ID: "ops-gateway",
+      WSGW_INTERNAL_PORT: String(internalPort),
     });
+    // A cluster gateway serves /metrics on its internal port only.
+    const gatewayInternal = `http://127.0.0.1:${internalPort}`;
     const router = spawn("router/main.ts", {
       ...env,
       WSGW_NODE_ID: "ops-router",
@@ -188,11 +192,17 @@ opsTest(
       await client.close();
       await waitFor(
         async () =>
-          sampleValue(await text(`${gateway.url}/metrics`), "wsgw_users") === 0,
+          sampleValue(
+            await text(`${gatewayInternal}/metrics`),
+            "wsgw_users",
+          ) === 0,
         { what: "the disconnect to be counted" },
       );
 
-      gatewayMetrics = await text(`${gateway.url}/metrics`);
+      const publicMetrics = await fetch(`${gateway.url}/metrics`);
+      await publicMetrics.body?.cancel();
+      assert.equal(publicMetrics.status, 404, "/metrics on the public port");
+      gatewayMetrics = await text(`${gatewayInternal}/metrics`);
       routerMetrics = await text(`${router.url}/metrics`);
     } catch (error) {
       const logs = await Promise.all([gateway.stop(), router.stop()]);

@@ -241,11 +241,15 @@ Deno.test("app - unexpected errors are 500 internal without details, logged with
   assert.equal(logged?.route, "/v1/users/:user/presence");
 });
 
-Deno.test("healthz - answers ok", async () => {
+Deno.test("healthz - answers ok with the release of deno.json", async () => {
   await using f = await routerFixture();
   const response = await f.app.request("/healthz");
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { status: "ok" });
+  const { version } = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  );
+  assert.match(version, /^\d+\.\d+\.\d+$/);
+  assert.deepEqual(await response.json(), { status: "ok", version });
 });
 
 Deno.test("readyz - ready when registry, history and route cache are", async () => {
