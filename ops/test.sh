@@ -24,6 +24,10 @@ export PATH="$PATH:/usr/sbin"
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# Partition tests (tests/chaos/partition_*.test.ts, etcd_partition) cut
+# loopback ports with iptables and put etcd members in network namespaces.
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # The Python examples (tests/integration/examples.test.ts) run on Debian's
 # python3 with PyJWT and cryptography (RS256, ES256, EdDSA).
 /usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 ||
