@@ -53,6 +53,8 @@ export type ChannelOptions = {
   onDuplicate?: () => void;
   /** Called when history could not be read for a gap (it is tried again). */
   onGap?: (error: unknown) => void;
+  /** Called when frames history never held were dropped (see DeliveryOrder). */
+  onBeyondHistory?: (frames: number) => void;
   /** Called for each gap or reset frame sent. */
   onAnnounce?: (announcement: Announcement) => void;
   /**
@@ -106,6 +108,7 @@ export class ChannelSession implements OrderSink {
       onOverflow: () => this.close("slowConsumer"),
       onDuplicate: options.onDuplicate,
       onReadError: options.onGap,
+      onBeyondHistory: options.onBeyondHistory,
       retryMs: options.fillRetryMs,
     });
   }

@@ -77,6 +77,11 @@ export type DeliveryOrderOptions = {
   onDuplicate?: () => void;
   /** A history read failed; it is tried again. */
   onReadError?: (error: unknown) => void;
+  /**
+   * Frames were dropped because history, read after they came, never held
+   * their seq (a forged delivery, or an append a Redis failover lost).
+   */
+  onBeyondHistory?: (frames: number) => void;
   /** Milliseconds before the first retry of a failed read, doubling. @default 250 */
   retryMs?: number;
   /** Longest wait between two retries. @default 5000 */
@@ -85,12 +90,12 @@ export type DeliveryOrderOptions = {
   pause?: (ms: number, signal: AbortSignal) => Promise<void>;
 };
 
+import { OrderQueue, type Queued } from "./_order_queue.ts";
+
 /** Push ids of live-only messages a connection remembers. */
 const UNSTORED_IDS = 128;
 /** Failed reads after which a look with nothing waiting on it gives up. */
 const CATCH_UP_TRIES = 3;
-
-type Queued = OrderedFrame & { arrival: number };
 
 /** The order of one connection; see the module doc. */
 export class DeliveryOrder {
@@ -99,10 +104,7 @@ export class DeliveryOrder {
   #mode: "starting" | "live" | "filling" = "starting";
   #epoch: string | undefined;
   #lastSeq: number | undefined;
-  #queue: Queued[] = [];
-  #queueBytes = 0;
-  /** Counts arrivals, so a read knows which queued frames it has seen past. */
-  #arrivals = 0;
+  readonly #queue = new OrderQueue();
   /** A look in history was asked for (a catch-up, or the read limit was hit). */
   #wanted = false;
   #running: Promise<void> | undefined;
@@ -131,7 +133,7 @@ export class DeliveryOrder {
 
   /** Bytes of frames waiting. */
   get queuedBytes(): number {
-    return this.#queueBytes;
+    return this.#queue.bytes;
   }
 
   /**
@@ -199,8 +201,7 @@ export class DeliveryOrder {
   /** The connection is gone: drop everything, stop reading. */
   stop(): void {
     this.#stopped.abort();
-    this.#queue = [];
-    this.#queueBytes = 0;
+    this.#queue.clear();
   }
 
   #duplicate(frame: OrderedFrame): false {
@@ -221,19 +222,18 @@ export class DeliveryOrder {
   }
 
   #enqueue(frame: OrderedFrame): boolean {
-    this.#queueBytes += frame.json.length;
-    if (this.#queueBytes > this.#options.maxQueueBytes) {
+    if (this.#queue.bytes + frame.json.length > this.#options.maxQueueBytes) {
       this.#options.onOverflow();
       return false;
     }
-    this.#queue.push({ ...frame, arrival: this.#arrivals++ });
+    this.#queue.push(frame);
     return true;
   }
 
   #startPump(): void {
     if (this.#mode !== "live") return;
     this.#mode = "filling";
-    this.#running = this.#pump(undefined, this.#arrivals).finally(() => {
+    this.#running = this.#pump(undefined, this.#queue.mark).finally(() => {
       if (this.#mode !== "filling") this.#running = undefined;
     });
   }
@@ -254,7 +254,7 @@ export class DeliveryOrder {
       const waiting = this.#queue.length > 0;
       if (!waiting && !this.#wanted) break;
       this.#wanted = false;
-      mark = this.#arrivals;
+      mark = this.#queue.mark;
       try {
         slice = await this.#options.read(this.#lastSeq ?? 0);
         failures = 0;
@@ -263,8 +263,10 @@ export class DeliveryOrder {
         failures++;
         // A look with nothing waiting on it gives up after a few tries; a
         // gap never passes on a failure, it waits for history to answer.
-        if (!waiting && failures >= CATCH_UP_TRIES) break;
-        if (!waiting) this.#wanted = true;
+        // Frames may have arrived during the read: the queue decides now.
+        const held = this.#queue.length > 0;
+        if (!held && failures >= CATCH_UP_TRIES) break;
+        if (!held) this.#wanted = true;
         await this.#pause(failures);
       }
     }
@@ -282,11 +284,11 @@ export class DeliveryOrder {
       }
     }
     this.#epoch = slice.epoch;
-    this.#dropDeadEpochs(slice.epoch, mark);
+    this.#queue.dropDead(slice.epoch, mark);
     if (this.#lastSeq === undefined) {
       // A start unknown (history was unreadable at connect): begin at the
       // earliest frame waiting, or at the latest seq when none waits.
-      const first = this.#sortedQueue().find((f) => f.seq !== undefined);
+      const first = this.#queue.first(this.#epoch);
       this.#lastSeq = first?.seq !== undefined
         ? Math.min(first.seq - 1, slice.seq)
         : slice.seq;
@@ -303,6 +305,12 @@ export class DeliveryOrder {
     }
     if (slice.more) this.#wanted = true;
     else if (slice.seq > this.#lastSeq!) this.#gap(slice.seq);
+    // A frame is delivered only after its append: one past what history
+    // held when this read started was never stored (or was lost since).
+    // Waiting for it would re-read history forever; writing it would make
+    // the connection skip the real messages of those seqs.
+    const dropped = this.#queue.dropBeyond(slice.epoch, slice.seq, mark);
+    if (dropped > 0) this.#options.onBeyondHistory?.(dropped);
   }
 
   /**
@@ -313,9 +321,7 @@ export class DeliveryOrder {
    */
   async #endEpoch(epoch: string, mark: number): Promise<void> {
     const old = this.#epoch;
-    const queue = this.#sortedQueue();
-    this.#queue = [];
-    this.#queueBytes = 0;
+    const queue = this.#queue.take(old);
     const keep: Queued[] = [];
     for (const frame of queue) {
       if (frame.seq === undefined || frame.epoch === epoch) keep.push(frame);
@@ -332,26 +338,10 @@ export class DeliveryOrder {
         }
       } else if (frame.arrival >= mark) keep.push(frame);
     }
-    for (const frame of keep) this.#requeue(frame);
+    for (const frame of keep) this.#queue.putBack(frame);
     this.#options.sink.announce({ type: "reset", epoch });
     this.#epoch = epoch;
     this.#lastSeq = 0;
-  }
-
-  /**
-   * Drops queued frames of an epoch other than `epoch` that arrived before
-   * the read that showed `epoch` (`mark`): their history is gone. Later ones
-   * may be of a newer epoch still, and wait for the next read.
-   */
-  #dropDeadEpochs(epoch: string, mark: number): void {
-    const dead = (f: Queued) =>
-      f.seq !== undefined && f.epoch !== undefined && f.epoch !== epoch &&
-      f.arrival < mark;
-    if (!this.#queue.some(dead)) return;
-    const queue = this.#queue;
-    this.#queue = [];
-    this.#queueBytes = 0;
-    for (const frame of queue) if (!dead(frame)) this.#requeue(frame);
   }
 
   /**
@@ -360,14 +350,12 @@ export class DeliveryOrder {
    */
   async #flushQueue(): Promise<void> {
     while (this.#queue.length > 0 && !this.#stopped.signal.aborted) {
-      const queue = this.#sortedQueue();
-      this.#queue = [];
-      this.#queueBytes = 0;
+      const queue = this.#queue.take(this.#epoch);
       let progressed = false;
       for (const frame of queue) {
         if (this.#stopped.signal.aborted) return;
         if (!this.#nextInOrder(frame)) {
-          this.#requeue(frame);
+          this.#queue.putBack(frame);
           continue;
         }
         progressed = true;
@@ -395,23 +383,6 @@ export class DeliveryOrder {
     }
     if (this.#lastSeq === undefined) this.#lastSeq = frame.seq - 1;
     return frame.seq <= this.#lastSeq + 1;
-  }
-
-  /** Seq frames by seq (frames of the current epoch first), live-only ones in arrival place. */
-  #sortedQueue(): Queued[] {
-    const epoch = this.#epoch;
-    const rank = (f: Queued) =>
-      f.epoch === undefined || f.epoch === epoch ? 0 : 1;
-    const seqFrames = this.#queue.filter((f) => f.seq !== undefined).sort(
-      (a, b) => rank(a) - rank(b) || a.seq! - b.seq! || a.arrival - b.arrival,
-    );
-    let next = 0;
-    return this.#queue.map((f) => f.seq === undefined ? f : seqFrames[next++]!);
-  }
-
-  #requeue(frame: Queued): void {
-    this.#queue.push(frame);
-    this.#queueBytes += frame.json.length;
   }
 
   /** Announces that seqs after `lastSeq` up to `to` are gone, and moves past them. */

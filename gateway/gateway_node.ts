@@ -302,6 +302,7 @@ export class GatewayNode implements NodeApi {
             error,
           });
         },
+        onBeyondHistory: (frames) => this.metrics.beyondHistory.inc(frames),
         onAnnounce: (announcement) =>
           this.metrics.announcements.inc({ type: announcement.type }),
         onDuplicate: () => this.metrics.duplicatesDropped.inc(),

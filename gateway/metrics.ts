@@ -168,6 +168,12 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
         "History reads that failed, on connect or for a gap (a gap's read is tried again).",
       registers,
     }),
+    beyondHistory: new client.Counter({
+      name: "wsgw_deliveries_beyond_history_total",
+      help:
+        "Deliveries dropped because history never held their seq (forged, or lost in a Redis failover).",
+      registers,
+    }),
     announcements: (() => {
       const counter = new client.Counter({
         name: "wsgw_history_announcements_total",

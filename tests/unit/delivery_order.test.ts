@@ -242,3 +242,39 @@ Deno.test("delivery order - a queue past its budget overflows", () => {
   for (let i = 0; i < 5; i++) order.deliver(history.append(`m${i}`));
   assert.equal(overflowed, true);
 });
+
+Deno.test("delivery order - a frame beyond what history holds (forged, or lost in a failover) is dropped after a read; later pushes still arrive", async () => {
+  const history = new FakeUserHistory();
+  const { order, sink } = await started(history);
+  order.deliver(history.append("a"));
+  order.deliver(history.frame(1_000_000, "forged"));
+  await order.idle();
+  order.deliver(history.append("b"));
+  order.deliver(history.append("c"));
+  assert.deepEqual(sink.ids(), ["a", "b", "c"]);
+  assert.ok(history.reads.length <= 2, `${history.reads.length} reads`);
+});
+
+Deno.test("delivery order - a catch-up that gives up on history still writes a frame that came during its last read", async () => {
+  const history = new FakeUserHistory();
+  const reads: { reject: (e: Error) => void }[] = [];
+  const sink = new RecordingSink();
+  const order = new DeliveryOrder({
+    sink,
+    read: () => new Promise((_, reject) => reads.push({ reject })),
+    maxQueueBytes: 1 << 20,
+    onOverflow: () => {},
+    pause: () => Promise.resolve(),
+  });
+  await order.start({ epoch: history.epoch, lastSeq: 0 }, undefined);
+  void order.catchUp();
+  for (let failed = 0; failed < 3; failed++) {
+    while (reads.length === 0) await Promise.resolve();
+    // The last read is out when the next push arrives, in order.
+    if (failed === 2) order.deliver(history.append("during"));
+    reads.shift()!.reject(new Error("down"));
+  }
+  await order.idle();
+  assert.deepEqual(sink.ids(), ["during"]);
+  assert.equal(order.queuedBytes, 0);
+});
