@@ -42,7 +42,7 @@ export type CoverPush =
       type: "cover.ready";
       result: string;
       original: string;
-      format: "png" | "svg";
+      format: "png" | "jpeg";
       width: number;
       height: number;
       bytes: number;
@@ -201,7 +201,7 @@ export class CoverJobs implements AsyncDisposable {
         filter: view.filter,
         result: view.result!,
         original: view.original,
-        format: cover.type === "image/png" ? "png" : "svg",
+        format: cover.type === "image/png" ? "png" : "jpeg",
         width: cover.width,
         height: cover.height,
         bytes: cover.bytes.length,

@@ -1,35 +1,33 @@
 /**
- * The filter job's real work: a PNG is decoded, filtered pixel by pixel and
- * encoded again; a JPEG (no decoder here) becomes an SVG that shows it
- * through the same color matrix. Runs in the filter worker, off the event
- * loop of the process serving WebSockets.
+ * The filter job's real work: the cover is decoded (PNG or JPEG), filtered
+ * pixel by pixel and encoded again in its own format. Runs in the filter
+ * worker, off the event loop of the process serving WebSockets.
  *
  * @module
  */
-import { applyFilter, filteredSvg, type FilterName } from "./image/filters.ts";
-import { decodePng } from "./image/png_decode.ts";
-import { encodePng } from "./image/png_encode.ts";
-import type { PngLimits } from "./image/png_decode.ts";
+import { decodeImage, encodeImage } from "./image/codec.ts";
+import { applyFilter, type FilterName } from "./image/filters.ts";
+import type { ImageFormat, ImageLimits } from "./image/image.ts";
 
 /** Largest side and pixel count of an upload (checked before decoding). */
-export const IMAGE_LIMITS: PngLimits = {
+export const IMAGE_LIMITS: ImageLimits = {
   maxSide: 8192,
   maxPixels: 16_777_216,
 };
 
-/** An uploaded cover, already checked by `inspectUpload`. */
+/** An uploaded cover, already checked by `checkUpload`. */
 export type CoverInput = {
-  format: "png" | "jpeg";
+  format: ImageFormat;
   bytes: Uint8Array;
   filter: FilterName;
   width: number;
   height: number;
 };
 
-/** The filtered cover. */
+/** The filtered cover, in the format of the upload. */
 export type ProcessedCover = {
   bytes: Uint8Array<ArrayBuffer>;
-  type: "image/png" | "image/svg+xml";
+  type: "image/png" | "image/jpeg";
   width: number;
   height: number;
 };
@@ -37,34 +35,18 @@ export type ProcessedCover = {
 /**
  * Applies the cover's filter.
  *
- * @throws {ImageError} when a PNG turns out corrupt past its header.
+ * @throws {ImageError} when the image turns out corrupt past its header.
  */
-export async function processCover(input: CoverInput): Promise<ProcessedCover> {
-  if (input.format === "png") {
-    const image = await decodePng(input.bytes, IMAGE_LIMITS);
-    const bytes = await encodePng(applyFilter(image, input.filter));
+export function processCover(input: CoverInput): Promise<ProcessedCover> {
+  // Synchronous work inside a promise: callers (the worker, tests) await it.
+  return Promise.resolve().then(() => {
+    const image = decodeImage(input.format, input.bytes, IMAGE_LIMITS);
+    const bytes = encodeImage(input.format, applyFilter(image, input.filter));
     return {
       bytes,
-      type: "image/png",
+      type: input.format === "png" ? "image/png" : "image/jpeg",
       width: image.width,
       height: image.height,
     };
-  }
-  const href = `data:image/jpeg;base64,${base64(input.bytes)}`;
-  const svg = filteredSvg({ ...input, href }, input.filter);
-  return {
-    bytes: new TextEncoder().encode(svg),
-    type: "image/svg+xml",
-    width: input.width,
-    height: input.height,
-  };
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  // String.fromCharCode takes its arguments on the stack: go in slices.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  });
 }

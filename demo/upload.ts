@@ -8,9 +8,8 @@
 import { PayloadTooLargeError, WsgwError } from "../shared/errors.ts";
 import { type CoverInput, IMAGE_LIMITS } from "./cover_processor.ts";
 import type { FilterName } from "./image/filters.ts";
+import { imageHeader, sniffFormat } from "./image/header.ts";
 import { ImageError } from "./image/image.ts";
-import { isJpeg, jpegInfo } from "./image/jpeg_info.ts";
-import { isPng, pngSize } from "./image/png_decode.ts";
 
 /** Largest upload, in bytes. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
@@ -43,7 +42,7 @@ export async function checkUpload(
   }
   if (file.size === 0) throw invalid("file: is empty");
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const format = isPng(bytes) ? "png" : isJpeg(bytes) ? "jpeg" : undefined;
+  const format = sniffFormat(bytes);
   const declared = file.type ? DECLARED[file.type.toLowerCase()] : format;
   if (format === undefined || declared !== format) {
     throw new WsgwError(
@@ -55,25 +54,12 @@ export async function checkUpload(
     );
   }
   try {
-    const { width, height } = format === "png"
-      ? pngSize(bytes, IMAGE_LIMITS)
-      : jpegSize(bytes);
+    const { width, height } = imageHeader(bytes, IMAGE_LIMITS);
     return { format, bytes, filter, width, height, name: displayName(file) };
   } catch (error) {
     if (error instanceof ImageError) throw invalid(`file: ${error.message}`);
     throw error;
   }
-}
-
-function jpegSize(bytes: Uint8Array): { width: number; height: number } {
-  const { width, height } = jpegInfo(bytes);
-  const { maxSide, maxPixels } = IMAGE_LIMITS;
-  if (width > maxSide || height > maxSide || width * height > maxPixels) {
-    throw new ImageError(
-      `image is ${width}×${height}: at most ${maxSide} pixels a side and ${maxPixels} pixels in all`,
-    );
-  }
-  return { width, height };
 }
 
 // deno-lint-ignore no-control-regex

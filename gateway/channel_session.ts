@@ -1,9 +1,7 @@
 /**
- * One client socket: the send path with its buffer budget, and the per-user
- * `seq` order on this connection. Every message with a seq is written once,
- * in seq order: a duplicate is dropped, and a message that arrives past a gap
- * (pushes racing through routers, a route cache that had not seen this node
- * yet) waits while the gap is filled from history.
+ * One client socket: the send path with its buffer budget, the inbound rate
+ * limit, and the close handshake. The order of its messages (seq, dedupe,
+ * gap reads, epoch changes) is a {@link DeliveryOrder}, which writes here.
  *
  * @module
  */
@@ -13,6 +11,15 @@ import {
   type CloseReason,
   type ServerFrame,
 } from "../shared/protocol.ts";
+import {
+  type Announcement,
+  DeliveryOrder,
+  type HistorySlice,
+  type OrderedFrame,
+  type OrderSink,
+} from "./delivery_order.ts";
+
+export type { HistorySlice, OrderedFrame } from "./delivery_order.ts";
 
 /** What a ChannelSession needs from the socket; a Deno `WebSocket` fits. */
 export interface SessionSocket {
@@ -30,18 +37,6 @@ export type ChannelInfo = {
   connectedAt: number;
 };
 
-/**
- * A frame waiting in, or leaving, a session; `seq` is undefined for
- * broadcasts. A `skip` frame carries a seq meant for another device of the
- * user: nothing is written, but the connection's seq moves past it.
- */
-export type PendingFrame = {
-  seq: number | undefined;
-  json: string;
-  ts: number;
-  skip?: boolean;
-};
-
 /** Limits and hooks a session is built with. */
 export type ChannelOptions = {
   /** Bytes that may wait in the socket's send buffer (and the session's queue). */
@@ -51,16 +46,18 @@ export type ChannelOptions = {
   /** Called once when the gateway closes this session, with the reason. */
   onClose: (session: ChannelSession, reason: CloseReason) => void;
   /** Reads this user's history after a seq, as frames (device-filtered into skips). */
-  fill: (after: number) => Promise<PendingFrame[]>;
+  fill: (after: number) => Promise<HistorySlice>;
   /** Called after each frame is written; `live` is false for history. */
-  onWrite?: (frame: PendingFrame, live: boolean) => void;
-  /** Called for each frame dropped because its seq was already written. */
+  onWrite?: (frame: OrderedFrame, live: boolean) => void;
+  /** Called for each frame dropped because this connection already had it. */
   onDuplicate?: () => void;
-  /** Called when history could not be read to fill a gap. */
+  /** Called when history could not be read for a gap (it is tried again). */
   onGap?: (error: unknown) => void;
+  /** Called for each gap or reset frame sent. */
+  onAnnounce?: (announcement: Announcement) => void;
   /**
    * Milliseconds to wait after a failed gap read before the next, doubling
-   * each time: a message that was only overtaken may still come live.
+   * each time up to 5 s.
    * @default 250
    */
   fillRetryMs?: number;
@@ -70,25 +67,18 @@ export type ChannelOptions = {
 const OPEN = 1;
 /** Malformed frames a client may send before it is closed with 1008. */
 const MAX_STRIKES = 5;
-/** History reads one release may make before it passes a gap over. */
-const MAX_FILLS = 3;
+/** Longest a replay waits for a full send buffer to drain before closing as slow. */
+const DRAIN_WAIT_MS = 10_000;
 
 /** One WebSocket connection of a user on this node. */
-export class ChannelSession {
+export class ChannelSession implements OrderSink {
   readonly info: ChannelInfo;
   readonly #socket: SessionSocket;
   readonly #options: ChannelOptions;
   readonly #closed = new AbortController();
-  /** "starting" until the welcome and replay are out; "filling" while a gap is read. */
-  #mode: "starting" | "live" | "filling" = "starting";
-  /** Highest seq this connection has passed; undefined when its start is unknown. */
-  #lastSeq: number | undefined;
-  /** Frames waiting for the replay or a gap fill, in arrival order. */
-  #queue: PendingFrame[] = [];
-  #queueBytes = 0;
+  readonly #order: DeliveryOrder;
   readonly #inbound: TokenBucket;
   #strikes = 0;
-  #filling: Promise<void> | undefined;
   /**
    * Made on first ask (only drain waits on it): a resolver pair per socket
    * is three objects every connection would hold for its whole life.
@@ -109,6 +99,15 @@ export class ChannelSession {
       burst: options.inboundRate * 2,
       now: options.now,
     });
+    this.#order = new DeliveryOrder({
+      sink: this,
+      read: options.fill,
+      maxQueueBytes: options.sendBufferBytes,
+      onOverflow: () => this.close("slowConsumer"),
+      onDuplicate: options.onDuplicate,
+      onReadError: options.onGap,
+      retryMs: options.fillRetryMs,
+    });
   }
 
   get closed(): boolean {
@@ -121,39 +120,31 @@ export class ChannelSession {
   }
 
   get live(): boolean {
-    return this.#mode !== "starting";
+    return this.#order.live;
   }
 
   get lastSeq(): number | undefined {
-    return this.#lastSeq;
+    return this.#order.lastSeq;
+  }
+
+  get epoch(): string | undefined {
+    return this.#order.epoch;
   }
 
   /** Bytes waiting to go out on this connection. */
   get bufferedBytes(): number {
-    return this.closed ? 0 : this.#socket.bufferedAmount + this.#queueBytes;
+    return this.closed
+      ? 0
+      : this.#socket.bufferedAmount + this.#order.queuedBytes;
   }
 
   /**
-   * Hands a message to the connection. It is written now when it is next in
-   * seq order, dropped when already written, and queued behind a replay or a
-   * gap fill otherwise. Returns true unless dropped or the session is closed.
+   * Hands a message to the connection (see {@link DeliveryOrder.deliver}).
+   * Returns true unless dropped or the session is closed.
    */
-  deliver(frame: PendingFrame): boolean {
+  deliver(frame: OrderedFrame): boolean {
     if (this.closed) return false;
-    if (this.#mode !== "live") return this.#enqueue(frame);
-    const seq = frame.seq;
-    if (seq !== undefined && this.#lastSeq !== undefined) {
-      if (seq <= this.#lastSeq) {
-        if (!frame.skip) this.#options.onDuplicate?.();
-        return false;
-      }
-      if (seq > this.#lastSeq + 1) {
-        this.#enqueue(frame);
-        void this.#fillGap();
-        return true;
-      }
-    }
-    return this.#write(frame, true);
+    return this.#order.deliver(frame);
   }
 
   /** Sends a non-message frame (welcome, pong, error) right away. */
@@ -163,19 +154,15 @@ export class ChannelSession {
   }
 
   /**
-   * Starts the live phase: `lastSeq` is where the client stands (undefined
-   * when unknown), `replay` the history it missed. Writes the replay, then
-   * what arrived meanwhile, in seq order; waits for the socket to drain when
-   * the replay outgrows half the budget. Returns the frames replayed.
+   * Starts the live phase at the position the welcome announced, with the
+   * history read of the connect flow (undefined when it could not read).
+   * Resolves with the number of history messages written.
    */
-  async goLive(
-    lastSeq: number | undefined,
-    replay: readonly PendingFrame[],
+  goLive(
+    position: { epoch: string | undefined; lastSeq: number | undefined },
+    slice: HistorySlice | undefined,
   ): Promise<number> {
-    this.#lastSeq = lastSeq;
-    const replayed = await this.#writeInOrder(replay, false);
-    await this.#release();
-    return replayed;
+    return this.#order.start(position, slice);
   }
 
   /**
@@ -183,18 +170,12 @@ export class ChannelSession {
    * reveal the gap (a push routed before the router knew this node).
    */
   catchUp(): Promise<void> {
-    if (this.#mode !== "live") return this.idle();
-    this.#mode = "filling";
-    this.#filling = (async () => {
-      await this.#writeInOrder(await this.#readGap() ?? [], false);
-      await this.#release();
-    })().finally(() => this.#filling = undefined);
-    return this.#filling;
+    return this.#order.catchUp();
   }
 
-  /** Resolves once no gap fill is running. */
+  /** Resolves once no replay or gap read is running. */
   idle(): Promise<void> {
-    return this.#filling ?? Promise.resolve();
+    return this.#order.idle();
   }
 
   /**
@@ -247,124 +228,12 @@ export class ChannelSession {
   /** Marks a session whose socket the peer closed; no close frame is sent. */
   markClosed(): void {
     this.#closed.abort();
-    this.#queue = [];
-    this.#queueBytes = 0;
+    this.#order.stop();
   }
 
-  /** Writes the queue, filling the gap it starts with from history. */
-  #fillGap(): Promise<void> {
-    if (this.#mode !== "live") return this.idle();
-    this.#mode = "filling";
-    this.#filling = this.#release().finally(() => this.#filling = undefined);
-    return this.#filling;
-  }
-
-  /**
-   * Writes the queue in seq order, then goes live. Where the next queued
-   * frame is past a gap, the gap is read from history first; a gap still
-   * there after a few reads is one history no longer holds (trimmed,
-   * expired, unreachable) and is passed over.
-   */
-  async #release(): Promise<void> {
-    let fills = 0;
-    while (this.#queue.length > 0 && !this.closed) {
-      const queue = sortBySeq(this.#queue);
-      this.#queue = [];
-      this.#queueBytes = 0;
-      for (let i = 0; i < queue.length && !this.closed; i++) {
-        const frame = queue[i]!;
-        if (this.#isGapBefore(frame) && fills < MAX_FILLS) {
-          fills++;
-          this.#requeue(queue.slice(i));
-          const filled = await this.#readGap();
-          if (filled) await this.#writeInOrder(filled, false);
-          else await this.#pause(this.#fillRetryMs * 2 ** (fills - 1));
-          break;
-        }
-        await this.#writeInOrder([frame], true);
-      }
-    }
-    if (!this.closed) this.#mode = "live";
-  }
-
-  /** History after `lastSeq`; undefined when it cannot be read. */
-  async #readGap(): Promise<PendingFrame[] | undefined> {
-    if (this.#lastSeq === undefined) return [];
-    try {
-      return await this.#options.fill(this.#lastSeq);
-    } catch (error) {
-      // History is unreachable: after a few tries the queued frames go out
-      // past the gap rather than wait for a backend down for minutes.
-      this.#options.onGap?.(error);
-      return undefined;
-    }
-  }
-
-  /** Waits `ms`, or less if the session closes. */
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#closed.signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#closed.signal.addEventListener("abort", done);
-    });
-  }
-
-  get #fillRetryMs(): number {
-    return this.#options.fillRetryMs ?? 250;
-  }
-
-  #isGapBefore(frame: PendingFrame): boolean {
-    return frame.seq !== undefined && this.#lastSeq !== undefined &&
-      frame.seq > this.#lastSeq + 1;
-  }
-
-  /** Puts frames back at the head of the queue (they were taken from it). */
-  #requeue(frames: PendingFrame[]): void {
-    this.#queue = [...frames, ...this.#queue];
-    for (const frame of frames) this.#queueBytes += frame.json.length;
-  }
-
-  /** Writes frames whose seq is past `lastSeq`, sorted by seq (broadcasts in place). */
-  async #writeInOrder(
-    frames: readonly PendingFrame[],
-    live: boolean,
-  ): Promise<number> {
-    let written = 0;
-    for (const frame of sortBySeq(frames)) {
-      if (this.closed) break;
-      if (
-        frame.seq !== undefined && this.#lastSeq !== undefined &&
-        frame.seq <= this.#lastSeq
-      ) {
-        if (live && !frame.skip) this.#options.onDuplicate?.();
-        continue;
-      }
-      if (this.#socket.bufferedAmount > this.#options.sendBufferBytes / 2) {
-        await this.#drained();
-      }
-      if (this.#write(frame, live)) written++;
-    }
-    return written;
-  }
-
-  #enqueue(frame: PendingFrame): boolean {
-    this.#queueBytes += frame.json.length;
-    if (this.#queueBytes > this.#options.sendBufferBytes) {
-      this.close("slowConsumer");
-      return false;
-    }
-    this.#queue.push(frame);
-    return true;
-  }
-
-  #write(frame: PendingFrame, live: boolean): boolean {
-    if (frame.seq !== undefined) this.#lastSeq = frame.seq;
-    if (frame.skip) return false;
-    if (this.#socket.readyState !== OPEN) return false;
+  /** {@link OrderSink}: writes one message frame within the buffer budget. */
+  write(frame: OrderedFrame, live: boolean): boolean {
+    if (this.closed || this.#socket.readyState !== OPEN) return false;
     if (
       this.#socket.bufferedAmount + frame.json.length >
         this.#options.sendBufferBytes
@@ -377,9 +246,24 @@ export class ChannelSession {
     return true;
   }
 
+  /** {@link OrderSink}: sends a gap or reset frame. */
+  announce(announcement: Announcement): void {
+    if (this.closed || this.#socket.readyState !== OPEN) return;
+    this.#socket.send(JSON.stringify(announcement));
+    this.#options.onAnnounce?.(announcement);
+  }
+
+  /** {@link OrderSink}: waits while the send buffer is over half the budget. */
+  room(): Promise<void> | undefined {
+    if (this.#socket.bufferedAmount <= this.#options.sendBufferBytes / 2) {
+      return undefined;
+    }
+    return this.#drained();
+  }
+
   /** Resolves when the send buffer is below half the budget; closes as slow after 10 s. */
   async #drained(): Promise<void> {
-    const deadline = this.#now() + 10_000;
+    const deadline = this.#now() + DRAIN_WAIT_MS;
     while (
       !this.closed &&
       this.#socket.bufferedAmount > this.#options.sendBufferBytes / 2
@@ -395,16 +279,4 @@ export class ChannelSession {
   #now(): number {
     return (this.#options.now ?? Date.now)();
   }
-}
-
-/**
- * Orders frames by seq while keeping each broadcast (no seq) after the
- * frames that arrived before it: a stable sort of the seq frames only.
- */
-function sortBySeq(frames: readonly PendingFrame[]): PendingFrame[] {
-  const seqFrames = frames.filter((f) => f.seq !== undefined).sort((a, b) =>
-    a.seq! - b.seq!
-  );
-  let next = 0;
-  return frames.map((f) => f.seq === undefined ? f : seqFrames[next++]!);
 }

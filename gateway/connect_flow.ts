@@ -23,7 +23,11 @@ import type {
 } from "../shared/history/mod.ts";
 import type { Logger } from "../shared/log.ts";
 import { messageFrameJson } from "../shared/protocol.ts";
-import type { ChannelSession, PendingFrame } from "./channel_session.ts";
+import type {
+  ChannelSession,
+  HistorySlice,
+  OrderedFrame,
+} from "./channel_session.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 /** Where a reconnecting device left off (query `since` and `epoch`). */
@@ -51,7 +55,13 @@ export async function connectChannel(
   const { user } = session.info;
   let state: ResumeState;
   try {
-    state = await readHistory(deps.history, user, resume, deps.historySize);
+    state = await readHistory(
+      deps.history,
+      user,
+      resume,
+      deps.historySize,
+      session.info.device,
+    );
   } catch (error) {
     deps.metrics.replayErrors.inc();
     deps.log.warn("history read failed on connect", { error });
@@ -63,12 +73,14 @@ export async function connectChannel(
     connId: session.info.connId,
     nodeId: deps.nodeId,
     userId: user,
-    seq: state.read.seq,
-    epoch: state.read.epoch,
-    recovered: state.recovered,
+    seq: state.welcome.seq,
+    epoch: state.welcome.epoch,
+    recovered: state.welcome.recovered,
   });
-  const replay = historyFrames(state.read.messages, session.info.device);
-  const replayed = await session.goLive(state.lastSeq, replay);
+  const replayed = await session.goLive(
+    { epoch: state.epoch, lastSeq: state.lastSeq },
+    state.slice,
+  );
   deps.metrics.replayed.inc(replayed);
   if (deps.register) scheduleCatchUp(session);
 }
@@ -95,19 +107,37 @@ function scheduleCatchUp(session: ChannelSession): void {
 }
 
 /**
- * History entries as frames for one connection: messages aimed at another
- * device of the user become skips, so the connection's seq moves past them.
+ * A history read as a slice for one connection's order: entries aimed at
+ * another device of the user become skips, so the connection's seq moves
+ * past them; `more` when the read stopped at its limit.
  */
+export function historySlice(
+  read: HistoryRead,
+  after: number,
+  limit: number,
+  device: string | null,
+): HistorySlice {
+  return {
+    epoch: read.epoch,
+    seq: read.seq,
+    after,
+    frames: historyFrames(read.messages, device),
+    more: limit > 0 && read.messages.length >= limit,
+  };
+}
+
+/** History entries as frames for one connection (see {@link historySlice}). */
 export function historyFrames(
   entries: readonly HistoryEntry[],
   device: string | null,
-): PendingFrame[] {
+): OrderedFrame[] {
   return entries.map((entry) => {
     // An entry that is not one JSON value (written to Redis by someone
     // else) would rewrite the frame around it: its seq is passed, unsent.
     const splicable = isSplicableEntry(entry);
     return {
       seq: entry.seq,
+      id: entry.id,
       ts: entry.ts,
       json: splicable ? messageFrameJson(entry, entry.dataJson) : "",
       skip: !splicable ||
@@ -116,12 +146,16 @@ export function historyFrames(
   });
 }
 
-/** Where a connection starts: its welcome, replay and the seq it stands at. */
+/** Where a connection starts: its welcome, the read it replays, the seq it stands at. */
 type ResumeState = {
-  read: HistoryRead;
-  recovered: boolean;
-  /** The seq the client has seen up to once the replay is written; undefined when unknown. */
+  /** What the welcome announces. */
+  welcome: { epoch: string; seq: number; recovered: boolean };
+  /** The epoch the connection starts in; undefined when unknown. */
+  epoch: string | undefined;
+  /** The seq the client stands at before the replay; undefined when unknown. */
   lastSeq: number | undefined;
+  /** The history read to replay (entries after `lastSeq`); undefined when none. */
+  slice: HistorySlice | undefined;
 };
 
 /**
@@ -131,36 +165,57 @@ type ResumeState = {
  */
 function unreadHistory({ since, epoch }: Resume): ResumeState {
   return {
-    read: { epoch: epoch ?? "", seq: since ?? 0, messages: [] },
-    recovered: since !== undefined,
+    welcome: {
+      epoch: epoch ?? "",
+      seq: since ?? 0,
+      recovered: since !== undefined,
+    },
+    epoch,
     lastSeq: since,
+    slice: undefined,
   };
 }
 
 /**
  * Reads what a device missed. With no `since`, nothing is replayed. When the
  * epoch differs, or `since` is past the user's seq (it refers to another
- * epoch), the whole retained history is replayed and `recovered` is false; it
- * is false too when the history no longer reaches back to `since`.
+ * epoch), the whole retained history is replayed from seq 0 and `recovered`
+ * is false. When the history no longer reaches back to `since`, `recovered`
+ * is false too, and the order announces the range that is gone.
  */
 async function readHistory(
   history: History,
   user: string,
   resume: Resume,
   limit: number,
+  device: string | null,
 ): Promise<ResumeState> {
   const { since, epoch } = resume;
   if (since === undefined) {
     const read = await history.read(user, 0, 0);
-    return { read, recovered: false, lastSeq: read.seq };
+    return {
+      welcome: { epoch: read.epoch, seq: read.seq, recovered: false },
+      epoch: read.epoch,
+      lastSeq: read.seq,
+      slice: undefined,
+    };
   }
   const read = await history.read(user, since, limit);
   if ((epoch !== undefined && epoch !== read.epoch) || since > read.seq) {
     const all = await history.read(user, 0, limit);
-    return { read: all, recovered: false, lastSeq: 0 };
+    return {
+      welcome: { epoch: all.epoch, seq: all.seq, recovered: false },
+      epoch: all.epoch,
+      lastSeq: 0,
+      slice: historySlice(all, 0, limit, device),
+    };
   }
   const first = read.messages[0];
   const complete = since === read.seq || first?.seq === since + 1;
-  // Past a trimmed window the client can only be given what is retained.
-  return { read, recovered: complete, lastSeq: complete ? since : 0 };
+  return {
+    welcome: { epoch: read.epoch, seq: read.seq, recovered: complete },
+    epoch: read.epoch,
+    lastSeq: since,
+    slice: historySlice(read, since, limit, device),
+  };
 }

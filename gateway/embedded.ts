@@ -78,6 +78,7 @@ export async function startEmbedded(
       routeCacheEntries: () => routes.size,
       routeCacheLastEventAt: () => routes.lastEventAt,
       routeCacheReady: () => routes.isReady,
+      liveNodes: () => routes.nodes().map((node) => node.nodeId),
     }),
     metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
     readyChecks: { node: () => gateway.assertReady() },

@@ -14,6 +14,8 @@ import type { Logger } from "../shared/log.ts";
 import type {
   BroadcastRequest,
   BroadcastResult,
+  CatchUpRequest,
+  CatchUpResult,
   DeliverRequest,
   DeliverResult,
   DeviceInfo,
@@ -26,9 +28,12 @@ import { messageFrameJson } from "../shared/protocol.ts";
 import type { NodeMembership, Registry } from "../shared/registry/mod.ts";
 import {
   ChannelSession,
-  type PendingFrame,
+  type HistorySlice,
+  type OrderedFrame,
   type SessionSocket,
 } from "./channel_session.ts";
+import { PacedUsers } from "./paced_users.ts";
+import { RecentIds } from "./recent_ids.ts";
 import {
   closeCodeLabel,
   createGatewayMetrics,
@@ -41,7 +46,7 @@ import { DeviceLimit } from "./device_limit.ts";
 import {
   CATCH_UP_MS,
   connectChannel,
-  historyFrames,
+  historySlice,
   type Resume,
 } from "./connect_flow.ts";
 import { UnroutedUsers } from "./unrouted_users.ts";
@@ -78,6 +83,13 @@ const MARK_DRAINING_TIMEOUT_MS = 2000;
 /** How often the node's total send buffer is checked against its budget. */
 const SEND_BUDGET_CHECK_MS = 250;
 
+/**
+ * Milliseconds after keys are back from a lease loss before the second look
+ * in history: a push routed by a router whose watch had not yet seen the
+ * keys again was only stored.
+ */
+const RESTORED_SECOND_LOOK_MS = 1500;
+
 /** Writes this many frames before yielding, so sockets start writing (Deno sends when the JS turn ends). */
 const FANOUT_CHUNK = 2000;
 
@@ -96,16 +108,29 @@ export class GatewayNode implements NodeApi {
   readonly #deviceLimit: DeviceLimit;
   readonly #sendBudget: SendBudget;
   #sendBudgetTimer: ReturnType<typeof setInterval> | undefined;
-  /** Users whose registration is late: their sessions poll history meanwhile. */
-  readonly #unrouted = new UnroutedUsers({
-    intervalMs: CATCH_UP_MS,
-    graceMs: UNROUTED_GRACE_MS,
-    catchUp: (user) => {
+  /** Looks in history of users' connections, at a bounded rate. */
+  readonly #catchUps = new PacedUsers({
+    serve: (user) => {
       for (const session of this.sessions.channels(user)) {
         void session.catchUp();
       }
     },
   });
+  /** Device-limit checks of users, at a bounded rate. */
+  readonly #limitChecks = new PacedUsers({
+    serve: (user) => void this.#enforceDeviceLimit(user),
+    perTick: 200,
+  });
+  /** Users whose registration is late: their sessions poll history meanwhile. */
+  readonly #unrouted = new UnroutedUsers({
+    intervalMs: CATCH_UP_MS,
+    graceMs: UNROUTED_GRACE_MS,
+    catchUp: (user) => this.#catchUps.request(user),
+  });
+  /** Broadcast ids written lately: a router's retry does not write one twice. */
+  readonly #broadcasts = new RecentIds(1024);
+  #stopRestored: (() => void) | undefined;
+  #secondLook: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: GatewayNodeOptions) {
     this.config = options.config;
@@ -145,6 +170,11 @@ export class GatewayNode implements NodeApi {
     return this.#draining;
   }
 
+  /** True from joining the registry until the node stops. */
+  get joined(): boolean {
+    return this.#membership !== undefined;
+  }
+
   /** True once registered, while the membership is healthy and not draining. */
   get ready(): boolean {
     return this.#membership !== undefined && this.#membership.healthy &&
@@ -178,6 +208,7 @@ export class GatewayNode implements NodeApi {
       draining: false,
     });
     this.#log.info("node registered", { url: urls.url });
+    this.#stopRestored = this.#membership.onRestored(() => this.#restored());
     if (this.#sendBudgetTimer === undefined) {
       this.#sendBudgetTimer = setInterval(
         () => this.#enforceSendBudget(),
@@ -185,6 +216,27 @@ export class GatewayNode implements NodeApi {
       );
       Deno.unrefTimer(this.#sendBudgetTimer);
     }
+  }
+
+  /**
+   * The registry lost this node's keys and has them again: pushes stored
+   * meanwhile reached none of its connections, and other nodes may have
+   * taken users past the device limit. Every user looks in history now and
+   * once more after routers' watches caught up, and is checked against the
+   * limit.
+   */
+  #restored(): void {
+    const users = [...this.sessions.userIds()];
+    this.#log.info("keys restored: connections look in history", {
+      users: users.length,
+    });
+    this.#catchUps.requestAll(users);
+    this.#limitChecks.requestAll(users);
+    clearTimeout(this.#secondLook);
+    this.#secondLook = setTimeout(() => {
+      this.#catchUps.requestAll(this.sessions.userIds());
+    }, RESTORED_SECOND_LOOK_MS);
+    Deno.unrefTimer(this.#secondLook);
   }
 
   /** Closes the slowest consumers while the node's send buffers are over budget. */
@@ -226,15 +278,15 @@ export class GatewayNode implements NodeApi {
           this.metrics.evictions.inc({ reason });
           this.#remove(closed);
         },
-        fill: async (after) =>
-          historyFrames(
-            (await deadline(
-              this.#history.read(claims.user, after, this.config.historySize),
-              FILL_TIMEOUT_MS,
-              "history read",
-            )).messages,
-            claims.device,
-          ),
+        fill: async (after): Promise<HistorySlice> => {
+          const limit = this.config.historySize;
+          const read = await deadline(
+            this.#history.read(claims.user, after, limit),
+            FILL_TIMEOUT_MS,
+            "history read",
+          );
+          return historySlice(read, after, limit, claims.device);
+        },
         onWrite: (frame, live) => {
           this.metrics.delivered.inc();
           // Replayed history is as old as the gap it fills: not a latency.
@@ -246,8 +298,12 @@ export class GatewayNode implements NodeApi {
         },
         onGap: (error) => {
           this.metrics.replayErrors.inc();
-          this.#log.warn("gap left unfilled: history unreadable", { error });
+          this.#log.warn("history unreadable for a gap: trying again", {
+            error,
+          });
         },
+        onAnnounce: (announcement) =>
+          this.metrics.announcements.inc({ type: announcement.type }),
         onDuplicate: () => this.metrics.duplicatesDropped.inc(),
       },
     );
@@ -288,8 +344,13 @@ export class GatewayNode implements NodeApi {
   }
 
   async broadcast(request: BroadcastRequest): Promise<BroadcastResult> {
-    const frame: PendingFrame = {
+    // A retry of a broadcast this node already wrote (the router's request
+    // arrived, its answer did not) writes nothing again.
+    if (!this.#broadcasts.add(request.id)) return { devices: 0 };
+    const frame: OrderedFrame = {
       seq: undefined,
+      id: request.id,
+      broadcast: true,
       ts: request.ts,
       json: messageFrameJson({ ...request, broadcast: true }, request.dataJson),
     };
@@ -325,6 +386,15 @@ export class GatewayNode implements NodeApi {
       closed++;
     }
     return Promise.resolve({ closed });
+  }
+
+  catchUp(request: CatchUpRequest): Promise<CatchUpResult> {
+    let sessions = 0;
+    for (const user of request.users) {
+      sessions += this.sessions.channels(user).length;
+    }
+    this.#catchUps.requestAll(request.users);
+    return Promise.resolve({ sessions });
   }
 
   stats(): Promise<NodeStats> {
@@ -395,6 +465,10 @@ export class GatewayNode implements NodeApi {
   /** Leaves the registry at once (its keys vanish); open sockets are left to the caller. */
   async stop(): Promise<void> {
     this.#unrouted.clear();
+    this.#catchUps.clear();
+    this.#limitChecks.clear();
+    clearTimeout(this.#secondLook);
+    this.#stopRestored?.();
     clearInterval(this.#sendBudgetTimer);
     this.#sendBudgetTimer = undefined;
     const membership = this.#membership;
@@ -406,16 +480,19 @@ export class GatewayNode implements NodeApi {
     // No prototype: user ids such as "valueOf" or "__proto__" are plain keys.
     const devices: Record<string, number> = Object.create(null);
     let written = 0;
-    for (const { user, seq } of request.targets) {
+    for (const { user, seq, epoch } of request.targets) {
       const channels = this.sessions.channels(user);
       let count = 0;
       if (channels.length > 0) {
         this.#unrouted.routed(user);
-        const frame: PendingFrame = {
-          seq: seq > 0 ? seq : undefined,
+        const stored = seq > 0 ? seq : undefined;
+        const frame: OrderedFrame = {
+          seq: stored,
+          epoch: stored === undefined ? undefined : epoch,
+          id: request.id,
           ts: request.ts,
           json: messageFrameJson(
-            { id: request.id, ts: request.ts, seq: seq > 0 ? seq : undefined },
+            { id: request.id, ts: request.ts, seq: stored },
             request.dataJson,
           ),
         };
@@ -462,8 +539,17 @@ export class GatewayNode implements NodeApi {
       this.metrics.registryErrors.inc({ op: "register" });
       this.#log.warn("registration slow or failed", { error });
       this.#unrouted.add(user, registered);
+      // The limit could not be checked before the record was in: check it
+      // once it is (other nodes may have recorded the user meanwhile).
+      registered.then(() => this.#limitChecks.request(user), () => {});
       return;
     }
+    await this.#enforceDeviceLimit(user);
+  }
+
+  /** Closes the user's connections past the cluster-wide device limit. */
+  async #enforceDeviceLimit(user: string): Promise<void> {
+    if (!this.sessions.has(user)) return;
     await this.#deviceLimit.enforce(user).catch((error) => {
       this.metrics.registryErrors.inc({ op: "device_limit" });
       this.#log.warn("cluster device limit not enforced", { error });

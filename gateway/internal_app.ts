@@ -28,7 +28,11 @@ const deliverSchema = z.object({
   ts: z.number(),
   device: z.string().optional(),
   targets: z.array(
-    z.object({ user: z.string(), seq: z.number().int().min(0) }),
+    z.object({
+      user: z.string(),
+      seq: z.number().int().min(0),
+      epoch: z.string().optional(),
+    }),
   ),
 });
 const deliverBatchSchema = z.object({ deliveries: z.array(deliverSchema) });
@@ -37,6 +41,7 @@ const broadcastSchema = z.object({
   dataJson: jsonValue,
   ts: z.number(),
 });
+const catchUpSchema = z.object({ users: z.array(z.string()).max(100_000) });
 const kickSchema = z.object({
   user: z.string(),
   device: z.string().optional(),
@@ -100,6 +105,10 @@ export function createInternalApp(
   app.post("/internal/kick", async (c) => {
     const request = await body(c.req.raw, kickSchema);
     return c.json(await node.kick(request));
+  });
+  app.post("/internal/catch-up", async (c) => {
+    const request = await body(c.req.raw, catchUpSchema);
+    return c.json(await node.catchUp(request));
   });
   app.get("/internal/stats", async (c) => c.json(await node.stats()));
   const drain = options.drain;

@@ -139,9 +139,22 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
     }),
     replayErrors: new client.Counter({
       name: "wsgw_replay_errors_total",
-      help: "History reads that failed when a client connected (no replay).",
+      help:
+        "History reads that failed, on connect or for a gap (a gap's read is tried again).",
       registers,
     }),
+    announcements: (() => {
+      const counter = new client.Counter({
+        name: "wsgw_history_announcements_total",
+        help:
+          "Frames telling clients that history messages are gone (gap) or that history started over (reset).",
+        labelNames: ["type"] as const,
+        registers,
+      });
+      // Known label values start at zero, so dashboards see the series.
+      for (const type of ["gap", "reset"]) counter.inc({ type }, 0);
+      return counter;
+    })(),
     deliverySeconds: new client.Histogram({
       name: "wsgw_delivery_lag_seconds",
       help:

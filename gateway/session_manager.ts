@@ -92,6 +92,11 @@ export class SessionManager {
     return this.#users.has(user);
   }
 
+  /** Ids of the users with a connection here. */
+  userIds(): IterableIterator<string> {
+    return this.#users.keys();
+  }
+
   /** Every connection, user by user. */
   *all(): IterableIterator<ChannelSession> {
     for (const userSession of this.#users.values()) {

@@ -67,6 +67,13 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
       if (deps.node.draining) {
         throw new UnavailableError("node is draining: connect to another node");
       }
+      // Before the node is in the registry no router can route to it, and
+      // the connect flow could not record the user.
+      if (!deps.node.joined) {
+        throw new UnavailableError(
+          "node has not joined the cluster yet: connect to another node",
+        );
+      }
       try {
         deps.guard.check(
           request.headers.get("origin"),

@@ -24,12 +24,22 @@ export PATH="$PATH:/usr/sbin"
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# The Python examples (tests/integration/examples.test.ts) run on Debian's
+# python3 with PyJWT and cryptography (RS256, ES256, EdDSA).
+/usr/bin/python3 -c 'import jwt, cryptography' >/dev/null 2>&1 ||
+  need+=(python3 python3-jwt python3-cryptography)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   log "installing from Debian: ${need[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The Node examples' one dependency (jose), from their lockfile.
+if [ ! -d examples/node/node_modules/jose ]; then
+  log "installing the Node examples' dependencies (npm ci in examples/node)"
+  (cd examples/node && npm ci --no-audit --no-fund >/dev/null)
 fi
 
 # Debian starts redis-server as a service on install; the tests start their

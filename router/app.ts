@@ -48,7 +48,7 @@ export type RouterEnv = {
 export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
   const app = new Hono<RouterEnv>();
   const fanOut = createFanOut(deps);
-  const openapi = buildOpenApiDocument();
+  const openapi = buildOpenApiDocument(deps.config);
 
   app.use(requestId());
   app.use("/v1/*", measure(deps.metrics));

@@ -11,6 +11,7 @@ import type { Logger } from "../shared/log.ts";
 import type { prom } from "../shared/metrics.ts";
 import type { Registry } from "../shared/registry/mod.ts";
 import type { RouterMetrics } from "./metrics.ts";
+import type { MissedDeliveries } from "./missed_deliveries.ts";
 import type { NodeClient } from "./node_client.ts";
 import type { RouteCache } from "./route_cache.ts";
 
@@ -21,6 +22,11 @@ export type RouterDeps = {
   history: History;
   nodes: NodeClient;
   routes: RouteCache;
+  /**
+   * Where users whose delivery to a node failed are remembered, so the node
+   * catches them up once it answers; absent when nodes are in-process.
+   */
+  missed?: MissedDeliveries;
   log: Logger;
   metrics: RouterMetrics;
   /** Registries rendered by `GET /metrics`, the router's own among them. */

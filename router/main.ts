@@ -13,6 +13,7 @@ import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import type { Logger } from "../shared/log.ts";
 import { serve } from "../shared/serve.ts";
 import { createRouterApp } from "./app.ts";
+import { MissedDeliveries } from "./missed_deliveries.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { HttpNodeClient } from "./node_client.ts";
 import { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
@@ -49,22 +50,30 @@ export async function startRouter(
     // lets an orchestrator see why.
     (error) => log.warn("route cache not loaded yet", { error }),
   );
+  const nodes = new HttpNodeClient({
+    secret: config.internalSecret,
+    maxQueued: config.maxPendingForwards,
+    urlPolicy: new InternalUrlPolicy(config.internalNetworks),
+  });
+  const missed = new MissedDeliveries({
+    nodes,
+    node: (nodeId) => routes.node(nodeId),
+    log,
+  });
   const app = createRouterApp({
     config,
     registry,
     history,
     routes,
+    missed,
     log,
     metrics: createRouterMetrics(metricsRegistry, {
       routeCacheEntries: () => routes.size,
       routeCacheLastEventAt: () => routes.lastEventAt,
       routeCacheReady: () => routes.isReady,
+      liveNodes: () => routes.nodes().map((node) => node.nodeId),
     }),
-    nodes: new HttpNodeClient({
-      secret: config.internalSecret,
-      maxQueued: config.maxPendingForwards,
-      urlPolicy: new InternalUrlPolicy(config.internalNetworks),
-    }),
+    nodes,
     metricsRegistries: [metricsRegistry],
   });
   const { server, url } = await serve(config.host, config.port, app.fetch);
@@ -75,6 +84,7 @@ export async function startRouter(
     shutdown: () =>
       stopping ??= (async () => {
         await server.shutdown();
+        missed[Symbol.dispose]();
         await routes[Symbol.asyncDispose]();
         await backends[Symbol.asyncDispose]();
       })(),

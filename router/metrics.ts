@@ -16,17 +16,23 @@ export type RouterGauges = {
   routeCacheLastEventAt?(): number;
   /** True once the route cache holds a full listing. */
   routeCacheReady?(): boolean;
+  /** Ids of the nodes in the route cache: forward errors of others are dropped. */
+  liveNodes?(): Iterable<string>;
 };
 
-/** Outcome label of one internal request to a node (`wsgw_forward_requests_total`). */
-export type ForwardStatus =
-  | "ok"
-  | "timeout"
-  | "connection"
-  | "overloaded"
-  | "http_4xx"
-  | "http_5xx"
-  | "error";
+/** Outcome labels of internal requests to nodes (`wsgw_forward_requests_total`). */
+export const FORWARD_STATUSES = [
+  "ok",
+  "timeout",
+  "connection",
+  "overloaded",
+  "http_4xx",
+  "http_5xx",
+  "error",
+] as const;
+
+/** Outcome label of one internal request to a node. */
+export type ForwardStatus = typeof FORWARD_STATUSES[number];
 
 /** The metrics the router updates. */
 export type RouterMetrics = {
@@ -78,14 +84,7 @@ export function createRouterMetrics(
       labelNames: ["status"] as const,
       registers,
     }),
-    forwardErrors: new client.Counter({
-      name: "wsgw_forward_errors_total",
-      help:
-        "Failed internal requests to gateway nodes, by node id and outcome.",
-      // Bounded by the cluster size: node ids, never user ids.
-      labelNames: ["node", "status"] as const,
-      registers,
-    }),
+    forwardErrors: forwardErrorsCounter(registers, gauges.liveNodes),
     routeCacheEntries: new client.Gauge({
       name: "wsgw_route_cache_entries",
       help: "(user, node) pairs mirrored from the registry.",
@@ -118,4 +117,38 @@ export function createRouterMetrics(
       registers,
     }),
   };
+}
+
+/**
+ * `wsgw_forward_errors_total`, by node and outcome. Node ids are generated
+ * per process start, so the series of nodes that left the route cache are
+ * dropped at each scrape: the label stays bounded by the live cluster.
+ */
+function forwardErrorsCounter(
+  registers: prom.Registry[],
+  liveNodes: (() => Iterable<string>) | undefined,
+): client.Counter<"node" | "status"> {
+  const nodes = new Set<string>();
+  const counter: client.Counter<"node" | "status"> = new client.Counter({
+    name: "wsgw_forward_errors_total",
+    help: "Failed internal requests to gateway nodes, by node id and outcome.",
+    labelNames: ["node", "status"] as const,
+    registers,
+    collect() {
+      if (!liveNodes) return;
+      const live = new Set(liveNodes());
+      for (const node of nodes) {
+        if (live.has(node)) continue;
+        nodes.delete(node);
+        for (const status of FORWARD_STATUSES) counter.remove({ node, status });
+      }
+    },
+  });
+  const inc = counter.inc.bind(counter);
+  // The series' node ids are remembered, so collect() knows what to drop.
+  counter.inc = ((labels: { node: string; status: string }, value?: number) => {
+    nodes.add(labels.node);
+    inc(labels, value);
+  }) as typeof counter.inc;
+  return counter;
 }

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import type {
   BroadcastResult,
+  CatchUpResult,
   DeliverBatchResult,
   DeviceInfo,
   KickResult,
@@ -45,6 +46,7 @@ const schemas = {
   stats,
   broadcast: () => z.object({ devices: count }),
   kick: () => z.object({ closed: count }),
+  catchUp: () => z.object({ sessions: count }),
   deliverBatch: () =>
     z.object({
       results: z.array(z.object({ devices: z.record(z.string(), count) })),
@@ -57,6 +59,7 @@ export type NodeAnswers = {
   stats: NodeStats;
   broadcast: BroadcastResult;
   kick: KickResult;
+  catchUp: CatchUpResult;
   deliverBatch: DeliverBatchResult;
 };
 

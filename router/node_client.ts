@@ -13,6 +13,7 @@ import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import { checkAnswer, type NodeAnswers } from "./node_answers.ts";
 import type {
   BroadcastRequest,
+  CatchUpRequest,
   DeliverBatchRequest,
   DeliverRequest,
   DeliverResult,
@@ -171,6 +172,12 @@ export class HttpNodeClient implements NodeClient {
         ),
       kick: async (request: KickRequest) =>
         checked("kick", node, await call<unknown>("/internal/kick", request)),
+      catchUp: async (request: CatchUpRequest) =>
+        checked(
+          "catchUp",
+          node,
+          await call<unknown>("/internal/catch-up", request),
+        ),
       stats: async () =>
         checked("stats", node, await call<unknown>("/internal/stats")),
     };

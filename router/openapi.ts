@@ -5,6 +5,9 @@
  * @module
  */
 import { z } from "zod";
+import type { Config } from "../shared/config.ts";
+import { EXAMPLES } from "./openapi_examples.ts";
+import { DESCRIPTION, errorDescriptions, limitsText } from "./openapi_text.ts";
 import {
   BroadcastRequest,
   BroadcastResponse,
@@ -20,45 +23,44 @@ import {
   PushResponse,
 } from "./schemas.ts";
 
-const DESCRIPTION = `Push API of wsgw, a distributed WebSocket gateway.
+/** The settings the document states as limits. */
+export type OpenApiLimits = Pick<
+  Config,
+  | "maxPushUsers"
+  | "maxMessageBytes"
+  | "maxBodyBytes"
+  | "historySize"
+  | "historyTtl"
+>;
 
-Every /v1 route needs \`Authorization: Bearer <api key>\` (401 without, 403 with a wrong key).
-A key's scope (\`WSGW_API_KEYS=key:push|broadcast|admin\`, a bare key is admin) decides its routes:
-push for push, presence and messages; broadcast also for broadcast; admin for everything,
-disconnect and nodes included. Too little scope is 403 \`insufficient_scope\`.
-Errors answer \`{"error": {"code", "message"}}\`; a validation message names the bad field.
-
-Pushes are stored in each user's history before delivery, so an offline user
-gets them on the next connect (with \`since\`). When the history is unavailable
-a push is still delivered live, without seq: its answer says
-\`"stored": false\` and each result's \`seq\` is null; nobody can replay it
-later, and its id is remembered by the router replica that took it only. A
-gateway node that fails to
-answer (after one retry) does not fail the request: its connections count 0
-and its id is listed in \`unreachable\`, which is present only when non-empty.
-
-\`id\` makes a push or broadcast idempotent for the history TTL: the same id
-again answers the first answer unchanged and delivers nothing, whatever the
-new body says. While the first request is still running, a second waits up
-to 5 s for its answer, then gets 409 \`push_in_progress\`. Push and broadcast
-ids are separate namespaces.`;
-
-/** Builds the OpenAPI document; call once and serve the result. */
-export function buildOpenApiDocument(): Record<string, unknown> {
+/**
+ * Builds the OpenAPI document for the limits of the running config; call once
+ * and serve the result.
+ */
+export function buildOpenApiDocument(
+  limits: OpenApiLimits,
+): Record<string, unknown> {
   const schemas: Record<string, unknown> = {};
-  const ref = (name: string, schema: z.ZodType, io: "input" | "output") => {
+  const ref = (
+    name: keyof typeof EXAMPLES,
+    schema: z.ZodType,
+    io: "input" | "output",
+  ) => {
     const { $schema: _, ...json } = z.toJSONSchema(schema, { io });
-    schemas[name] = json;
-    return { $ref: `#/components/schemas/${name}` };
+    schemas[name] = { ...json, examples: [EXAMPLES[name]] };
+    return { ref: { $ref: `#/components/schemas/${name}` }, name };
   };
-  const json = (schema: unknown) => ({
-    content: { "application/json": { schema } },
+  const json = (
+    { ref: schema, name }: { ref: unknown; name: keyof typeof EXAMPLES },
+  ) => ({
+    content: { "application/json": { schema, example: EXAMPLES[name] } },
   });
   const error = ref("Error", ErrorResponse, "output");
+  const errorText = errorDescriptions(limits);
   const errors = (...codes: number[]) =>
     Object.fromEntries(
       codes.map((code) => [String(code), {
-        description: ERROR_DESCRIPTIONS[code] ?? "error",
+        description: errorText[code] ?? "error",
         ...json(error),
       }]),
     );
@@ -72,18 +74,33 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   };
   const secured = { security: [{ apiKey: [] }] };
 
-  return {
+  const pushRequest = ref("PushRequest", PushRequest, "input");
+  const document = {
     openapi: "3.1.0",
-    info: { title: "wsgw push API", version: "1", description: DESCRIPTION },
+    info: {
+      title: "wsgw push API",
+      version: "1",
+      description: DESCRIPTION + limitsText(limits),
+    },
+    servers: [{
+      url: "/",
+      description:
+        "The router (or embedded gateway) that served this document; its public port",
+    }],
+    tags: [
+      { name: "push", description: "Send messages to users or everyone" },
+      { name: "users", description: "Presence, history and disconnects" },
+      { name: "cluster", description: "The gateway nodes" },
+      { name: "health", description: "Probes and metrics; no API key" },
+    ],
     paths: {
       "/v1/push": {
         post: {
           ...secured,
+          operationId: "push",
+          tags: ["push"],
           summary: "Push a message to users",
-          requestBody: {
-            required: true,
-            ...json(ref("PushRequest", PushRequest, "input")),
-          },
+          requestBody: { required: true, ...json(pushRequest) },
           responses: {
             "200": {
               description:
@@ -97,6 +114,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       "/v1/broadcast": {
         post: {
           ...secured,
+          operationId: "broadcast",
+          tags: ["push"],
           summary: "Send a live-only message to every connection",
           requestBody: {
             required: true,
@@ -114,6 +133,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       "/v1/users/{user}/presence": {
         get: {
           ...secured,
+          operationId: "getPresence",
+          tags: ["users"],
           summary: "Connections of a user across nodes",
           parameters: [userParam],
           responses: {
@@ -128,6 +149,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       "/v1/users/{user}/disconnect": {
         post: {
           ...secured,
+          operationId: "disconnectUser",
+          tags: ["users"],
           summary: "Close a user's connections (close code 4003)",
           parameters: [userParam],
           requestBody: {
@@ -146,6 +169,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       "/v1/users/{user}/messages": {
         get: {
           ...secured,
+          operationId: "getMessages",
+          tags: ["users"],
           summary: "A user's retained history, oldest first",
           parameters: [
             userParam,
@@ -161,7 +186,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               schema: {
                 type: "integer",
                 minimum: 1,
-                maximum: MAX_MESSAGES_LIMIT,
+                maximum: Math.min(MAX_MESSAGES_LIMIT, limits.historySize),
                 default: DEFAULT_MESSAGES_LIMIT,
               },
             },
@@ -178,6 +203,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       "/v1/nodes": {
         get: {
           ...secured,
+          operationId: "listNodes",
+          tags: ["cluster"],
           summary: "Live gateway nodes with their counts",
           responses: {
             "200": {
@@ -190,12 +217,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       "/healthz": {
         get: {
+          operationId: "healthz",
+          tags: ["health"],
           summary: "Liveness",
           responses: { "200": { description: '`{"status":"ok"}`' } },
         },
       },
       "/readyz": {
         get: {
+          operationId: "readyz",
+          tags: ["health"],
           summary: "Readiness: registry, history and route cache",
           responses: {
             "200": { description: "Ready" },
@@ -207,6 +238,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       "/metrics": {
         get: {
+          operationId: "metrics",
+          tags: ["health"],
           summary: "Prometheus metrics",
           responses: { "200": { description: "Prometheus text format" } },
         },
@@ -223,16 +256,26 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
     },
   };
+  applyLimits(schemas, limits);
+  return document;
 }
 
-const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400:
-    "Invalid JSON (`invalid_json`), schema (`bad_request`), or more users than WSGW_MAX_PUSH_USERS (`too_many_users`)",
-  401: "No bearer API key (`unauthorized`)",
-  403:
-    "Wrong API key (`forbidden`) or a key without the scope of the route (`insufficient_scope`)",
-  409: "The same id is still being pushed (`push_in_progress`)",
-  413:
-    "Body over the limit (`payload_too_large`) or data over WSGW_MAX_MESSAGE_BYTES (`message_too_large`)",
-  503: "History backend unavailable (`history_unavailable`)",
-};
+/** The schema limits that come from the config rather than constants. */
+function applyLimits(
+  schemas: Record<string, unknown>,
+  limits: OpenApiLimits,
+): void {
+  // deno-lint-ignore no-explicit-any
+  const push = schemas.PushRequest as any;
+  push.properties.users.maxItems = limits.maxPushUsers;
+  push.properties.users.description +=
+    ` At most ${limits.maxPushUsers} (WSGW_MAX_PUSH_USERS).`;
+  for (const name of ["PushRequest", "BroadcastRequest"]) {
+    // deno-lint-ignore no-explicit-any
+    const data = (schemas[name] as any).properties.data;
+    data.description = data.description.replace(
+      "WSGW_MAX_MESSAGE_BYTES bytes",
+      `${limits.maxMessageBytes} bytes (WSGW_MAX_MESSAGE_BYTES)`,
+    );
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (PROTOCOL.md "Configuration"). Only entry
+ * Configuration from the environment (README.md "Configuration"). Only entry
  * points read `Deno.env`; everything else receives the frozen {@link Config}.
  *
  * @module
@@ -18,6 +18,7 @@ import {
   DEFAULT_INTERNAL_NETWORKS,
   InternalUrlPolicy,
 } from "./internal_url_policy.ts";
+import { loadTokenConfig, type TokenConfig } from "./token_config.ts";
 
 /** Which process is being configured; decides which variables are required. */
 export type Mode = "embedded" | "gateway" | "router";
@@ -41,10 +42,18 @@ export type Config = {
   readonly redis: string | undefined;
   /** Push-API keys with their scopes (`key[:push|broadcast|admin]`). */
   readonly apiKeys: readonly ApiKey[];
-  /** Secret client tokens are signed with. */
-  readonly jwtSecret: string;
+  /** HS256 secret client tokens are signed with; undefined when only public keys are used. */
+  readonly jwtSecret: string | undefined;
   /** Secret of the previous rollover, still accepted while clients refresh. */
   readonly jwtPreviousSecret: string | undefined;
+  /** PEM public keys (RS256, ES256, EdDSA) from `WSGW_JWT_PUBLIC_KEY`. */
+  readonly jwtPublicKeys: TokenConfig["jwtPublicKeys"];
+  /** JWKS URL the verification keys are fetched from. */
+  readonly jwtJwksUrl: string | undefined;
+  /** Milliseconds a fetched key set is used before it is fetched again. @default 600000 */
+  readonly jwtJwksMaxAgeMs: number;
+  /** Milliseconds after a fetch before a token with an unknown `kid` fetches again. @default 30000 */
+  readonly jwtJwksCooldownMs: number;
   /** Required `aud` of client tokens, when set. */
   readonly jwtAudience: string | undefined;
   /** Required `iss` of client tokens, when set. */
@@ -175,22 +184,38 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
       }
     }
   }
-  let jwtSecret = "";
-  let jwtPreviousSecret: string | undefined;
+  let tokens: TokenConfig;
   if (mode === "router") {
-    unused("WSGW_JWT_SECRET", "only gateways check client tokens");
-    unused("WSGW_JWT_PREVIOUS_SECRET", "only gateways check client tokens");
+    for (
+      const name of [
+        "WSGW_JWT_SECRET",
+        "WSGW_JWT_PREVIOUS_SECRET",
+        "WSGW_JWT_PUBLIC_KEY",
+        "WSGW_JWT_JWKS_URL",
+      ]
+    ) unused(name, "only gateways check client tokens");
+    tokens = {
+      jwtSecret: undefined,
+      jwtPreviousSecret: undefined,
+      jwtPublicKeys: [],
+      jwtJwksUrl: undefined,
+      jwtJwksMaxAgeMs: 600_000,
+      jwtJwksCooldownMs: 30_000,
+    };
   } else {
-    jwtSecret = secret("WSGW_JWT_SECRET", DEV_JWT_SECRET);
-    jwtPreviousSecret = str(env, "WSGW_JWT_PREVIOUS_SECRET");
+    tokens = loadTokenConfig(
+      env,
+      dev ? { devSecret: DEV_JWT_SECRET } : { requiredIn: mode },
+      warnings,
+    );
     if (!dev) {
-      strongSecret("WSGW_JWT_SECRET", jwtSecret, MIN_SECRET_LENGTH);
-      if (jwtPreviousSecret !== undefined) {
-        strongSecret(
-          "WSGW_JWT_PREVIOUS_SECRET",
-          jwtPreviousSecret,
-          MIN_SECRET_LENGTH,
-        );
+      for (
+        const [name, value] of [
+          ["WSGW_JWT_SECRET", tokens.jwtSecret],
+          ["WSGW_JWT_PREVIOUS_SECRET", tokens.jwtPreviousSecret],
+        ] as const
+      ) {
+        if (value !== undefined) strongSecret(name, value, MIN_SECRET_LENGTH);
       }
     }
   }
@@ -269,8 +294,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     etcdPrefix: prefix,
     redis,
     apiKeys,
-    jwtSecret,
-    jwtPreviousSecret,
+    ...tokens,
     jwtAudience: str(env, "WSGW_JWT_AUDIENCE"),
     jwtIssuer: str(env, "WSGW_JWT_ISSUER"),
     jwtClockSkew: int(env, "WSGW_JWT_CLOCK_SKEW", 5, 0, 300),

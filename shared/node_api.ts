@@ -14,9 +14,15 @@ export type DeliverRequest = {
   ts: number;
   /** Only connections with this device label get it. */
   device?: string;
-  /** Each user with the seq its history assigned (0 when history was not stored). */
-  targets: { user: string; seq: number }[];
+  /**
+   * Each user with the seq its history assigned and the epoch of that seq
+   * (seq 0 and no epoch when history did not store it).
+   */
+  targets: DeliverTarget[];
 };
+
+/** One user of a delivery: where the message sits in that user's history. */
+export type DeliverTarget = { user: string; seq: number; epoch?: string };
 
 /** Connections each target was written to (absent users: 0). */
 export type DeliverResult = { devices: Record<string, number> };
@@ -53,6 +59,14 @@ export type KickRequest = {
 };
 export type KickResult = { closed: number };
 
+/**
+ * Users whose stored messages may not have reached this node (a delivery to
+ * it failed); each of their connections here looks in history.
+ */
+export type CatchUpRequest = { users: string[] };
+/** Connections that looked in history. */
+export type CatchUpResult = { sessions: number };
+
 /** A node's own view of itself (`GET /v1/nodes`). */
 export type NodeStats = {
   nodeId: string;
@@ -72,5 +86,7 @@ export interface NodeApi {
   presence(user: string): Promise<DeviceInfo[]>;
   /** Closes the user's connections as the request says; `closed` counts them. */
   kick(request: KickRequest): Promise<KickResult>;
+  /** Makes each connection of the users look in history for what it missed. */
+  catchUp(request: CatchUpRequest): Promise<CatchUpResult>;
   stats(): Promise<NodeStats>;
 }

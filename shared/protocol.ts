@@ -49,10 +49,30 @@ export type MessageFrame = {
 
 export type PongFrame = { type: "pong" };
 
+/**
+ * The user's history started over under a new epoch (it expired with no
+ * push for `WSGW_HISTORY_TTL`, or Redis lost it): the client forgets its seq
+ * tracking and stands at seq 0 of `epoch`; the new epoch's messages follow
+ * from seq 1, in order.
+ */
+export type ResetFrame = { type: "reset"; epoch: string };
+
+/**
+ * Messages `from`..`to` (inclusive) of the current epoch are gone from
+ * history (trimmed or expired) and will not come on this connection.
+ */
+export type GapFrame = { type: "gap"; from: number; to: number };
+
 export type ErrorFrame = { type: "error"; code: string; message: string };
 
 /** Any frame a gateway sends to a client. */
-export type ServerFrame = WelcomeFrame | MessageFrame | PongFrame | ErrorFrame;
+export type ServerFrame =
+  | WelcomeFrame
+  | MessageFrame
+  | PongFrame
+  | ErrorFrame
+  | ResetFrame
+  | GapFrame;
 
 /** Any frame a client may send. */
 export type ClientFrame = { type: "ping" };

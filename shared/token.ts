@@ -1,11 +1,13 @@
 /**
- * Client token verification: JWT, HS256 only, `sub` and `exp` required
- * (PROTOCOL.md "Client connection"), optional `aud`/`iss` checks, and two
- * secrets during a key rollover (docs/SECURITY.md).
+ * Client token verification: a JWT signed with HS256 (a shared secret),
+ * RS256, ES256 or EdDSA (a PEM public key or a JWKS URL), `sub` and `exp`
+ * required (PROTOCOL.md "Tokens"), optional `aud`/`iss` checks, and a previous
+ * secret or several public keys during a key rollover (docs/SECURITY.md).
  *
  * @module
  */
 import {
+  decodeProtectedHeader,
   errors,
   type JWTPayload,
   jwtVerify,
@@ -13,8 +15,10 @@ import {
   SignJWT,
 } from "jose";
 import type { Config } from "./config.ts";
-import { UnauthorizedError } from "./errors.ts";
+import { UnauthorizedError, WsgwError } from "./errors.ts";
 import { userIdProblem } from "./protocol.ts";
+import type { PublicKeyEntry } from "./token_config.ts";
+import { KeysUnavailable, TokenKeys, type VerifyKey } from "./token_keys.ts";
 
 /** Who a verified token speaks for. */
 export type TokenClaims = { user: string; device: string | null };
@@ -22,12 +26,20 @@ export type TokenClaims = { user: string; device: string | null };
 /** Longest token we look at; anything longer is refused before parsing. */
 const MAX_TOKEN_LENGTH = 8192;
 
-/** What a token must satisfy beyond its signature, `sub` and `exp`. */
+/** Which keys verify a token, and what it must satisfy beyond its signature, `sub` and `exp`. */
 export type TokenPolicy = {
-  /** Secret new tokens are signed with. */
-  secret: string;
-  /** Secret of the last rollover, accepted until every client has a new token. */
+  /** HS256 secret new tokens are signed with. */
+  secret?: string;
+  /** HS256 secret of the last rollover, accepted until every client has a new token. */
   previousSecret?: string;
+  /** PEM public keys; each key's type decides its algorithm. */
+  publicKeys?: readonly PublicKeyEntry[];
+  /** URL of a JSON Web Key Set (RS256, ES256, EdDSA keys, chosen by `kid`). */
+  jwksUrl?: string;
+  /** Milliseconds a fetched key set is used before it is fetched again. @default 600000 */
+  jwksMaxAgeMs?: number;
+  /** Milliseconds after a fetch before an unknown `kid` fetches again. @default 30000 */
+  jwksCooldownMs?: number;
   /** Required `aud`, when set. */
   audience?: string;
   /** Required `iss`, when set. */
@@ -37,26 +49,30 @@ export type TokenPolicy = {
 };
 
 /**
- * Verifies client JWTs: HS256 only, `sub` and `exp` required, `nbf`, `aud`
+ * Verifies client JWTs: the token's `alg` picks the configured keys it may be
+ * checked with (none: refused), `sub` and `exp` are required, `nbf`, `aud`
  * and `iss` checked when present or configured.
  */
 export class TokenVerifier {
-  readonly #keys: Uint8Array[];
+  readonly #keys: TokenKeys;
   readonly #options: JWTVerifyOptions;
 
+  /** `policy` as a string is a lone HS256 secret. */
   constructor(policy: TokenPolicy | string) {
-    const { secret, previousSecret, audience, issuer, clockSkew = 5 } =
-      typeof policy === "string" ? { secret: policy } : policy;
-    const encode = (text: string) => new TextEncoder().encode(text);
-    this.#keys = previousSecret === undefined
-      ? [encode(secret)]
-      : [encode(secret), encode(previousSecret)];
+    const p = typeof policy === "string" ? { secret: policy } : policy;
+    const secrets = [p.secret, p.previousSecret].filter((s) => s !== undefined);
+    this.#keys = new TokenKeys({
+      secrets,
+      publicKeys: p.publicKeys,
+      jwksUrl: p.jwksUrl,
+      jwksMaxAgeMs: p.jwksMaxAgeMs,
+      jwksCooldownMs: p.jwksCooldownMs,
+    });
     this.#options = {
-      algorithms: ["HS256"],
       requiredClaims: ["exp", "sub"],
-      clockTolerance: clockSkew,
-      ...(audience === undefined ? {} : { audience }),
-      ...(issuer === undefined ? {} : { issuer }),
+      clockTolerance: p.clockSkew ?? 5,
+      ...(p.audience === undefined ? {} : { audience: p.audience }),
+      ...(p.issuer === undefined ? {} : { issuer: p.issuer }),
     };
   }
 
@@ -65,10 +81,19 @@ export class TokenVerifier {
     return new TokenVerifier({
       secret: config.jwtSecret,
       previousSecret: config.jwtPreviousSecret,
+      publicKeys: config.jwtPublicKeys,
+      jwksUrl: config.jwtJwksUrl,
+      jwksMaxAgeMs: config.jwtJwksMaxAgeMs,
+      jwksCooldownMs: config.jwtJwksCooldownMs,
       audience: config.jwtAudience,
       issuer: config.jwtIssuer,
       clockSkew: config.jwtClockSkew,
     });
+  }
+
+  /** Algorithms a token may be signed with under this policy. */
+  get algorithms(): string[] {
+    return this.#keys.algorithms;
   }
 
   /**
@@ -76,6 +101,8 @@ export class TokenVerifier {
    *
    * @throws {UnauthorizedError} with a code naming the problem; the message
    * never echoes the token.
+   * @throws {WsgwError} `jwks_unavailable` (503) when the JWKS is needed and
+   * cannot be fetched: the token may be good, the client should retry.
    */
   async verify(token: string | null | undefined): Promise<TokenClaims> {
     if (!token) {
@@ -92,7 +119,7 @@ export class TokenVerifier {
         "token_invalid",
       );
     }
-    const payload = await this.#verifySignedBy(token, 0);
+    const payload = await this.#verifySignature(token);
     const problem = userIdProblem(payload.sub);
     if (problem !== undefined) {
       throw new UnauthorizedError(
@@ -115,22 +142,73 @@ export class TokenVerifier {
     return { user: payload.sub as string, device: device ?? null };
   }
 
-  /** The payload of a token signed by key `index` or a later one. */
-  async #verifySignedBy(token: string, index: number): Promise<JWTPayload> {
+  /** The payload, once one of the keys for the token's `alg` verifies it. */
+  async #verifySignature(token: string): Promise<JWTPayload> {
+    let alg: unknown;
     try {
-      return (await jwtVerify(token, this.#keys[index]!, this.#options))
-        .payload;
-    } catch (error) {
-      // During a rollover a token may be signed by the previous secret.
-      if (
-        error instanceof errors.JWSSignatureVerificationFailed &&
-        index + 1 < this.#keys.length
-      ) {
-        return this.#verifySignedBy(token, index + 1);
-      }
-      throw tokenError(error);
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new UnauthorizedError(
+        "token is malformed",
+        undefined,
+        "token_invalid",
+      );
     }
+    const keys = typeof alg === "string" ? await this.#keys.for(alg) : [];
+    if (keys.length === 0) {
+      throw new UnauthorizedError(
+        `token algorithm ${
+          JSON.stringify(String(alg).slice(0, 16))
+        } is not accepted (accepted: ${this.algorithms.join(", ")})`,
+        undefined,
+        "token_invalid",
+      );
+    }
+    const options = { ...this.#options, algorithms: [alg as string] };
+    let refusal: unknown;
+    for (const key of keys) {
+      try {
+        return await verifyWith(token, key, options);
+      } catch (error) {
+        // During a rollover a token may be signed by a later key in the list.
+        if (!isWrongKey(error)) throw tokenError(error);
+        refusal ??= error;
+      }
+    }
+    throw tokenError(refusal);
   }
+}
+
+async function verifyWith(
+  token: string,
+  key: VerifyKey,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    // jose's overloads split on the key's type.
+    return typeof key === "function"
+      ? (await jwtVerify(token, key, options)).payload
+      : (await jwtVerify(token, key, options)).payload;
+  } catch (error) {
+    // A JWKS with several keys and a token without `kid`: try each.
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    let refusal: unknown = error;
+    for await (const candidate of error) {
+      try {
+        return (await jwtVerify(token, candidate, options)).payload;
+      } catch (inner) {
+        if (!isWrongKey(inner)) throw inner;
+        refusal = inner;
+      }
+    }
+    throw refusal;
+  }
+}
+
+function isWrongKey(error: unknown): boolean {
+  return error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys;
 }
 
 /** Claims {@link signToken} can set. */
@@ -161,7 +239,15 @@ export function signToken(
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-function tokenError(error: unknown): UnauthorizedError {
+function tokenError(error: unknown): WsgwError {
+  if (error instanceof KeysUnavailable) {
+    return new WsgwError(
+      "jwks_unavailable",
+      503,
+      "the gateway cannot fetch its token keys (JWKS) right now; try again shortly",
+      { cause: error.cause },
+    );
+  }
   if (error instanceof errors.JWTExpired) {
     return new UnauthorizedError(
       "token has expired",
@@ -192,11 +278,14 @@ function tokenError(error: unknown): UnauthorizedError {
       "token_invalid",
     );
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
     return new UnauthorizedError(
-      "token algorithm is not allowed (HS256 only)",
+      "no key of the JWKS matches the token (kid, alg)",
       undefined,
-      "token_invalid",
+      "token_signature",
     );
   }
   return new UnauthorizedError(

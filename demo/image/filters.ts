@@ -1,9 +1,9 @@
 /**
  * The cover filters, each one color matrix in the layout of SVG's
  * `feColorMatrix` (4 rows of 5: R, G, B, A, offset; values 0..1), taken from
- * the Filter Effects spec's `grayscale()`, `sepia()` and `invert()`. The
- * same matrix is applied to PNG pixels here and, for JPEGs, written into an
- * SVG filter the browser applies, so both give the same colors.
+ * the Filter Effects spec's `grayscale()`, `sepia()` and `invert()`, applied
+ * to decoded pixels (PNG and JPEG alike), so a cover looks as the same CSS
+ * filter would show it.
  *
  * @module
  */
@@ -65,23 +65,4 @@ export function applyFilter(image: Rgba, filter: FilterName): Rgba {
     }
   }
   return { width: image.width, height: image.height, data: out };
-}
-
-/**
- * An SVG showing `image` (a `data:` URL, as images inside an SVG used as an
- * `<img>` must be) through the filter's color matrix, in sRGB like the PNG
- * path (SVG filters default to linearRGB).
- */
-export function filteredSvg(
-  image: { href: string; width: number; height: number },
-  filter: FilterName,
-): string {
-  const values = FILTERS[filter].matrix.flat().join(" ");
-  const { width, height } = image;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
-    `<filter id="f" color-interpolation-filters="sRGB"><feColorMatrix type="matrix" values="${values}"/></filter>`,
-    `<image width="${width}" height="${height}" href="${image.href}" filter="url(#f)"/>`,
-    "</svg>",
-  ].join("\n");
 }

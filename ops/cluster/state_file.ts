@@ -1,5 +1,5 @@
 /**
- * The cluster state file (PROTOCOL.md "Processes and commands"): what
+ * The cluster state file (PROTOCOL.md "Local cluster state file"): what
  * `deno task cluster --state-file F` writes once everything is ready, and
  * what `deno task ctl --state-file F` and the tests read back.
  *

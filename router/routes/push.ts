@@ -12,6 +12,7 @@
 import { chargePush } from "../key_budget.ts";
 import { Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
+import type { Appended } from "../../shared/history/mod.ts";
 import type { DeliverRequest } from "../../shared/node_api.ts";
 import { requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
@@ -64,6 +65,9 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
           users,
           dataJson,
           device: body.device,
+          // A client's id may come again after a crash: the history answers
+          // a retry with the seqs the first attempt got.
+          dedupe: body.id !== undefined,
         }),
       recent,
       { fresh: body.id === undefined },
@@ -97,6 +101,7 @@ type Push = {
   users: string[];
   dataJson: string;
   device: string | undefined;
+  dedupe: boolean;
 };
 
 /**
@@ -107,10 +112,10 @@ async function push(
   deps: RouterDeps,
   fanOut: FanOut,
   throttle: Throttle,
-  { id, users, dataJson, device }: Push,
+  { id, users, dataJson, device, dedupe }: Push,
 ): Promise<PushResponse> {
   const ts = Date.now();
-  let seqs: number[] | undefined;
+  let seqs: Appended[] | undefined;
   try {
     seqs = await historyCall(
       deps,
@@ -121,6 +126,7 @@ async function push(
           ts,
           dataJson,
           ...(device === undefined ? {} : { device }),
+          ...(dedupe ? { dedupe } : {}),
         }),
     );
   } catch (error) {
@@ -144,7 +150,13 @@ async function push(
       let list = targets.get(nodeId);
       if (!list) targets.set(nodeId, list = []);
       // seq 0 tells the node the message has none.
-      list.push({ user, seq: seqs?.[i] ?? 0 });
+      const stored = seqs?.[i];
+      list.push(
+        stored ? { user, seq: stored.seq, epoch: stored.epoch } : {
+          user,
+          seq: 0,
+        },
+      );
     }
   });
   const owners = [...targets.keys()].flatMap((nodeId) => {
@@ -164,6 +176,13 @@ async function push(
       }),
   );
 
+  if (seqs) {
+    // History has these messages; the node's connections must look there
+    // once it answers again.
+    for (const nodeId of unreachable) {
+      deps.missed?.add(nodeId, targets.get(nodeId)!.map((t) => t.user));
+    }
+  }
   const devices = new Map<string, number>();
   for (const { node, value } of answers) {
     for (const { user } of targets.get(node.nodeId)!) {
@@ -177,7 +196,7 @@ async function push(
     id,
     results: users.map((user, i) => ({
       user,
-      seq: seqs ? seqs[i]! : null,
+      seq: seqs ? seqs[i]!.seq : null,
       devices: devices.get(user) ?? 0,
     })),
     ...(seqs ? {} : { stored: false as const }),

@@ -24,7 +24,17 @@ export type NewMessage = {
   ts: number;
   dataJson: string;
   device?: string;
+  /**
+   * The id may have been appended before (a retried push with a client id):
+   * a user whose current epoch already holds it gets its earlier seq back
+   * and nothing is appended for that user.
+   * @default false
+   */
+  dedupe?: boolean;
 };
+
+/** Where one user's copy of an appended message sits: its seq in an epoch. */
+export type Appended = { seq: number; epoch: string };
 
 /** What {@link History.read} returns: the user's state and the entries after `after`. */
 export type HistoryRead = {
@@ -49,11 +59,14 @@ export type Reservation =
 export interface History extends AsyncDisposable {
   /**
    * Appends one message to the history of each user and returns the seq given
-   * to each, in the order of `users`. Seqs are strictly increasing per user and
-   * assigned atomically per user; every user is trimmed to the configured size
-   * and expires after the configured TTL with no append.
+   * to each with the epoch it belongs to, in the order of `users`. Seqs are
+   * strictly increasing per user within an epoch and assigned atomically per
+   * user; every user is trimmed to the configured size and expires after the
+   * configured TTL with no append, after which a new epoch starts at seq 1.
+   * With `message.dedupe`, an id already in a user's epoch is not appended
+   * again: its earlier seq is returned.
    */
-  append(users: readonly string[], message: NewMessage): Promise<number[]>;
+  append(users: readonly string[], message: NewMessage): Promise<Appended[]>;
   /** The user's epoch and latest seq, and the retained entries after `after`. */
   read(user: string, after: number, limit: number): Promise<HistoryRead>;
   /**

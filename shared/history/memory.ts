@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  Appended,
   History,
   HistoryEntry,
   HistoryOptions,
@@ -18,6 +19,8 @@ type UserLog = {
   seq: number;
   entries: HistoryEntry[];
   expiresAt: number;
+  /** Seqs of the retained entries appended with `dedupe`, by push id. */
+  known?: Map<string, number>;
 };
 
 type IdRecord = { answer?: unknown; expiresAt: number };
@@ -39,20 +42,30 @@ export class MemoryHistory implements History {
     this.#now = now;
   }
 
-  append(users: readonly string[], message: NewMessage): Promise<number[]> {
+  append(users: readonly string[], message: NewMessage): Promise<Appended[]> {
     this.#sweep();
     const now = this.#now();
-    const seqs = users.map((user) => {
+    const { dedupe, ...entry } = message;
+    const appended = users.map((user) => {
       const log = this.#log(user, now);
+      const known = dedupe ? log.known?.get(message.id) : undefined;
+      if (known !== undefined) return { seq: known, epoch: log.epoch };
       log.seq += 1;
-      log.entries.push({ ...message, seq: log.seq });
+      log.entries.push({ ...entry, seq: log.seq });
+      if (dedupe) (log.known ??= new Map()).set(message.id, log.seq);
       if (log.entries.length > this.#size) {
-        log.entries.splice(0, log.entries.length - this.#size);
+        const evicted = log.entries.splice(
+          0,
+          log.entries.length - this.#size,
+        );
+        for (const old of evicted) {
+          if (log.known?.get(old.id) === old.seq) log.known.delete(old.id);
+        }
       }
       log.expiresAt = now + this.#ttlMs;
-      return log.seq;
+      return { seq: log.seq, epoch: log.epoch };
     });
-    return Promise.resolve(seqs);
+    return Promise.resolve(appended);
   }
 
   read(user: string, after: number, limit: number): Promise<HistoryRead> {

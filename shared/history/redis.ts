@@ -10,6 +10,7 @@ import { DeadlineWheel } from "../deadline_wheel.ts";
 import { HistoryFullError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type {
+  Appended,
   History,
   HistoryEntry,
   HistoryOptions,
@@ -40,6 +41,7 @@ export type RedisHistoryOptions = HistoryOptions & {
 
 /** Replies of the scripts, as ioredis hands them over. */
 type StreamEntry = [id: string, fields: string[]];
+type AppendReply = [seq: number, epoch: string];
 type ReadReply = [epoch: string, seq: string, entries: StreamEntry[]];
 type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
 
@@ -126,7 +128,7 @@ export class RedisHistory implements History {
   async append(
     users: readonly string[],
     message: NewMessage,
-  ): Promise<number[]> {
+  ): Promise<Appended[]> {
     if (users.length === 0) return [];
     // One fresh epoch serves every user of this call: it only has to differ
     // from the epoch each user had before its keys were lost.
@@ -149,10 +151,11 @@ export class RedisHistory implements History {
             ts,
             message.dataJson,
             message.device ?? "",
+            message.dedupe ? "1" : "0",
           );
         })),
-    );
-    return seqs.map(Number);
+    ) as AppendReply[];
+    return seqs.map(([seq, epoch]) => ({ seq: Number(seq), epoch }));
   }
 
   async read(user: string, after: number, limit: number): Promise<HistoryRead> {

@@ -11,33 +11,69 @@
  */
 
 /**
- * Appends one message to one user and returns its seq.
+ * Appends one message to one user and returns `{seq, epoch}`.
  *
  * A missing epoch means the user's keys expired or were lost, so the seq is
  * about to restart at 1: store the new epoch, and drop any stream left behind
  * (its ids would be from the old epoch, and XADD refuses ids that go back).
  * Exact `MAXLEN` keeps precisely `size` entries; both keys expire together.
  *
+ * A dedupe append (a push id a client chose, which a retry may repeat) looks
+ * the id up first: `i:<id>` in the meta hash holds the seq it got, and the
+ * same id is answered with that seq instead of being appended twice. Such
+ * entries carry a `k` field, and the records of the entries a trim evicts
+ * are removed with them (`d` counts the records, so plain appends skip the
+ * look at what the trim evicts).
+ *
  * KEYS: meta, stream. ARGV: new epoch, ttl ms, size, id, ts, dataJson,
- * device ("" for a push to every device of the user).
+ * device ("" for a push to every device of the user), dedupe ("1" or "0").
  */
 export const APPEND = `
 if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
   redis.call("DEL", KEYS[2])
   redis.call("HSET", KEYS[1], "epoch", ARGV[1], "seq", 0)
 end
+local epoch = redis.call("HGET", KEYS[1], "epoch")
+local dedupe = ARGV[8] == "1"
+if dedupe then
+  local known = redis.call("HGET", KEYS[1], "i:" .. ARGV[4])
+  if known then return {tonumber(known), epoch} end
+end
+local records = tonumber(redis.call("HGET", KEYS[1], "d") or "0")
+if records > 0 then
+  local over = redis.call("XLEN", KEYS[2]) - tonumber(ARGV[3]) + 1
+  if over > 0 then
+    for _, old in ipairs(redis.call("XRANGE", KEYS[2], "-", "+", "COUNT", over)) do
+      local fields = old[2]
+      local id, kept = nil, false
+      for i = 1, #fields, 2 do
+        if fields[i] == "id" then id = fields[i + 1] end
+        if fields[i] == "k" then kept = true end
+      end
+      if kept and id then
+        redis.call("HDEL", KEYS[1], "i:" .. id)
+        redis.call("HINCRBY", KEYS[1], "d", -1)
+      end
+    end
+  end
+end
 local seq = redis.call("HINCRBY", KEYS[1], "seq", 1)
 local entry = string.format("%d-0", seq)
-if ARGV[7] == "" then
-  redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], entry,
-    "id", ARGV[4], "ts", ARGV[5], "data", ARGV[6])
-else
-  redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], entry,
-    "id", ARGV[4], "ts", ARGV[5], "data", ARGV[6], "device", ARGV[7])
+local fields = {"id", ARGV[4], "ts", ARGV[5], "data", ARGV[6]}
+if ARGV[7] ~= "" then
+  table.insert(fields, "device")
+  table.insert(fields, ARGV[7])
 end
+if dedupe then
+  table.insert(fields, "k")
+  table.insert(fields, "1")
+  redis.call("HSET", KEYS[1], "i:" .. ARGV[4], seq)
+  redis.call("HINCRBY", KEYS[1], "d", 1)
+end
+redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], entry, unpack(fields))
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
 redis.call("PEXPIRE", KEYS[2], ARGV[2])
-return seq
+return {seq, epoch}
 `;
 
 /**

@@ -62,6 +62,8 @@ export class EtcdMembership implements NodeMembership {
   #retryAttempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #unreachableSince: number | undefined;
+  /** Told when the keys are back after a lease loss. */
+  readonly #restored = new Set<() => void>();
   /** Set from a lease loss until every user is rewritten on the new lease. */
   #lostAt: number | undefined;
   #staleLease: string | undefined;
@@ -322,6 +324,11 @@ export class EtcdMembership implements NodeMembership {
     }
   }
 
+  onRestored(listener: () => void): () => void {
+    this.#restored.add(listener);
+    return () => this.#restored.delete(listener);
+  }
+
   #regranted(): void {
     const ms = Date.now() - (this.#lostAt ?? Date.now());
     this.#lostAt = undefined;
@@ -337,6 +344,16 @@ export class EtcdMembership implements NodeMembership {
     const stale = this.#staleLease;
     this.#staleLease = undefined;
     if (stale !== undefined) void revokeLease(this.#ctx, stale);
+    for (const listener of this.#restored) {
+      try {
+        listener();
+      } catch (error) {
+        this.#ctx.log.error("restored listener failed", {
+          nodeId: this.nodeId,
+          error,
+        });
+      }
+    }
   }
 
   async #leave(): Promise<void> {

@@ -155,6 +155,11 @@ class MemoryMembership implements NodeMembership {
     return !this.#left;
   }
 
+  /** Memory keeps its keys: a membership here is never restored. */
+  onRestored(_listener: () => void): () => void {
+    return () => {};
+  }
+
   register(user: string, devices: readonly DeviceRef[] = []): Promise<void> {
     if (this.#left) return Promise.reject(new Error("node has left"));
     this.#users.add(user);

@@ -75,6 +75,13 @@ export interface NodeMembership extends AsyncDisposable {
   setDraining(draining: boolean): Promise<void>;
   /** True while the registry is known to hold this node's keys. */
   readonly healthy: boolean;
+  /**
+   * Calls `listener` each time the node's keys are back after the registry
+   * lost them (a lease lost, regranted, and every user written again):
+   * pushes stored meanwhile reached no connection here. Returns a function
+   * that removes the listener.
+   */
+  onRestored(listener: () => void): () => void;
   /** Removes the node record and every user key of this node at once. */
   leave(): Promise<void>;
 }

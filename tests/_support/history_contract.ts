@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type {
+  Appended,
   History,
   HistoryOptions,
   NewMessage,
@@ -28,6 +29,11 @@ export function message(label = `m${++counter}`): NewMessage {
   };
 }
 
+/** The seqs of an append, in the order of its users. */
+export async function seqs(appended: Promise<Appended[]>): Promise<number[]> {
+  return (await appended).map((a) => a.seq);
+}
+
 const seqsOf = (read: { messages: { seq: number }[] }) =>
   read.messages.map((entry) => entry.seq);
 const range = (from: number, to: number) =>
@@ -41,30 +47,70 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("seqs start at 1 and increase by one per append, per user", async () => {
     await using history = await open(DEFAULTS);
-    assert.deepEqual(await history.append(["alice"], message()), [1]);
-    assert.deepEqual(await history.append(["alice"], message()), [2]);
-    assert.deepEqual(await history.append(["bob"], message()), [1]);
-    assert.deepEqual(await history.append(["alice"], message()), [3]);
+    assert.deepEqual(await seqs(history.append(["alice"], message())), [1]);
+    assert.deepEqual(await seqs(history.append(["alice"], message())), [2]);
+    assert.deepEqual(await seqs(history.append(["bob"], message())), [1]);
+    assert.deepEqual(await seqs(history.append(["alice"], message())), [3]);
     assert.equal((await history.read("bob", 0, 10)).seq, 1);
+  });
+
+  test("append gives each user the epoch its seq belongs to, the one reads show", async () => {
+    await using history = await open(DEFAULTS);
+    const [alice, bob] = await history.append(["alice", "bob"], message());
+    assert.equal(alice!.epoch, (await history.read("alice", 0, 0)).epoch);
+    assert.equal(bob!.epoch, (await history.read("bob", 0, 0)).epoch);
+    assert.notEqual(alice!.epoch, "");
+  });
+
+  test("a dedupe append of an id already in the epoch returns its seq and appends nothing", async () => {
+    await using history = await open(DEFAULTS);
+    const first = { ...message("order-7"), dedupe: true };
+    assert.deepEqual(await seqs(history.append(["a", "b"], first)), [1, 1]);
+    await history.append(["a"], message());
+    // A retry of the same push, after a crash, with another user added.
+    assert.deepEqual(await seqs(history.append(["a", "b", "c"], first)), [
+      1,
+      1,
+      1,
+    ]);
+    assert.deepEqual(seqsOf(await history.read("a", 0, 10)), [1, 2]);
+    assert.deepEqual(seqsOf(await history.read("b", 0, 10)), [1]);
+    // Without dedupe the same id is appended again (server-made ids are unique).
+    assert.deepEqual(
+      await seqs(history.append(["b"], { ...first, dedupe: false })),
+      [2],
+    );
+  });
+
+  test("a dedupe record leaves with its entry when the history is trimmed", async () => {
+    await using history = await open({ ...DEFAULTS, size: 2 });
+    const kept = { ...message("kept"), dedupe: true };
+    assert.deepEqual(await seqs(history.append(["u"], kept)), [1]);
+    await history.append(["u"], message());
+    await history.append(["u"], message());
+    // Entry 1 is trimmed: the id is no longer known, so it is appended anew.
+    assert.deepEqual(await seqs(history.append(["u"], kept)), [4]);
+    assert.deepEqual(await seqs(history.append(["u"], kept)), [4]);
+    assert.deepEqual(seqsOf(await history.read("u", 0, 10)), [3, 4]);
   });
 
   test("append for N users returns their seqs in the order of users", async () => {
     await using history = await open(DEFAULTS);
-    await history.append(["b"], message());
-    await history.append(["b", "c"], message());
-    assert.deepEqual(await history.append(["a", "b", "c"], message()), [
+    await seqs(history.append(["b"], message()));
+    await seqs(history.append(["b", "c"], message()));
+    assert.deepEqual(await seqs(history.append(["a", "b", "c"], message())), [
       1,
       3,
       2,
     ]);
-    assert.deepEqual(await history.append(["a", "a"], message()), [2, 3]);
-    assert.deepEqual(await history.append([], message()), []);
+    assert.deepEqual(await seqs(history.append(["a", "a"], message())), [2, 3]);
+    assert.deepEqual(await seqs(history.append([], message())), []);
   });
 
   test("concurrent appends to one user get distinct, gapless seqs", async () => {
     await using history = await open(DEFAULTS);
     const results = await Promise.all(
-      range(1, 20).map(() => history.append(["u"], message())),
+      range(1, 20).map(() => seqs(history.append(["u"], message()))),
     );
     assert.deepEqual(results.flat().sort((a, b) => a - b), range(1, 20));
     assert.deepEqual(seqsOf(await history.read("u", 0, 100)), range(1, 20));
@@ -73,7 +119,7 @@ export function historyContract(backend: string, open: OpenHistory): void {
   test("read after k returns exactly the entries with seq > k, oldest first", async () => {
     await using history = await open(DEFAULTS);
     const sent = range(1, 10).map((i) => message(`r${i}`));
-    for (const m of sent) await history.append(["u", "other"], m);
+    for (const m of sent) await seqs(history.append(["u", "other"], m));
     const read = await history.read("u", 3, 100);
     assert.equal(read.seq, 10);
     assert.deepEqual(
@@ -86,7 +132,7 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("read honours limit", async () => {
     await using history = await open(DEFAULTS);
-    for (let i = 0; i < 10; i++) await history.append(["u"], message());
+    for (let i = 0; i < 10; i++) await seqs(history.append(["u"], message()));
     assert.deepEqual(seqsOf(await history.read("u", 0, 3)), [1, 2, 3]);
     assert.deepEqual(seqsOf(await history.read("u", 5, 2)), [6, 7]);
     assert.deepEqual(seqsOf(await history.read("u", 8, 5)), [9, 10]);
@@ -96,7 +142,7 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("trimming to size keeps the newest entries", async () => {
     await using history = await open({ ...DEFAULTS, size: 5 });
-    for (let i = 0; i < 12; i++) await history.append(["u"], message());
+    for (let i = 0; i < 12; i++) await seqs(history.append(["u"], message()));
     const read = await history.read("u", 0, 100);
     assert.equal(read.seq, 12);
     assert.deepEqual(seqsOf(read), [8, 9, 10, 11, 12]);
@@ -105,10 +151,10 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("epoch is stable across appends and reads", async () => {
     await using history = await open(DEFAULTS);
-    await history.append(["u"], message());
+    await seqs(history.append(["u"], message()));
     const { epoch } = await history.read("u", 0, 10);
     assert.ok(epoch.length > 0);
-    await history.append(["u"], message());
+    await seqs(history.append(["u"], message()));
     assert.equal((await history.read("u", 0, 10)).epoch, epoch);
     assert.equal((await history.read("u", 1, 10)).epoch, epoch);
     assert.notEqual((await history.read("v", 0, 10)).epoch, "");
@@ -121,7 +167,7 @@ export function historyContract(backend: string, open: OpenHistory): void {
     assert.deepEqual(first.messages, []);
     assert.ok(first.epoch.length > 0);
     assert.equal((await history.read("newcomer", 0, 10)).epoch, first.epoch);
-    assert.deepEqual(await history.append(["newcomer"], message()), [1]);
+    assert.deepEqual(await seqs(history.append(["newcomer"], message())), [1]);
     const after = await history.read("newcomer", 0, 10);
     assert.equal(after.epoch, first.epoch);
     assert.deepEqual(seqsOf(after), [1]);
@@ -129,8 +175,8 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("an expired history starts again on a fresh epoch; reads do not keep it alive", async () => {
     await using history = await open({ ...DEFAULTS, ttl: 1 });
-    await history.append(["u"], message());
-    await history.append(["u"], message());
+    await seqs(history.append(["u"], message()));
+    await seqs(history.append(["u"], message()));
     const old = await history.read("u", 0, 10);
     assert.equal(old.seq, 2);
     const fresh = await waitFor(async () => {
@@ -138,18 +184,18 @@ export function historyContract(backend: string, open: OpenHistory): void {
       return read.epoch !== old.epoch ? read : undefined;
     }, { timeout: 5000, interval: 100, what: "the epoch to change" });
     assert.deepEqual([fresh.seq, fresh.messages], [0, []]);
-    assert.deepEqual(await history.append(["u"], message()), [1]);
+    assert.deepEqual(await seqs(history.append(["u"], message())), [1]);
     assert.equal((await history.read("u", 0, 10)).epoch, fresh.epoch);
   });
 
   test("appends keep a history alive past its TTL", async () => {
     await using history = await open({ ...DEFAULTS, ttl: 1 });
-    await history.append(["u"], message());
+    await seqs(history.append(["u"], message()));
     const { epoch } = await history.read("u", 0, 10);
     // Time passing is the point here: five appends span 1.6 TTLs.
     for (let i = 0; i < 4; i++) {
       await sleep(400);
-      await history.append(["u"], message());
+      await seqs(history.append(["u"], message()));
     }
     const read = await history.read("u", 0, 10);
     assert.equal(read.epoch, epoch);
@@ -172,12 +218,12 @@ export function historyContract(backend: string, open: OpenHistory): void {
       "x".repeat(128),
     ];
     assert.deepEqual(
-      await history.append(users, message()),
+      await seqs(history.append(users, message())),
       users.map(() => 1),
     );
     for (const [i, user] of users.entries()) {
       const m = message(`only-${i}`);
-      assert.deepEqual(await history.append([user], m), [2]);
+      assert.deepEqual(await seqs(history.append([user], m)), [2]);
       const read = await history.read(user, 1, 10);
       assert.deepEqual(read.messages, [{ seq: 2, ...m }], user);
     }
@@ -195,7 +241,7 @@ export function historyContract(backend: string, open: OpenHistory): void {
       '""',
     ];
     for (const dataJson of payloads) {
-      await history.append(["u"], { id: "p", ts: 1, dataJson });
+      await seqs(history.append(["u"], { id: "p", ts: 1, dataJson }));
     }
     const read = await history.read("u", 0, 100);
     assert.deepEqual(read.messages.map((m) => m.dataJson), payloads);
@@ -203,8 +249,10 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("a device-targeted message keeps its device; others have none", async () => {
     await using history = await open(DEFAULTS);
-    await history.append(["u"], { ...message("all"), device: undefined });
-    await history.append(["u"], { ...message("phone"), device: "phone 📱" });
+    await seqs(history.append(["u"], { ...message("all"), device: undefined }));
+    await seqs(
+      history.append(["u"], { ...message("phone"), device: "phone 📱" }),
+    );
     const read = await history.read("u", 0, 10);
     assert.deepEqual(read.messages.map((m) => m.device), [
       undefined,

@@ -14,6 +14,8 @@ import { createMetricsRegistry, type prom } from "../../shared/metrics.ts";
 import type {
   BroadcastRequest,
   BroadcastResult,
+  CatchUpRequest,
+  CatchUpResult,
   DeliverRequest,
   DeliverResult,
   DeviceInfo,
@@ -48,6 +50,8 @@ export class FakeNode implements NodeApi {
   readonly broadcasts: BroadcastRequest[] = [];
   readonly presenceAsked: string[] = [];
   readonly kicks: KickRequest[] = [];
+  /** Users of every catch-up asked of this node, in order. */
+  readonly catchUps: string[][] = [];
   /** Connections by user. */
   readonly connections = new Map<string, DeviceInfo[]>();
   /** When set, every call rejects with it. */
@@ -102,6 +106,17 @@ export class FakeNode implements NodeApi {
     await this.#enter();
     this.presenceAsked.push(user);
     return [...(this.connections.get(user) ?? [])];
+  }
+
+  async catchUp(request: CatchUpRequest): Promise<CatchUpResult> {
+    await this.#enter();
+    this.catchUps.push([...request.users]);
+    return {
+      sessions: request.users.reduce(
+        (sum, user) => sum + (this.connections.get(user)?.length ?? 0),
+        0,
+      ),
+    };
   }
 
   async kick(request: KickRequest): Promise<KickResult> {
@@ -229,6 +244,7 @@ export async function routerFixture(
   const metricsRegistry: prom.Registry = createMetricsRegistry();
   const metrics = createRouterMetrics(metricsRegistry, {
     routeCacheEntries: () => routes.size,
+    liveNodes: () => routes.nodes().map((node) => node.nodeId),
   });
   const deps: RouterDeps = {
     config,

@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { encodePng } from "../../demo/image/png_encode.ts";
+import { encodeImage } from "../../demo/image/codec.ts";
 import {
   type BrowserSession,
   type PageSocket,
@@ -147,10 +147,10 @@ export class DemoPage {
 }
 
 /**
- * A 480×270 PNG: a sunset gradient with a sun, made here so the test
+ * A 480×270 PNG (or JPEG): a sunset gradient with a sun, made here so the test
  * uploads a real file from disk-like bytes.
  */
-export async function testCover(): Promise<Uint8Array> {
+export function testCover(format: "png" | "jpeg" = "png"): Uint8Array {
   const width = 480, height = 270;
   const data = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
@@ -164,7 +164,7 @@ export async function testCover(): Promise<Uint8Array> {
       data[i + 3] = 255;
     }
   }
-  return await encodePng({ width, height, data });
+  return encodeImage(format, { width, height, data });
 }
 
 /** A script-side client of the demo service, as a third device of a user. */

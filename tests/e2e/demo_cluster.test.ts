@@ -36,7 +36,7 @@ browserTest(
       await DemoPage.open(browser, demo.url, "carol", "phone"),
     ];
     const job = await tabs[0]!.upload(
-      { name: "first.png", mimeType: "image/png", buffer: await testCover() },
+      { name: "first.png", mimeType: "image/png", buffer: testCover() },
       "grayscale",
     );
     for (const tab of tabs) {
@@ -61,7 +61,7 @@ browserTest(
     );
     const script = await demoClient(demo.url, "carol", "script");
     const during = await script.upload(
-      await testCover(),
+      testCover(),
       "meanwhile.png",
       "invert",
     );

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../shared/config.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { decodePng } from "../../demo/image/png_decode.ts";
+import { decodeImage } from "../../demo/image/codec.ts";
 import { type Embedded, startEmbedded } from "../../gateway/embedded.ts";
 import { browserTest } from "../_support/browser.ts";
 import { freePort } from "../_support/until.ts";
@@ -42,7 +42,7 @@ browserTest(
     }
 
     const job = await laptop.upload(
-      { name: "sunset.png", mimeType: "image/png", buffer: await testCover() },
+      { name: "sunset.png", mimeType: "image/png", buffer: testCover() },
       "grayscale",
     );
     // The uploading tab shows the job at once; the result comes by push.
@@ -72,7 +72,8 @@ browserTest(
       `.cover[data-job="${job}"] img:not(.before)`,
       "src",
     );
-    const result = await decodePng(
+    const result = decodeImage(
+      "png",
       new Uint8Array(await (await fetch(src!)).arrayBuffer()),
       { maxSide: 1000, maxPixels: 1e6 },
     );
@@ -84,10 +85,18 @@ browserTest(
       );
     }
 
-    // Two more covers from the other device, for the screenshot.
+    // Two more covers from the other device, for the screenshot: the page's
+    // sample, and a JPEG, which comes back as a JPEG the browser shows.
     const more = [
       await phone.uploadSample("sepia"),
-      await phone.uploadSample("invert"),
+      await phone.upload(
+        {
+          name: "sunset.jpg",
+          mimeType: "image/jpeg",
+          buffer: testCover("jpeg"),
+        },
+        "invert",
+      ),
     ];
     for (const tab of [laptop, phone]) {
       await tab.until(async () => {
@@ -97,6 +106,18 @@ browserTest(
       }, "3 covers pushed to 2 devices");
       assert.deepEqual((await tab.messages()).map((m) => m.seq), [1, 2, 3]);
     }
+    const jpegSrc = await phone.page.getAttribute(
+      `.cover[data-job="${more[1]}"] img:not(.before)`,
+      "src",
+    );
+    const jpeg = await fetch(jpegSrc!);
+    assert.equal(jpeg.headers.get("content-type"), "image/jpeg");
+    const inverted = decodeImage(
+      "jpeg",
+      new Uint8Array(await jpeg.arrayBuffer()),
+      { maxSide: 1000, maxPixels: 1e6 },
+    );
+    assert.deepEqual([inverted.width, inverted.height], [480, 270]);
     const shot = await laptop.page.screenshot({ fullPage: true });
     if (Deno.env.get("WSGW_UPDATE_SCREENSHOT") === "1") {
       await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
@@ -122,7 +143,7 @@ browserTest(
         {
           name: "before.png",
           mimeType: "image/png",
-          buffer: await testCover(),
+          buffer: testCover(),
         },
         "sepia",
       );
@@ -148,7 +169,7 @@ browserTest(
       embedded = await startDemoEmbedded(port);
       const script = await demoClient(embedded.url, "bob", "script");
       const during = await script.upload(
-        await testCover(),
+        testCover(),
         "meanwhile.png",
         "invert",
       );

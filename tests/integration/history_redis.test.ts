@@ -9,7 +9,11 @@ import { UnavailableError } from "../../shared/errors.ts";
 import type { History, HistoryOptions } from "../../shared/history/mod.ts";
 import { RedisHistory } from "../../shared/history/redis.ts";
 import { type LogFields, silentLogger } from "../../shared/log.ts";
-import { historyContract, message } from "../_support/history_contract.ts";
+import {
+  historyContract,
+  message,
+  seqs,
+} from "../_support/history_contract.ts";
 import { type RedisServer, startRedis } from "../_support/redis_server.ts";
 import { waitFor } from "../_support/until.ts";
 
@@ -83,14 +87,14 @@ Deno.test("redis history - append for 5,000 users is one pipeline", async () => 
   await using server = await startRedis();
   await using history = await connect(server);
   const users = Array.from({ length: 5000 }, (_, i) => `user-${i}`);
-  let seqs: number[] = [];
+  let given: number[] = [];
   const started = performance.now();
   const counts = await countingRoundTrips(async () => {
-    seqs = await history.append(users, message());
+    given = await seqs(history.append(users, message()));
   });
   const ms = performance.now() - started;
   assert.deepEqual(counts, { pipelines: 1, pipelined: 5000, direct: 0 });
-  assert.deepEqual(seqs, users.map(() => 1));
+  assert.deepEqual(given, users.map(() => 1));
   assert.equal((await history.read("user-4999", 0, 10)).seq, 1);
   // deno-lint-ignore no-console
   console.log(`  append to 5,000 users: ${ms.toFixed(1)} ms`);
@@ -102,8 +106,8 @@ Deno.test("redis history - history survives a new RedisHistory instance", async 
   let epoch: string;
   {
     await using first = await connect(server);
-    await first.append(["u"], message());
-    await first.append(["u"], sent);
+    await seqs(first.append(["u"], message()));
+    await seqs(first.append(["u"], sent));
     epoch = (await first.read("u", 0, 10)).epoch;
     await first.reserve("p");
     await first.complete("p", { ok: 1 });
@@ -112,7 +116,7 @@ Deno.test("redis history - history survives a new RedisHistory instance", async 
   const read = await second.read("u", 1, 10);
   assert.equal(read.epoch, epoch);
   assert.deepEqual(read.messages, [{ seq: 2, ...sent }]);
-  assert.deepEqual(await second.append(["u"], message()), [3]);
+  assert.deepEqual(await seqs(second.append(["u"], message())), [3]);
   assert.deepEqual(await second.reserve("p"), {
     state: "done",
     answer: { ok: 1 },
@@ -123,8 +127,8 @@ Deno.test("redis history - key prefixes keep two histories apart", async () => {
   await using server = await startRedis();
   await using a = await connect(server, { keyPrefix: "a:" });
   await using b = await connect(server, { keyPrefix: "b:" });
-  await a.append(["u"], message());
-  assert.deepEqual(await b.append(["u"], message()), [1]);
+  await seqs(a.append(["u"], message()));
+  assert.deepEqual(await seqs(b.append(["u"], message())), [1]);
   assert.deepEqual(await b.reserve("p"), { state: "reserved" });
   assert.deepEqual(await a.reserve("p"), { state: "reserved" });
 });
@@ -132,8 +136,8 @@ Deno.test("redis history - key prefixes keep two histories apart", async () => {
 Deno.test("redis history - a lost meta hash starts a fresh epoch and drops the stale stream", async () => {
   await using server = await startRedis();
   await using history = await connect(server);
-  await history.append(["u"], message());
-  await history.append(["u"], message());
+  await seqs(history.append(["u"], message()));
+  await seqs(history.append(["u"], message()));
   const { epoch } = await history.read("u", 0, 10);
   const raw = new Redis(server.url);
   try {
@@ -141,7 +145,7 @@ Deno.test("redis history - a lost meta hash starts a fresh epoch and drops the s
   } finally {
     await raw.quit();
   }
-  assert.deepEqual(await history.append(["u"], message()), [1]);
+  assert.deepEqual(await seqs(history.append(["u"], message())), [1]);
   const read = await history.read("u", 0, 10);
   assert.notEqual(read.epoch, epoch);
   assert.deepEqual(read.messages.map((m) => m.seq), [1]);
@@ -150,7 +154,7 @@ Deno.test("redis history - a lost meta hash starts a fresh epoch and drops the s
 Deno.test("redis history - scripts flushed from Redis are loaded again (NOSCRIPT)", async () => {
   await using server = await startRedis();
   await using history = await connect(server);
-  await history.append(["a", "b"], message());
+  await seqs(history.append(["a", "b"], message()));
   await history.reserve("p");
   const raw = new Redis(server.url);
   try {
@@ -158,7 +162,11 @@ Deno.test("redis history - scripts flushed from Redis are loaded again (NOSCRIPT
   } finally {
     await raw.quit();
   }
-  assert.deepEqual(await history.append(["a", "b", "c"], message()), [2, 2, 1]);
+  assert.deepEqual(await seqs(history.append(["a", "b", "c"], message())), [
+    2,
+    2,
+    1,
+  ]);
   assert.equal((await history.read("a", 0, 10)).seq, 2);
   assert.deepEqual(await history.reserve("p"), { state: "pending" });
   await history.release("p");
@@ -200,11 +208,11 @@ Deno.test("redis history - a killed Redis fails calls fast; a restarted one is u
   log.warn = (event, fields) => events.push({ event, ...fields });
   log.info = (event, fields) => events.push({ event, ...fields });
   await using history = await connect(server, { log });
-  await history.append(["u"], message());
+  await seqs(history.append(["u"], message()));
 
   // One append is in flight when Redis dies, the others come after.
   const users = Array.from({ length: 5000 }, (_, i) => `user-${i}`);
-  const inFlight = history.append(users, message()).then(
+  const inFlight = seqs(history.append(users, message())).then(
     () => "resolved",
     (error: Error) => error.name,
   );
@@ -216,7 +224,7 @@ Deno.test("redis history - a killed Redis fails calls fast; a restarted one is u
     "the append in flight to settle",
   );
   await deadline(
-    assert.rejects(history.append(["u"], message()), UnavailableError),
+    assert.rejects(seqs(history.append(["u"], message())), UnavailableError),
     2000,
     "append to reject",
   );
@@ -244,7 +252,7 @@ Deno.test("redis history - a killed Redis fails calls fast; a restarted one is u
     what: "the same instance to reach the restarted Redis",
   });
   // The restarted server is empty: a new epoch, seqs from 1 again.
-  assert.deepEqual(await history.append(["u"], message()), [1]);
+  assert.deepEqual(await seqs(history.append(["u"], message())), [1]);
   assert.deepEqual(await history.reserve("p"), { state: "reserved" });
   assert.deepEqual(
     events.map((e) => e.event),
@@ -259,12 +267,12 @@ Deno.test("redis history - a killed Redis fails calls fast; a restarted one is u
 Deno.test("redis history - a hung Redis fails calls after the command timeout", async () => {
   await using server = await startRedis();
   await using history = await connect(server, { commandTimeout: 500 });
-  await history.append(["u"], message());
+  await seqs(history.append(["u"], message()));
   server.pause();
   try {
     const started = Date.now();
     await deadline(
-      assert.rejects(history.append(["u"], message()), UnavailableError),
+      assert.rejects(seqs(history.append(["u"], message())), UnavailableError),
       2000,
       "append to a hung Redis to reject",
     );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {
   type ChannelOptions,
   ChannelSession,
-  type PendingFrame,
+  type OrderedFrame,
   type SessionSocket,
 } from "../../gateway/channel_session.ts";
 import type { CloseReason } from "../../shared/protocol.ts";
@@ -24,8 +24,10 @@ class FakeSocket implements SessionSocket {
   }
 }
 
-const frame = (seq: number | undefined, skip = false): PendingFrame => ({
+const frame = (seq: number | undefined, skip = false): OrderedFrame => ({
   seq,
+  epoch: "e1",
+  id: `m${seq}`,
   ts: 0,
   json: JSON.stringify({ type: "message", seq }),
   skip,
@@ -48,9 +50,16 @@ function session(
       onClose: (_, reason) => closes.push(reason),
       fill: (after) => {
         fills.push(after);
-        return Promise.resolve(
-          history.filter((seq) => seq > after).map((seq) => frame(seq)),
+        const frames = history.filter((seq) => seq > after).map((seq) =>
+          frame(seq)
         );
+        return Promise.resolve({
+          epoch: "e1",
+          seq: history.at(-1) ?? 0,
+          after,
+          frames,
+          more: false,
+        });
       },
       ...overrides,
     },
@@ -59,94 +68,30 @@ function session(
 }
 
 Deno.test("channel session - replay then queued live frames, each seq once and in order", async () => {
-  const { s, socket } = session();
+  const { s, socket } = session([1, 2, 3, 4]);
   s.deliver(frame(4));
   s.deliver(frame(3));
-  await s.goLive(1, [frame(2), frame(3)]);
+  await s.goLive({ epoch: "e1", lastSeq: 1 }, {
+    epoch: "e1",
+    seq: 3,
+    after: 1,
+    frames: [frame(2), frame(3)],
+    more: false,
+  });
   s.deliver(frame(5));
   s.deliver(frame(3));
   assert.deepEqual(socket.seqs(), [2, 3, 4, 5]);
 });
 
-Deno.test("channel session - a message past a gap waits while the gap is read from history", async () => {
-  const { s, socket, fills } = session([5, 6, 7]);
-  await s.goLive(4, []);
-  // 7 and 6 overtook 5 on their way here.
-  s.deliver(frame(7));
-  s.deliver(frame(6));
+Deno.test("channel session - gap and reset announcements go out as frames", async () => {
+  const { s, socket } = session([3]);
+  await s.goLive({ epoch: "e1", lastSeq: 0 }, undefined);
+  s.deliver(frame(3));
   await s.idle();
-  s.deliver(frame(5));
-  s.deliver(frame(8));
-  assert.deepEqual(socket.seqs(), [5, 6, 7, 8]);
-  assert.deepEqual(fills, [4]);
-});
-
-Deno.test("channel session - an unfillable gap is passed over, nothing else is held back", async () => {
-  let failed = 0;
-  const { s, socket } = session([], {
-    fill: () => Promise.reject(new Error("history down")),
-    onGap: () => failed++,
-    fillRetryMs: 1,
-  });
-  await s.goLive(1, []);
-  s.deliver(frame(3));
-  s.deliver(frame(4));
-  await s.idle();
-  assert.deepEqual(socket.seqs(), [3, 4]);
-  assert.ok(failed >= 1);
-});
-
-Deno.test("channel session - with history down, a message that was only overtaken is still written in order", async () => {
-  let failed = 0;
-  const { s, socket } = session([], {
-    fill: () => Promise.reject(new Error("history down")),
-    onGap: () => failed++,
-    fillRetryMs: 50,
-  });
-  await s.goLive(1, []);
-  s.deliver(frame(3));
-  // 2 comes while the session waits to ask history again.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  s.deliver(frame(2));
-  await s.idle();
-  s.deliver(frame(4));
-  assert.deepEqual(socket.seqs(), [2, 3, 4]);
-  assert.equal(failed, 1);
-});
-
-Deno.test("channel session - skips for another device move the seq without a write", async () => {
-  const { s, socket, fills } = session([2]);
-  await s.goLive(1, []);
-  s.deliver(frame(2, true));
-  s.deliver(frame(3));
-  assert.deepEqual(socket.seqs(), [3]);
-  assert.deepEqual(fills, []);
-});
-
-Deno.test("channel session - catch-up finds a message that never came live", async () => {
-  const { s, socket } = session([1, 2]);
-  await s.goLive(1, []);
-  await s.catchUp();
-  assert.deepEqual(socket.seqs(), [2]);
-});
-
-Deno.test("channel session - broadcasts keep their place between seq messages", async () => {
-  const { s, socket } = session();
-  s.deliver(frame(3));
-  s.deliver(frame(undefined));
-  s.deliver(frame(2));
-  await s.goLive(1, []);
-  assert.deepEqual(socket.seqs(), [2, "broadcast", 3]);
-});
-
-Deno.test("channel session - with an unknown start, any seq is taken and becomes the start", async () => {
-  const { s, socket, fills } = session([1, 2, 3]);
-  await s.goLive(undefined, []);
-  s.deliver(frame(9));
-  s.deliver(frame(10));
-  s.deliver(frame(9));
-  assert.deepEqual(socket.seqs(), [9, 10]);
-  assert.deepEqual(fills, []);
+  assert.deepEqual(socket.sent.map((json) => JSON.parse(json)), [
+    { type: "gap", from: 1, to: 2 },
+    { type: "message", seq: 3 },
+  ]);
 });
 
 Deno.test("channel session - a queue past the send budget closes the slow consumer with 4008", () => {
@@ -159,9 +104,19 @@ Deno.test("channel session - a queue past the send budget closes the slow consum
 
 Deno.test("channel session - a full socket buffer closes the slow consumer with 4008", async () => {
   const { s, socket } = session([], { sendBufferBytes: 1000 });
-  await s.goLive(0, []);
+  await s.goLive({ epoch: "e1", lastSeq: 0 }, undefined);
   socket.bufferedAmount = 990;
   s.deliver(frame(1));
   assert.equal(socket.closedWith, 4008);
   assert.deepEqual(socket.sent, []);
+});
+
+Deno.test("channel session - a closed session takes nothing and reads no more", async () => {
+  const { s, socket, fills } = session([1, 2]);
+  await s.goLive({ epoch: "e1", lastSeq: 0 }, undefined);
+  s.close("disconnected");
+  assert.equal(s.deliver(frame(2)), false);
+  await s.catchUp();
+  assert.deepEqual(fills, []);
+  assert.equal(socket.closedWith, 4003);
 });

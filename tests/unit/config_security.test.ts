@@ -161,7 +161,7 @@ Deno.test("config - each role requires only its own secrets and is told of other
   assert.deepEqual(gateway.config.apiKeys, []);
   assert.deepEqual(gateway.warnings, []);
   const router = loadConfig(routerEnv, "router");
-  assert.equal(router.config.jwtSecret, "");
+  assert.equal(router.config.jwtSecret, undefined);
   assert.deepEqual(router.warnings, []);
   const both = { ...gatewayEnv, ...routerEnv };
   const g = loadConfig(both, "gateway");
@@ -176,7 +176,7 @@ Deno.test("config - each role requires only its own secrets and is told of other
     r.warnings[0]!,
     /^WSGW_JWT_SECRET is set but a router does not use it/,
   );
-  assert.equal(r.config.jwtSecret, "");
+  assert.equal(r.config.jwtSecret, undefined);
   assert.equal(
     configError({ WSGW_JWT_SECRET: "" }).variable,
     "WSGW_JWT_SECRET",

@@ -3,7 +3,11 @@ import {
   ChannelSession,
   type SessionSocket,
 } from "../../gateway/channel_session.ts";
-import { connectChannel, type Resume } from "../../gateway/connect_flow.ts";
+import {
+  connectChannel,
+  historySlice,
+  type Resume,
+} from "../../gateway/connect_flow.ts";
 import { createGatewayMetrics } from "../../gateway/metrics.ts";
 import type { History } from "../../shared/history/mod.ts";
 import { MemoryHistory } from "../../shared/history/mod.ts";
@@ -35,11 +39,7 @@ async function connectTo(history: History, resume: Resume) {
       inboundRate: 10,
       onClose: () => {},
       fill: async (after) =>
-        (await history.read("alice", after, 100)).messages.map((m) => ({
-          seq: m.seq,
-          ts: m.ts,
-          json: JSON.stringify({ type: "message", seq: m.seq, id: m.id }),
-        })),
+        historySlice(await history.read("alice", after, 100), after, 100, null),
       fillRetryMs: 1,
     },
   );
@@ -94,9 +94,13 @@ Deno.test("connect flow - history unreadable: a resuming client is told it stand
   assert.equal(session.lastSeq, 2);
   // History is back; the next push (seq 5) shows the gap 3..4.
   down = false;
-  const [seq] = await memory.append(["alice"], message("m5"));
+  const [{ seq }] = await memory.append(["alice"], message("m5")) as [
+    { seq: number; epoch: string },
+  ];
   session.deliver({
     seq,
+    epoch,
+    id: "m5",
     ts: 1,
     json: JSON.stringify({ type: "message", seq, id: "m5" }),
   });
@@ -105,6 +109,22 @@ Deno.test("connect flow - history unreadable: a resuming client is told it stand
     socket.frames.slice(1).map((f) => f.type === "message" && f.seq),
     [3, 4, 5],
   );
+});
+
+Deno.test("connect flow - since older than the retained history: recovered false, the lost range announced, then the rest", async () => {
+  const memory = new MemoryHistory({ size: 2, ttl: 60 });
+  for (const id of ["m1", "m2", "m3", "m4", "m5"]) {
+    await memory.append(["alice"], message(id));
+  }
+  const { epoch } = await memory.read("alice", 0, 0);
+  const { socket } = await connectTo(memory, { since: 1, epoch });
+  assert.equal(socket.frames[0]?.type, "welcome");
+  assert.equal((socket.frames[0] as { recovered: boolean }).recovered, false);
+  assert.deepEqual(socket.frames.slice(1).map(describe), [
+    ["gap", 2],
+    ["message", 4],
+    ["message", 5],
+  ]);
 });
 
 Deno.test("connect flow - history unreadable: a new client gets seq 0, no epoch, recovered false, and takes the first seq it sees", async () => {
@@ -123,6 +143,18 @@ Deno.test("connect flow - history unreadable: a new client gets seq 0, no epoch,
     recovered: false,
   });
   assert.equal(session.lastSeq, undefined);
-  session.deliver({ seq: 7, ts: 1, json: '{"type":"message","seq":7}' });
+  session.deliver({
+    seq: 7,
+    id: "m7",
+    ts: 1,
+    json: '{"type":"message","seq":7}',
+  });
   assert.equal(session.lastSeq, 7);
 });
+
+/** A frame as [type, seq or first seq of a gap]. */
+function describe(frame: ServerFrame): [string, number | undefined] {
+  if (frame.type === "message") return [frame.type, frame.seq];
+  if (frame.type === "gap") return [frame.type, frame.from];
+  return [frame.type, undefined];
+}

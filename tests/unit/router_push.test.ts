@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { historyWith, routerFixture } from "../_support/router_fixture.ts";
 import { waitFor } from "../_support/until.ts";
-import { MemoryHistory } from "../../shared/history/mod.ts";
+import { type History, MemoryHistory } from "../../shared/history/mod.ts";
+import type { DeliverTarget } from "../../shared/node_api.ts";
 import { PushResponse } from "../../router/schemas.ts";
 
 /** Three nodes: alice on n1, bob on n2 (two devices), carol on n1 and n2; n3 holds dave only. */
@@ -39,14 +40,14 @@ Deno.test("push - users on two of three nodes: each owner called once with its t
   assert.equal(n2.delivered.length, 1);
   assert.equal(n3.delivered.length, 0);
   const [d1] = n1.delivered;
-  assert.deepEqual(d1?.targets, [
+  assert.deepEqual(await withEpochs(f.history, d1!.targets), [
     { user: "alice", seq: 1 },
     { user: "carol", seq: 1 },
   ]);
   assert.equal(d1?.id, "p1");
   assert.equal(d1?.dataJson, '{"n":1}');
   assert.equal("device" in d1!, false);
-  assert.deepEqual(n2.delivered[0]?.targets, [
+  assert.deepEqual(await withEpochs(f.history, n2.delivered[0]!.targets), [
     { user: "bob", seq: 1 },
     { user: "carol", seq: 1 },
   ]);
@@ -144,7 +145,9 @@ Deno.test("push - duplicate users get the message once", async () => {
     "alice",
     "zed",
   ]);
-  assert.deepEqual(n1.delivered[0]?.targets, [{ user: "alice", seq: 1 }]);
+  assert.deepEqual(await withEpochs(f.history, n1.delivered[0]!.targets), [
+    { user: "alice", seq: 1 },
+  ]);
   assert.equal((await f.history.read("alice", 0, 10)).seq, 1);
 });
 
@@ -391,3 +394,17 @@ Deno.test("broadcast - validates data and its size", async () => {
   assert.equal(big.status, 413);
   assert.equal((await big.json()).error.code, "message_too_large");
 });
+
+/**
+ * The targets without their epochs, after checking that each names the
+ * epoch the user's history is in.
+ */
+async function withEpochs(
+  history: History,
+  targets: readonly DeliverTarget[],
+): Promise<{ user: string; seq: number }[]> {
+  for (const { user, epoch } of targets) {
+    assert.equal(epoch, (await history.read(user, 0, 0)).epoch, user);
+  }
+  return targets.map(({ user, seq }) => ({ user, seq }));
+}
