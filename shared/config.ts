@@ -6,6 +6,7 @@
  */
 import { type ApiKey, parseApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
+import { loadTokenConfig, type TokenConfig } from "./token_config.ts";
 import {
   checkUrl,
   loadBackends,
@@ -18,7 +19,14 @@ import {
   DEFAULT_INTERNAL_NETWORKS,
   InternalUrlPolicy,
 } from "./internal_url_policy.ts";
-import { loadTokenConfig, type TokenConfig } from "./token_config.ts";
+
+/** The variables of client-token checking, which only gateways read. */
+const TOKEN_VARIABLES = [
+  "WSGW_JWT_SECRET",
+  "WSGW_JWT_PREVIOUS_SECRET",
+  "WSGW_JWT_PUBLIC_KEY",
+  "WSGW_JWT_JWKS_URL",
+] as const;
 
 /** Which process is being configured; decides which variables are required. */
 export type Mode = "embedded" | "gateway" | "router";
@@ -186,22 +194,10 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   }
   let tokens: TokenConfig;
   if (mode === "router") {
-    for (
-      const name of [
-        "WSGW_JWT_SECRET",
-        "WSGW_JWT_PREVIOUS_SECRET",
-        "WSGW_JWT_PUBLIC_KEY",
-        "WSGW_JWT_JWKS_URL",
-      ]
-    ) unused(name, "only gateways check client tokens");
-    tokens = {
-      jwtSecret: undefined,
-      jwtPreviousSecret: undefined,
-      jwtPublicKeys: [],
-      jwtJwksUrl: undefined,
-      jwtJwksMaxAgeMs: 600_000,
-      jwtJwksCooldownMs: 30_000,
-    };
+    for (const name of TOKEN_VARIABLES) {
+      unused(name, "only gateways check client tokens");
+    }
+    tokens = loadTokenConfig({}, {}, warnings);
   } else {
     tokens = loadTokenConfig(
       env,

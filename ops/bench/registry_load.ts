@@ -6,7 +6,10 @@
  *    then the same for unregistering them;
  * 2. `watch()` on a prefix holding K user keys (bulk-loaded in 128-op txns):
  *    time to the first `reset`, a few runs;
- * 3. a node holding N users leaves: time until a watcher has seen every key go.
+ * 3. a node holding N users leaves: time until a watcher has seen every key go;
+ * 4. a node holding N users loses its lease (revoked behind its back): time
+ *    from the loss being noticed until every key is back on a new lease, and
+ *    from the revoke.
  *
  * Usage: `deno run -A ops/bench/registry_load.ts [--users 10000]
  * [--keys 100000] [--runs 3] [--page 10000] [--etcd http://127.0.0.1:2379]`
@@ -18,7 +21,8 @@
  */
 import { parseArgs } from "node:util";
 import { deadline } from "../../shared/deadline.ts";
-import { silentLogger } from "../../shared/log.ts";
+import { createLogger, silentLogger } from "../../shared/log.ts";
+import { Etcd3 } from "etcd3";
 import { EtcdRegistry } from "../../shared/registry/etcd.ts";
 import type { RegistryEvent } from "../../shared/registry/mod.ts";
 import { bulkLoadUsers } from "../../tests/_support/etcd_bulk.ts";
@@ -153,6 +157,52 @@ const ms = (start: number) => Math.round(performance.now() - start);
   console.log(
     `leave with ${users} users: revoke ${revoke} ms, watcher saw all gone ` +
       `after ${all} ms${restarted ? " (through a re-list)" : ""}`,
+  );
+}
+
+// 4. A node holding N users loses its lease: how long until all are back.
+{
+  let regranted: (ms: number) => void;
+  const done = new Promise<number>((resolve) => regranted = resolve);
+  await using registry = await EtcdRegistry.connect({
+    endpoints: [endpoint],
+    prefix: "/bench-regrant",
+    leaseTtl: 10,
+    listPageSize,
+    log: createLogger({
+      level: "info",
+      write: (line) => {
+        const entry = JSON.parse(line) as { event: string; ms?: number };
+        if (entry.event === "lease regranted") regranted(entry.ms ?? -1);
+      },
+    }),
+  });
+  await using node = await registry.join(nodeRecord("regrant"));
+  await Promise.all(
+    Array.from({ length: users }, (_, i) => node.register(`user-${i}`)),
+  );
+  const txnsBefore = registry.stats.txns;
+  const start = performance.now();
+  await using etcdClient = {
+    client: new Etcd3({ hosts: [endpoint] }),
+    [Symbol.asyncDispose]() {
+      this.client.close();
+      return Promise.resolve();
+    },
+  };
+  await etcdClient.client.leaseClient.leaseRevoke({ ID: node.leaseId });
+  const rewriteMs = await deadline(done, 120_000, "the regrant");
+  const fromRevoke = ms(start);
+  figures.regrant = {
+    users,
+    rewriteMs,
+    fromRevokeMs: fromRevoke,
+    txns: registry.stats.txns - txnsBefore,
+  };
+  console.log(
+    `lease loss with ${users} users: all keys back ${rewriteMs} ms after the ` +
+      `loss was noticed (${fromRevoke} ms after the revoke, ` +
+      `${registry.stats.txns - txnsBefore} txns)`,
   );
 }
 

@@ -13,13 +13,41 @@ export type HaproxyConfigOptions = {
   port: number;
   /** The gateways: name (node id) and public port on 127.0.0.1. */
   servers: { name: string; port: number }[];
-  /** Largest number of client connections. @default 8000 */
+  /**
+   * Largest number of client connections. @default what the open-file
+   * limit allows: haproxy needs two descriptors per proxied connection.
+   */
   maxconn?: number;
 };
 
+/** Descriptors haproxy keeps for itself (listeners, checks, logs). */
+const RESERVED_FILES = 200;
+
+/**
+ * Connections one haproxy can hold under the hard open-file limit it
+ * inherits (`ulimit -Hn`): half of it, less a reserve. A fixed 8000 left
+ * sockets unused on a box allowing 20,000 files and failed on one allowing
+ * fewer.
+ */
+export function maxconnForFileLimit(hardLimit = fileLimit()): number {
+  return Math.max(100, Math.floor((hardLimit - RESERVED_FILES) / 2));
+}
+
+/** The hard RLIMIT_NOFILE of this process (children inherit it). */
+function fileLimit(): number {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const line = limits.split("\n").find((l) => l.startsWith("Max open files"));
+    const hard = Number(line?.trim().split(/\s+/)[4]);
+    return Number.isFinite(hard) && hard > 0 ? hard : 20_000;
+  } catch {
+    return 20_000; // not Linux: haproxy's usual default
+  }
+}
+
 /** The text of haproxy.cfg. */
 export function haproxyConfig(options: HaproxyConfigOptions): string {
-  const maxconn = options.maxconn ?? 8000;
+  const maxconn = options.maxconn ?? maxconnForFileLimit();
   const servers = options.servers.map(({ name, port }) =>
     `  server ${name} 127.0.0.1:${port} check`
   );
@@ -47,6 +75,11 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "  http-check expect status 200",
     // Quick to notice a node that drains or dies, quick to take it back.
     "  default-server inter 1s fall 2 rise 1",
+    // A node killed with -9 refuses connects until its checks fail (up to
+    // 2 s), and leastconn sends it every new client (it now has the fewest):
+    // retry a refused connect at once, each retry on another server.
+    "  retries 3",
+    "  option redispatch 1",
     ...servers,
     "",
   ].join("\n");

@@ -6,6 +6,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { InterceptingCall, type Interceptor } from "@grpc/grpc-js";
 import {
   Etcd3,
   EtcdLeaseInvalidError,
@@ -96,6 +97,22 @@ const PASS_THROUGH = {
     Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
 } as unknown as FaultPolicy;
 
+/**
+ * Adds etcd's `hasleader: true` metadata to every call. A member cut off
+ * from the quorum still serves its local state: without this, a watch on it
+ * stays open and silent (it even answers progress requests) while the
+ * cluster moves on, and a status ping answers "fine". With it, the member
+ * refuses new calls at once ("etcdserver: no leader") and cancels open
+ * streams after three election timeouts without a leader, so our watch
+ * lists again and the next call goes to another endpoint.
+ */
+const requireLeader: Interceptor = (options, nextCall) =>
+  new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set("hasleader", "true");
+      next(metadata, listener);
+    },
+  });
 /** How the client proves itself to etcd and checks etcd's certificate. */
 export type EtcdSecurity = {
   /** PEM: the CA that signed etcd's certificate (else the system's roots, for https endpoints). */
@@ -145,6 +162,8 @@ export function createEtcdClient(
       // whole node's users, sent as one watch response (~50 bytes per key):
       // accept up to ~1M keys per node instead of grpc's default 4 MB.
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      // grpc-js takes interceptors from the client options etcd3 passes on.
+      interceptors: [requireLeader],
     },
   });
 }
@@ -198,6 +217,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done);
   });
+}
+
+/** True when the member answered "no leader" (cut off from the quorum). */
+export function isNoLeader(error: unknown): boolean {
+  return error instanceof Error && error.message.includes("no leader");
 }
 
 /** Wraps a failed etcd call in a {@link RegistryUnavailableError}. */

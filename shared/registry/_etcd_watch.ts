@@ -6,16 +6,21 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { IKeyValue, IWatchRequest, IWatchResponse } from "etcd3";
 import type { NodeRecord, RegistryEvent } from "./registry.ts";
 import { prefixEnd } from "./keys.ts";
 import { backoff, bytes, type EtcdContext, sleep } from "./_etcd_client.ts";
+import { listUsers } from "./_user_listing.ts";
+import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
 
 /** Options of {@link watchRegistry}. */
 export type WatchOptions = {
   /** Keys per range request while listing (one response stays small). */
   pageSize: number;
+  /** Range requests in flight at once while listing. */
+  listConcurrency: number;
+  /** Deadline of each of those requests, in ms. */
+  listCallTimeout: number;
   /** Milliseconds of silence after which we ask etcd for progress. */
   progressInterval: number;
   /** Milliseconds to wait for that answer (or for the watch to be created). */
@@ -43,7 +48,7 @@ export async function* watchRegistry(
     let session: WatchSession | undefined;
     let started = Date.now();
     try {
-      const { revision, reset } = await list(ctx, options.pageSize);
+      const { revision, reset } = await list(ctx, options);
       if (signal.aborted) return;
       if (listed) ctx.stats.watchRestarts++;
       listed = true;
@@ -71,36 +76,30 @@ export async function* watchRegistry(
   }
 }
 
-/** Everything under the prefix at one revision, in pages. */
-async function list(ctx: EtcdContext, pageSize: number): Promise<Listing> {
+/**
+ * Everything under the prefix at one revision: the node records first (few,
+ * with values; their answer fixes the revision), then every user key at
+ * that revision (`_user_listing.ts`).
+ */
+async function list(ctx: EtcdContext, options: WatchOptions): Promise<Listing> {
   const { client, keys } = ctx;
-  const end = bytes(prefixEnd(keys.root));
+  const answer = await client.kv.range({
+    key: bytes(keys.nodesRoot),
+    range_end: bytes(prefixEnd(keys.nodesRoot)),
+  });
   const nodes: NodeRecord[] = [];
-  const users: { user: string; nodeId: string }[] = [];
-  let key = bytes(keys.root);
-  let revision: string | undefined;
-  while (true) {
-    // Later pages read at the first page's revision: one consistent snapshot
-    // (etcd refuses with "compacted" if it went away, and we list again).
-    const page = await client.kv.range({
-      key,
-      range_end: end,
-      limit: pageSize,
-      revision: revision ?? 0,
-    });
-    revision ??= page.header.revision;
-    for (const kv of page.kvs) {
-      const event = translate(ctx, "Put", kv);
-      if (event?.type === "node") nodes.push(event.node);
-      else if (event?.type === "user") {
-        users.push({ user: event.user, nodeId: event.nodeId });
-      }
-    }
-    const last = page.kvs.at(-1);
-    if (!page.more || !last) break;
-    key = Buffer.concat([last.key, Buffer.from([0])]);
+  for (const kv of answer.kvs) {
+    const event = translate(ctx, "Put", kv);
+    if (event?.type === "node") nodes.push(event.node);
   }
-  return { revision: BigInt(revision), reset: { type: "reset", nodes, users } };
+  const revision = Number(answer.header.revision);
+  const owners: OwnerMap = new Map();
+  await listUsers(client, keys, revision, {
+    pageSize: options.pageSize,
+    concurrency: options.listConcurrency,
+    callTimeout: options.listCallTimeout,
+  }, (user, nodeId) => addOwner(owners, user, nodeId));
+  return { revision: BigInt(revision), reset: resetEvent(nodes, owners) };
 }
 
 /** One registry event for one etcd key change, or nothing for a foreign key. */

@@ -13,6 +13,7 @@ import type {
   Registry,
   RegistryEvent,
 } from "./registry.ts";
+import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
 
 /** Shared state of memory registries: node records and user → node ids. */
 export class MemoryRegistryStore {
@@ -52,11 +53,11 @@ export class MemoryRegistryStore {
 
   /** The whole state as a `reset` event. */
   snapshot(): RegistryEvent {
-    const users: { user: string; nodeId: string }[] = [];
-    for (const [user, owners] of this.users) {
-      for (const nodeId of owners) users.push({ user, nodeId });
+    const owners: OwnerMap = new Map();
+    for (const [user, nodeIds] of this.users) {
+      for (const nodeId of nodeIds) addOwner(owners, user, nodeId);
     }
-    return { type: "reset", nodes: [...this.nodes.values()], users };
+    return resetEvent([...this.nodes.values()], owners);
   }
 
   listen(listener: (event: RegistryEvent) => void): () => void {

@@ -7,3 +7,4 @@
  */
 export * from "./registry.ts";
 export * from "./memory.ts";
+export * from "./owner_map.ts";

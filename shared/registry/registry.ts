@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OwnerMap } from "./owner_map.ts";
 
 /** A gateway node as recorded under `<prefix>/nodes/<nodeId>`. */
 export type NodeRecord = {
@@ -28,7 +29,13 @@ export type RegistryEvent =
   | {
     type: "reset";
     nodes: NodeRecord[];
-    users: { user: string; nodeId: string }[];
+    /**
+     * user → node id(s) (`owner_map.ts`). Each listing makes its own map,
+     * and the consumer may keep and change it (a router adopts it as is).
+     */
+    owners: OwnerMap;
+    /** The same pairs as a list, built on first read (tests, tools). */
+    readonly users: { user: string; nodeId: string }[];
   }
   | { type: "node"; node: NodeRecord }
   | { type: "node-gone"; nodeId: string }

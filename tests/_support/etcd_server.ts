@@ -66,7 +66,17 @@ export async function startEtcd(
   // A free port can be taken between freePort() and etcd's bind: try again
   // with new ports a couple of times before giving up.
   for (let attempt = 1;; attempt++) {
-    const server = new Server(dataDir, freePort(), freePort(), options);
+    const client = `http://127.0.0.1:${freePort()}`;
+    const peer = `http://127.0.0.1:${freePort()}`;
+    const server = new EtcdProcess({
+      name: "wsgw-test",
+      dataDir,
+      clientUrl: client,
+      peerUrl: peer,
+      initialCluster: `wsgw-test=${peer}`,
+      // One member on loopback: elect it in ~100 ms instead of ~1 s.
+      timing: ["--heartbeat-interval=10", "--election-timeout=100"],
+    }, options);
     try {
       await server.start();
       return server;
@@ -81,38 +91,47 @@ export async function startEtcd(
   }
 }
 
-class Server implements EtcdServer {
+/** Where and how one etcd member runs (see {@link EtcdProcess}). */
+export type EtcdMemberSpec = {
+  name: string;
+  dataDir: string;
+  clientUrl: string;
+  peerUrl: string;
+  /** `--initial-cluster`, e.g. `a=http://10.0.0.2:2380,b=…`. */
+  initialCluster: string;
+  /** Raft timing flags (`--heartbeat-interval`, `--election-timeout`). */
+  timing: string[];
+  /** Network namespace to run in (`ip netns exec`), if any. */
+  netns?: string;
+};
+
+/** One etcd process; {@link startEtcd} and `startEtcdCluster` build on it. */
+export class EtcdProcess implements EtcdServer {
   readonly endpoint: string;
   readonly dataDir: string;
   readonly #args: string[];
+  readonly #netns: string | undefined;
   readonly #options: EtcdServerOptions;
   #child: Deno.ChildProcess | undefined;
   #logPump: Promise<void> | undefined;
   #log: string[] = [];
 
-  constructor(
-    dataDir: string,
-    clientPort: number,
-    peerPort: number,
-    options: EtcdServerOptions,
-  ) {
-    this.dataDir = dataDir;
-    this.endpoint = `http://127.0.0.1:${clientPort}`;
+  constructor(spec: EtcdMemberSpec, options: EtcdServerOptions) {
+    this.dataDir = spec.dataDir;
+    this.endpoint = spec.clientUrl;
+    this.#netns = spec.netns;
     this.#options = options;
-    const peer = `http://127.0.0.1:${peerPort}`;
     this.#args = [
-      "--name=wsgw-test",
-      `--data-dir=${dataDir}`,
-      `--listen-client-urls=${this.endpoint}`,
-      `--advertise-client-urls=${this.endpoint}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=wsgw-test=${peer}`,
+      `--name=${spec.name}`,
+      `--data-dir=${spec.dataDir}`,
+      `--listen-client-urls=${spec.clientUrl}`,
+      `--advertise-client-urls=${spec.clientUrl}`,
+      `--listen-peer-urls=${spec.peerUrl}`,
+      `--initial-advertise-peer-urls=${spec.peerUrl}`,
+      `--initial-cluster=${spec.initialCluster}`,
       "--initial-cluster-state=new",
       "--log-level=warn",
-      // One member on loopback: elect it in ~100 ms instead of ~1 s.
-      "--heartbeat-interval=10",
-      "--election-timeout=100",
+      ...spec.timing,
       ...(options.args ?? []),
     ];
   }
@@ -127,8 +146,12 @@ class Server implements EtcdServer {
 
   async start(): Promise<void> {
     if (this.#child) return;
-    const child = new Deno.Command("etcd", {
-      args: this.#args,
+    // `ip netns exec` execs etcd in place: the child's pid is etcd's.
+    const [command, args] = this.#netns
+      ? ["ip", ["netns", "exec", this.#netns, "etcd", ...this.#args]]
+      : ["etcd", this.#args];
+    const child = new Deno.Command(command, {
+      args,
       stdin: "null",
       stdout: "null",
       stderr: "piped",
@@ -268,7 +291,7 @@ function signalChild(child: Deno.ChildProcess, signal: Deno.Signal): void {
 }
 
 /** Removes a directory tree; one already gone is fine. */
-async function removeAll(path: string): Promise<void> {
+export async function removeAll(path: string): Promise<void> {
   try {
     await Deno.remove(path, { recursive: true });
   } catch (error) {

@@ -6,6 +6,7 @@ import {
   type NodeRecord,
   type Registry,
   type RegistryEvent,
+  resetOfPairs,
 } from "../../shared/registry/mod.ts";
 import { RouteCache } from "../../router/route_cache.ts";
 
@@ -27,11 +28,12 @@ function cache(): RouteCache {
 Deno.test("route cache - reset, user and user-gone update owners and size", () => {
   const routes = cache();
   assert.equal(routes.isReady, false);
-  routes.apply({
-    type: "reset",
-    nodes: [record("n1"), record("n2")],
-    users: [{ user: "a", nodeId: "n1" }, { user: "a", nodeId: "n2" }],
-  });
+  routes.apply(
+    resetOfPairs([record("n1"), record("n2")], [{ user: "a", nodeId: "n1" }, {
+      user: "a",
+      nodeId: "n2",
+    }]),
+  );
   assert.equal(routes.isReady, true);
   assert.deepEqual(routes.owners("a").sort(), ["n1", "n2"]);
   assert.equal(routes.size, 2);
@@ -49,16 +51,8 @@ Deno.test("route cache - reset, user and user-gone update owners and size", () =
 
 Deno.test("route cache - a reset replaces everything seen before", () => {
   const routes = cache();
-  routes.apply({
-    type: "reset",
-    nodes: [record("n1")],
-    users: [{ user: "a", nodeId: "n1" }],
-  });
-  routes.apply({
-    type: "reset",
-    nodes: [record("n2")],
-    users: [{ user: "b", nodeId: "n2" }],
-  });
+  routes.apply(resetOfPairs([record("n1")], [{ user: "a", nodeId: "n1" }]));
+  routes.apply(resetOfPairs([record("n2")], [{ user: "b", nodeId: "n2" }]));
   assert.equal(routes.node("n1"), undefined);
   assert.deepEqual(routes.owners("a"), []);
   assert.deepEqual(routes.owners("b"), ["n2"]);
@@ -68,11 +62,12 @@ Deno.test("route cache - a reset replaces everything seen before", () => {
 
 Deno.test("route cache - users of unknown nodes are ignored for routing", () => {
   const routes = cache();
-  routes.apply({
-    type: "reset",
-    nodes: [record("n1")],
-    users: [{ user: "a", nodeId: "n1" }, { user: "a", nodeId: "ghost" }],
-  });
+  routes.apply(
+    resetOfPairs([record("n1")], [{ user: "a", nodeId: "n1" }, {
+      user: "a",
+      nodeId: "ghost",
+    }]),
+  );
   assert.deepEqual(routes.owners("a"), ["n1"]);
   routes.apply({ type: "node-gone", nodeId: "n1" });
   assert.deepEqual(routes.owners("a"), []);
@@ -84,7 +79,7 @@ Deno.test("route cache - users of unknown nodes are ignored for routing", () => 
 
 Deno.test("route cache - node updates replace the record (draining)", () => {
   const routes = cache();
-  routes.apply({ type: "reset", nodes: [record("n1")], users: [] });
+  routes.apply(resetOfPairs([record("n1")], []));
   routes.apply({ type: "node", node: record("n1", true) });
   assert.equal(routes.node("n1")?.draining, true);
   assert.equal(routes.nodes().length, 1);
@@ -138,11 +133,7 @@ function flakyRegistry(
 }
 
 Deno.test("route cache - restarts a watch that throws or ends, with backoff, and logs it", async () => {
-  const listing: RegistryEvent = {
-    type: "reset",
-    nodes: [record("n1")],
-    users: [{ user: "a", nodeId: "n1" }],
-  };
+  const listing = resetOfPairs([record("n1")], [{ user: "a", nodeId: "n1" }]);
   const { registry, watches } = flakyRegistry(["end", "throw"], listing);
   const logs: Record<string, unknown>[] = [];
   await using routes = new RouteCache({
@@ -167,11 +158,7 @@ Deno.test("route cache - restarts a watch that throws or ends, with backoff, and
 });
 
 Deno.test("route cache - dispose stops a watch that is backing off", async () => {
-  const { registry, watches } = flakyRegistry(["end"], {
-    type: "reset",
-    nodes: [],
-    users: [],
-  });
+  const { registry, watches } = flakyRegistry(["end"], resetOfPairs([], []));
   const routes = new RouteCache({
     registry,
     log: silentLogger,

@@ -38,7 +38,8 @@ function gatewayConfig(env: Record<string, string>) {
   return loadConfig({
     WSGW_ETCD: "http://127.0.0.1:2379",
     WSGW_REDIS: "redis://127.0.0.1:6379",
-    WSGW_INTERNAL_SECRET: "internal-0123456789abcdef0123456789",
+    WSGW_API_KEYS: "k",
+    WSGW_INTERNAL_SECRET: "internal-secret-of-32-characters-or-more",
     ...env,
   }, "gateway");
 }
