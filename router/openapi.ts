@@ -29,6 +29,9 @@ export type OpenApiLimits = Pick<
   | "maxPushUsers"
   | "maxMessageBytes"
   | "maxBodyBytes"
+  | "maxPushBytes"
+  | "keyRequestRate"
+  | "keyByteRate"
   | "historySize"
   | "historyTtl"
 >;
@@ -107,7 +110,7 @@ export function buildOpenApiDocument(
                 "Stored and handed to the users' nodes (or, with `stored`: false, handed to them without being stored)",
               ...json(ref("PushResponse", PushResponse, "output")),
             },
-            ...errors(400, 401, 403, 409, 413),
+            ...errors(400, 401, 403, 409, 413, 429),
           },
         },
       },
@@ -126,7 +129,7 @@ export function buildOpenApiDocument(
               description: "Handed to every live node",
               ...json(ref("BroadcastResponse", BroadcastResponse, "output")),
             },
-            ...errors(400, 401, 403, 409, 413),
+            ...errors(400, 401, 403, 409, 413, 429),
           },
         },
       },
@@ -142,7 +145,7 @@ export function buildOpenApiDocument(
               description: "The user's connections, oldest first",
               ...json(ref("PresenceResponse", PresenceResponse, "output")),
             },
-            ...errors(400, 401, 403),
+            ...errors(400, 401, 403, 429),
           },
         },
       },
@@ -162,7 +165,7 @@ export function buildOpenApiDocument(
               description: "Connections closed",
               ...json(ref("DisconnectResponse", DisconnectResponse, "output")),
             },
-            ...errors(400, 401, 403, 413),
+            ...errors(400, 401, 403, 413, 429),
           },
         },
       },
@@ -196,7 +199,7 @@ export function buildOpenApiDocument(
               description: "The user's epoch, latest seq and messages",
               ...json(ref("MessagesResponse", MessagesResponse, "output")),
             },
-            ...errors(400, 401, 403, 503),
+            ...errors(400, 401, 403, 503, 429),
           },
         },
       },
@@ -211,7 +214,7 @@ export function buildOpenApiDocument(
               description: "Every live node, sorted by id",
               ...json(ref("Nodes", NodesResponse, "output")),
             },
-            ...errors(401, 403),
+            ...errors(401, 403, 429),
           },
         },
       },

@@ -49,7 +49,10 @@ export class TokenKeys {
       this.#add("HS256", once(() => importHmac(secret)));
     }
     for (const { alg, pem } of sources.publicKeys ?? []) {
-      this.#add(alg, once(() => importSPKI(pem, alg)));
+      // The cast: jose types its key with node:crypto's CryptoKey once
+      // @types/node is in the program (npm etcd3, ioredis), which differs
+      // from the web one in its `usages`; at run time it is the same key.
+      this.#add(alg, once(() => importSPKI(pem, alg) as Promise<VerifyKey>));
     }
     if (sources.jwksUrl !== undefined) {
       const jwks = guardJwks(

@@ -104,12 +104,12 @@ Deno.test("redis security - TLS with client certificates and an ACL user; nothin
       return history !== undefined;
     }, { what: "redis over TLS", timeout: 10000 });
     await using _history = history!;
-    const [seq] = await history!.append(["alice"], {
+    const [appended] = await history!.append(["alice"], {
       id: "m1",
       ts: 1,
       dataJson: '{"a":1}',
     });
-    assert.equal(seq, 1);
+    assert.equal(appended!.seq, 1);
     assert.equal((await history!.read("alice", 0, 10)).messages.length, 1);
 
     for (
