@@ -49,12 +49,19 @@ Deno.test("partition - router cut off from a gateway's internal port: nothing lo
     } finally {
       await fault.heal();
     }
+    const healed = Date.now();
     for (const client of clients) {
       await waitFor(() => client.messages().length >= PUSHES, {
         timeout: 15_000,
         what: "every stored push after the partition healed",
       });
     }
+    // deno-lint-ignore no-console
+    console.log(
+      `partition: every push on every connection ${
+        Date.now() - healed
+      } ms after the heal`,
+    );
     for (const client of clients) {
       assert.deepEqual(
         client.messages().map((m) => m.seq),
