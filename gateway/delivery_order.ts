@@ -90,6 +90,7 @@ export type DeliveryOrderOptions = {
   pause?: (ms: number, signal: AbortSignal) => Promise<void>;
 };
 
+import { sleep } from "../shared/sleep.ts";
 import { OrderQueue, type Queued } from "./_order_queue.ts";
 
 /** Push ids of live-only messages a connection remembers. */
@@ -404,16 +405,4 @@ export class DeliveryOrder {
     const pause = this.#options.pause ?? sleep;
     return pause(ms, this.#stopped.signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

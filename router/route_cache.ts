@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../shared/sleep.ts";
 import type { Logger } from "../shared/log.ts";
 import {
   addOwner,
@@ -181,21 +182,13 @@ export class RouteCache implements AsyncDisposable {
           retryInMs: backoff,
         });
       }
-      await sleep(backoff, signal);
+      await sleep(jittered(backoff), signal);
       backoff = Math.min(backoff * 2, this.#maxBackoffMs);
     }
   }
 }
 
-/** Waits `ms` (with ±20% jitter so replicas do not re-list in step), or until `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms * (0.8 + Math.random() * 0.4));
-    signal.addEventListener("abort", done, { once: true });
-  });
+/** `ms` with ±20% jitter, so replicas do not re-list in step. */
+function jittered(ms: number): number {
+  return ms * (0.8 + Math.random() * 0.4);
 }

@@ -205,19 +205,7 @@ export function backoff(attempt: number, base = 50, max = 2000): number {
   return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
 }
 
-/** Waits `ms`, or less when `signal` aborts; never leaves a timer behind. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done);
-  });
-}
+export { sleep } from "../sleep.ts";
 
 /** True when the member answered "no leader" (cut off from the quorum). */
 export function isNoLeader(error: unknown): boolean {
