@@ -5,14 +5,19 @@
  *
  * @module
  */
-import type { OrderedFrame } from "./delivery_order.ts";
+/** What the queue reads of a frame (a DeliveryOrder's OrderedFrame). */
+export type QueueFrame = {
+  seq: number | undefined;
+  epoch?: string;
+  json: string;
+};
 
 /** A held frame and when it arrived, counted per connection. */
-export type Queued = OrderedFrame & { arrival: number };
+export type Queued<F extends QueueFrame> = F & { arrival: number };
 
 /** See the module doc. */
-export class OrderQueue {
-  #frames: Queued[] = [];
+export class OrderQueue<F extends QueueFrame> {
+  #frames: Queued<F>[] = [];
   #bytes = 0;
   #arrivals = 0;
 
@@ -31,14 +36,14 @@ export class OrderQueue {
   }
 
   /** Holds a frame that has just arrived; returns the bytes now held. */
-  push(frame: OrderedFrame): number {
+  push(frame: F): number {
     this.#frames.push({ ...frame, arrival: this.#arrivals++ });
     this.#bytes += frame.json.length;
     return this.#bytes;
   }
 
   /** Holds a frame again that {@link take} gave out. */
-  putBack(frame: Queued): void {
+  putBack(frame: Queued<F>): void {
     this.#frames.push(frame);
     this.#bytes += frame.json.length;
   }
@@ -48,11 +53,11 @@ export class OrderQueue {
    * (frames of `epoch`, or of no known epoch, before others), live-only ones
    * in their arrival place.
    */
-  take(epoch: string | undefined): Queued[] {
+  take(epoch: string | undefined): Queued<F>[] {
     const frames = this.#frames;
     this.#frames = [];
     this.#bytes = 0;
-    const rank = (f: Queued) =>
+    const rank = (f: Queued<F>) =>
       f.epoch === undefined || f.epoch === epoch ? 0 : 1;
     const seqFrames = frames.filter((f) => f.seq !== undefined).sort((a, b) =>
       rank(a) - rank(b) || a.seq! - b.seq! || a.arrival - b.arrival
@@ -62,8 +67,8 @@ export class OrderQueue {
   }
 
   /** The frame with the lowest seq of `epoch` (or of no known epoch), if any. */
-  first(epoch: string | undefined): Queued | undefined {
-    let first: Queued | undefined;
+  first(epoch: string | undefined): Queued<F> | undefined {
+    let first: Queued<F> | undefined;
     for (const f of this.#frames) {
       if (f.seq === undefined || (f.epoch !== undefined && f.epoch !== epoch)) {
         continue;
@@ -78,7 +83,7 @@ export class OrderQueue {
    * a read started then showed their history gone.
    */
   dropDead(epoch: string, mark: number): void {
-    const dead = (f: Queued) =>
+    const dead = (f: Queued<F>) =>
       f.seq !== undefined && f.epoch !== undefined && f.epoch !== epoch &&
       f.arrival < mark;
     if (!this.#frames.some(dead)) return;
@@ -91,7 +96,7 @@ export class OrderQueue {
    * delivery, or an append a Redis failover lost). Returns how many.
    */
   dropBeyond(epoch: string, seq: number, mark: number): number {
-    const beyond = (f: Queued) =>
+    const beyond = (f: Queued<F>) =>
       f.seq !== undefined && f.seq > seq && f.arrival < mark &&
       (f.epoch === undefined || f.epoch === epoch);
     if (!this.#frames.some(beyond)) return 0;

@@ -105,7 +105,7 @@ export class DeliveryOrder {
   #mode: "starting" | "live" | "filling" = "starting";
   #epoch: string | undefined;
   #lastSeq: number | undefined;
-  readonly #queue = new OrderQueue();
+  readonly #queue = new OrderQueue<OrderedFrame>();
   /** A look in history was asked for (a catch-up, or the read limit was hit). */
   #wanted = false;
   #running: Promise<void> | undefined;
@@ -323,7 +323,7 @@ export class DeliveryOrder {
   async #endEpoch(epoch: string, mark: number): Promise<void> {
     const old = this.#epoch;
     const queue = this.#queue.take(old);
-    const keep: Queued[] = [];
+    const keep: Queued<OrderedFrame>[] = [];
     for (const frame of queue) {
       if (frame.seq === undefined || frame.epoch === epoch) keep.push(frame);
       else if (frame.epoch === old || frame.epoch === undefined) {
@@ -376,7 +376,7 @@ export class DeliveryOrder {
   }
 
   /** True when `frame` can go out now (or be dropped as a duplicate). */
-  #nextInOrder(frame: Queued): boolean {
+  #nextInOrder(frame: Queued<OrderedFrame>): boolean {
     if (frame.seq === undefined) return true;
     if (frame.epoch !== undefined && frame.epoch !== this.#epoch) {
       if (this.#epoch !== undefined) return false;
