@@ -46,9 +46,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('PORT') ?? 8080}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 
-# --allow-all: prom-client reads /proc/self (process_resident_memory_bytes,
-# process_open_fds), which Deno 2.9 grants only with --allow-all; with
-# narrower flags those metrics silently read 0. --cached-only: nothing is
-# fetched at run time.
-ENTRYPOINT ["deno", "run", "--allow-all", "--cached-only", "--frozen"]
+# The permissions of `deno task gateway|router|start` (network, environment,
+# reading its own files); memory metrics come from Deno.memoryUsage(), which
+# needs no more. --cached-only: nothing is fetched at run time.
+ENTRYPOINT ["deno", "run", "--allow-net", "--allow-env", "--allow-read", "--cached-only", "--frozen"]
 CMD ["gateway/main.ts"]

@@ -16,6 +16,11 @@ const DENO_EMPTY_DEFAULTS = [
   "nodejs_gc_duration_seconds",
   "nodejs_active_handles",
   "nodejs_active_requests",
+  // Read from /proc/self/fd and /proc/self/limits, which Deno opens only
+  // with --allow-all: under the permissions the servers run with they would
+  // read 0, a chart that lies. wsgw_connections counts the sockets instead.
+  "process_open_fds",
+  "process_max_fds",
 ];
 
 /**
@@ -37,8 +42,9 @@ export function createMetricsRegistry(
       register: registry,
       eventLoopMonitoringPrecision: 20,
     });
-    // Deno gives prom-client no GC events and no handle/request lists:
-    // these families would stay empty (a chart of nothing), so they go.
+    // Deno gives prom-client no GC events, no handle/request lists and (with
+    // the permissions servers run with) no /proc: these families would stay
+    // empty or read 0, so they go.
     for (const empty of DENO_EMPTY_DEFAULTS) registry.removeSingleMetric(empty);
     // prom-client reads /proc/self/status for these, which Deno allows only
     // with --allow-all: under narrower permissions they would read 0.

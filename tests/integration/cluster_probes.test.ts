@@ -21,14 +21,26 @@ Deno.test("probes - 300 concurrent /readyz and /metrics requests ping Redis abou
   await using cluster = await startTestCluster({ nodes: 1 });
   const redis = new Redis(cluster.redis.url);
   try {
-    const targets = [cluster.gateways[0]!.url, cluster.router];
+    // A cluster gateway serves /metrics on its internal port, /readyz on
+    // its public one.
+    const gateway = cluster.gateways[0]!;
+    const url = (i: number, path: string) =>
+      i % 2 === 1
+        ? cluster.router
+        : path === "metrics"
+        ? gateway.internalUrl
+        : gateway.url;
     const before = await pings(redis);
     const started = Date.now();
     const statuses = await Promise.all(
       Array.from(
         { length: 300 },
         (_, i) =>
-          fetch(`${targets[i % 2]}/${i % 3 === 0 ? "metrics" : "readyz"}`)
+          fetch(
+            `${url(i, i % 3 === 0 ? "metrics" : "readyz")}/${
+              i % 3 === 0 ? "metrics" : "readyz"
+            }`,
+          )
             .then(async (r) => {
               await r.body?.cancel();
               return r.status;

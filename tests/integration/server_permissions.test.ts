@@ -31,8 +31,12 @@ Deno.test("permissions - gateways and routers run without -A and still report th
       .split("\0");
     assert.ok(!args.includes("-A") && !args.includes("--allow-all"), name);
     for (const flag of SERVER_PERMISSIONS) assert.ok(args.includes(flag), name);
-    const rss = await metric(process.url, "process_resident_memory_bytes");
+    // A cluster gateway serves /metrics on its internal port only.
+    const metrics = "internalUrl" in process
+      ? process.internalUrl
+      : process.url;
+    const rss = await metric(metrics, "process_resident_memory_bytes");
     assert.ok(rss > 10 * 1024 * 1024, `${name} RSS ${rss}`);
-    assert.ok(await metric(process.url, "process_heap_bytes") > 0, name);
+    assert.ok(await metric(metrics, "process_heap_bytes") > 0, name);
   }
 });
