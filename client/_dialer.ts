@@ -1,0 +1,398 @@
+/**
+ * One connection at a time, from the token to the close: fetch the token,
+ * open the socket, wait (bounded) for the welcome, read frames, keep the
+ * socket alive, refresh the token on it, and on a failure before the
+ * welcome find out (by a CORS probe) whether it was a refusal. What to do
+ * next (retry, stop) is the client's: the dialer reports through hooks.
+ *
+ * @module
+ */
+import type { CLOSE } from "../shared/protocol.ts";
+import { connectUrl, tokenProtocols } from "./_connect_url.ts";
+import { classifyFailure, statusFromErrorMessage } from "./_failure.ts";
+import { Keepalive } from "./_keepalive.ts";
+import type { SeqTracker } from "./_seq_tracker.ts";
+import type { Settings } from "./_settings.ts";
+import { TokenTimeoutError, WsgwStopError } from "./_errors.ts";
+import { fetchToken, refreshDelay, tokenExpiry } from "./_token_source.ts";
+import type {
+  WsgwClientEventMap,
+  WsgwClosed,
+  WsgwError,
+  WsgwMessage,
+  WsgwTokenContext,
+  WsgwWelcome,
+} from "./_types.ts";
+import { readFrame } from "./_frames.ts";
+
+// Typed against shared/protocol.ts (type-only: the built module imports nothing).
+const EVICTED: typeof CLOSE.evicted.code = 4001;
+const DISCONNECTED: typeof CLOSE.disconnected.code = 4003;
+/** Closes after which the server wants the client gone: no reconnect. */
+const TERMINAL_CLOSES: Record<number, "evicted" | "disconnected"> = {
+  [EVICTED]: "evicted",
+  [DISCONNECTED]: "disconnected",
+};
+/** IANA-registered close code "Timeout", sent when dropping a dead socket. */
+const CLOSE_TIMEOUT = 3008;
+
+/** What the dialer reports to the client. */
+export type DialerHooks<T> = {
+  emit<K extends keyof WsgwClientEventMap<T>>(
+    type: K,
+    detail: WsgwClientEventMap<T>[K]["detail"],
+  ): void;
+  welcomed(welcome: WsgwWelcome, wasRecovering: boolean): void;
+  /** The attempt or connection is over: retry, waiting at least `retryAfter` ms. */
+  lost(retryAfter?: number): void;
+  /** Stop for good. */
+  stop(closed: WsgwClosed, error?: WsgwError): void;
+};
+
+/** Dials and runs one connection at a time for a client. */
+export class Dialer<T> {
+  #url: URL;
+  #settings: Settings;
+  #seqs: SeqTracker;
+  #hooks: DialerHooks<T>;
+  #keepalive: Keepalive;
+  #socket: WebSocket | undefined;
+  #welcomed = false;
+  /** Bumped by every dial and cancel: stale async steps see it and stop. */
+  #generation = 0;
+  #authFailures = 0;
+  #nextReason: WsgwTokenContext["reason"] = "connect";
+  /** Aborts the token call and probe in flight. */
+  #abort: AbortController | undefined;
+  #handshakeTimer: unknown;
+  #refreshTimer: unknown;
+  /** The token of the live connection (for refresh scheduling only). */
+  #token: string | undefined;
+  /** Sockets not yet closed and probes in flight, awaited by settled(). */
+  #pending = new Set<Promise<unknown>>();
+
+  constructor(
+    url: URL,
+    settings: Settings,
+    seqs: SeqTracker,
+    hooks: DialerHooks<T>,
+  ) {
+    this.#url = url;
+    this.#settings = settings;
+    this.#seqs = seqs;
+    this.#hooks = hooks;
+    const { timers, pingInterval, pongTimeout } = settings;
+    this.#keepalive = new Keepalive(timers, pingInterval, pongTimeout, () => {
+      if (this.#socket?.readyState === 1) this.#socket.send('{"type":"ping"}');
+    }, () => {
+      // A dead peer may never finish the close handshake: do not wait for it.
+      this.drop(CLOSE_TIMEOUT, "ping timeout");
+      this.#hooks.lost();
+    });
+  }
+
+  /** True while a welcomed socket is up. */
+  get connected(): boolean {
+    return this.#socket !== undefined && this.#welcomed;
+  }
+
+  resetAuth(): void {
+    this.#authFailures = 0;
+    this.#nextReason = "connect";
+  }
+
+  /** Pings the live socket now (after a sleep or a network change). */
+  checkNow(): void {
+    if (this.connected) this.#keepalive.checkNow();
+  }
+
+  /** Starts an attempt: token, socket, welcome (each bounded). */
+  async dial(): Promise<void> {
+    this.cancel();
+    const generation = this.#generation;
+    const abort = this.#abort = new AbortController();
+    const reason = this.#nextReason;
+    this.#nextReason = "connect";
+    let token: string;
+    try {
+      // A static token dials synchronously (no await): one turn less.
+      const { token: source } = this.#settings;
+      token = typeof source === "string"
+        ? source
+        : await fetchToken(this.#settings, reason, abort.signal);
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      return this.#tokenFailed(error);
+    }
+    if (generation !== this.#generation) return;
+    const query = this.#settings.tokenTransport === "query";
+    const wasRecovering = this.#seqs.resuming;
+    const url = connectUrl(
+      this.#url,
+      this.#seqs.resume(),
+      query ? token : undefined,
+    );
+    let socket: WebSocket;
+    try {
+      socket = new this.#settings.WebSocket(
+        url,
+        query ? undefined : tokenProtocols(token),
+      );
+    } catch (error) {
+      const message = `the WebSocket could not be created: ${messageOf(error)}`;
+      this.#hooks.emit("error", { code: "socket", message, cause: error });
+      return this.#hooks.lost();
+    }
+    this.#token = token;
+    this.#open(socket, url, query ? undefined : token, wasRecovering);
+  }
+
+  #tokenFailed(error: unknown): void {
+    if (error instanceof WsgwStopError) {
+      return this.#hooks.stop({ code: 1000, reason: "token stopped" }, {
+        code: "token_stopped",
+        message: error.message,
+        cause: error,
+      });
+    }
+    const code = error instanceof TokenTimeoutError ? "token_timeout" : "token";
+    const message = code === "token"
+      ? `the token function failed: ${messageOf(error)}`
+      : messageOf(error);
+    this.#hooks.emit("error", { code, message, cause: error });
+    this.#hooks.lost();
+  }
+
+  #open(
+    socket: WebSocket,
+    url: string,
+    probeToken: string | undefined,
+    wasRecovering: boolean,
+  ): void {
+    this.#socket = socket;
+    this.#welcomed = false;
+    let opened = false;
+    let status: number | undefined;
+    const { timers, handshakeTimeout } = this.#settings;
+    this.#handshakeTimer = timers.setTimeout(() => {
+      this.#handshakeTimer = undefined;
+      const message = `no welcome within ${handshakeTimeout} ms`;
+      this.#hooks.emit("error", { code: "handshake_timeout", message });
+      this.drop(CLOSE_TIMEOUT, "handshake timeout");
+      this.#hooks.lost();
+    }, handshakeTimeout);
+    this.#track(
+      new Promise<void>((resolve) => {
+        socket.onclose = (event) => {
+          resolve();
+          if (socket !== this.#socket) return;
+          const welcomed = this.#welcomed;
+          this.#forget();
+          this.#hooks.emit("disconnected", {
+            code: event.code || 1006,
+            reason: event.reason,
+            wasConnected: welcomed,
+          });
+          this.#onClose(event, welcomed || opened, status, url, probeToken);
+        };
+      }),
+    );
+    socket.onerror = (event) => {
+      status ??= statusFromErrorMessage((event as ErrorEvent).message);
+    };
+    socket.onopen = () => {
+      opened = true;
+      this.#keepalive.start();
+    };
+    socket.onmessage = (event) => {
+      if (socket !== this.#socket) return;
+      this.#keepalive.alive();
+      readFrame(event.data, this.#seqs, {
+        emit: this.#hooks.emit,
+        welcome: (welcome) => {
+          timers.clearTimeout(this.#handshakeTimer);
+          this.#handshakeTimer = undefined;
+          this.#welcomed = true;
+          this.#authFailures = 0;
+          this.scheduleRefresh();
+          this.#hooks.welcomed(welcome, wasRecovering);
+        },
+        message: (message) =>
+          this.#hooks.emit("message", message as WsgwMessage<T>),
+      });
+    };
+  }
+
+  #onClose(
+    event: CloseEvent,
+    opened: boolean,
+    status: number | undefined,
+    url: string,
+    probeToken: string | undefined,
+  ): void {
+    const terminal = TERMINAL_CLOSES[event.code];
+    if (terminal) {
+      const reason = event.reason || terminal;
+      this.#hooks.stop({ code: event.code, reason }, {
+        code: terminal,
+        message: `the server closed the connection: ${reason}`,
+        closeCode: event.code,
+      });
+    } else if (opened) {
+      this.#hooks.lost();
+    } else {
+      void this.#failedBeforeOpen(event.code, status, url, probeToken);
+    }
+  }
+
+  /** Reads why an upgrade failed; only a 401 on a fresh token counts. */
+  async #failedBeforeOpen(
+    code: number,
+    status: number | undefined,
+    url: string,
+    probeToken: string | undefined,
+  ): Promise<void> {
+    const generation = this.#generation;
+    const abort = this.#abort = new AbortController();
+    const verdict = await this.#track(
+      classifyFailure(status, url, probeToken, this.#settings, abort),
+    );
+    if (generation !== this.#generation) return;
+    if (verdict.kind === "unauthorized") {
+      if (++this.#authFailures >= this.#settings.maxAuthFailures) {
+        // Deno reports 0 for a socket that never opened, browsers 1006.
+        const closeCode = code || 1006;
+        return this.#hooks.stop({ code: closeCode, reason: "unauthorized" }, {
+          code: "unauthorized",
+          message: "the gateway refused the token (HTTP 401)",
+          closeCode,
+          status: 401,
+        });
+      }
+      this.#nextReason = "unauthorized";
+    } else if (verdict.kind === "refused") {
+      this.#hooks.emit("error", {
+        code: "refused",
+        message: `the gateway refused the connection (HTTP ${verdict.status})`,
+        status: verdict.status,
+      });
+    }
+    this.#hooks.lost(verdict.retryAfter);
+  }
+
+  /** Schedules the next token refresh of the live connection. */
+  scheduleRefresh(): void {
+    const { timers, token, now, refreshBefore } = this.#settings;
+    timers.clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    const expiresAt = this.#token && tokenExpiry(this.#token);
+    if (typeof token !== "function" || !expiresAt || !this.connected) return;
+    const delay = refreshDelay(expiresAt, now(), refreshBefore);
+    if (expiresAt - now() < 1000) return; // the gateway will close: redial
+    this.#refreshTimer = timers.setTimeout(() => {
+      this.#refreshTimer = undefined;
+      void this.#refresh();
+    }, delay);
+  }
+
+  async #refresh(): Promise<void> {
+    const generation = this.#generation;
+    const socket = this.#socket;
+    let token: string;
+    try {
+      const signal = this.#abort?.signal ?? new AbortController().signal;
+      token = await fetchToken(this.#settings, "refresh", signal);
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      if (error instanceof WsgwStopError) return this.#tokenFailed(error);
+      this.#hooks.emit("error", {
+        code: "token_refresh",
+        message: `the token refresh failed: ${messageOf(error)}`,
+        cause: error,
+      });
+      return this.scheduleRefresh(); // again at half the time left
+    }
+    if (generation === this.#generation && socket === this.#socket) {
+      this.refreshWith(token);
+    }
+  }
+
+  /** Hands `token` to the live connection (a `token` frame). */
+  refreshWith(token: string): void {
+    if (!this.connected || this.#socket?.readyState !== 1) return;
+    this.#token = token;
+    this.#socket.send(JSON.stringify({ type: "token", token }));
+    this.scheduleRefresh();
+  }
+
+  /** Abandons the attempt in flight (token call, probe) and its timers. */
+  cancel(): void {
+    this.#generation++;
+    this.#abort?.abort();
+    this.#abort = undefined;
+    const { timers } = this.#settings;
+    timers.clearTimeout(this.#handshakeTimer);
+    timers.clearTimeout(this.#refreshTimer);
+    this.#handshakeTimer = this.#refreshTimer = undefined;
+  }
+
+  /**
+   * Forgets the current socket (its events no longer count) and closes it;
+   * with `report`, emits its `disconnected`. False when there was none.
+   */
+  drop(code: number, reason: string, report = true): boolean {
+    const socket = this.#socket;
+    const welcomed = this.#welcomed;
+    this.#forget();
+    if (socket === undefined) return false;
+    try {
+      if (socket.readyState < 2) socket.close(code, reason);
+    } catch (error) {
+      // Its close event still comes and settles the pending entry.
+      const message = `closing the socket failed: ${messageOf(error)}`;
+      this.#hooks.emit("error", { code: "socket", message, cause: error });
+    }
+    if (report) {
+      this.#hooks.emit("disconnected", {
+        code,
+        reason,
+        wasConnected: welcomed,
+      });
+    }
+    return true;
+  }
+
+  #forget(): void {
+    this.#socket = undefined;
+    this.#welcomed = false;
+    this.#keepalive.stop();
+    const { timers } = this.#settings;
+    timers.clearTimeout(this.#handshakeTimer);
+    timers.clearTimeout(this.#refreshTimer);
+    this.#handshakeTimer = this.#refreshTimer = undefined;
+  }
+
+  /** Resolves when every socket has closed, or after `bound` ms. */
+  settled(bound: number): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    const { timers } = this.#settings;
+    let timer: unknown;
+    const wait = new Promise<void>((resolve) => {
+      timer = timers.setTimeout(resolve, bound);
+    });
+    return Promise.race([Promise.all(this.#pending), wait]).then(() => {
+      timers.clearTimeout(timer);
+    });
+  }
+
+  #track<P>(promise: Promise<P>): Promise<P> {
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
