@@ -23,22 +23,28 @@ export async function fetchToken(
   const { token, tokenTimeout, timers } = settings;
   if (typeof token === "string") return token;
   const controller = new AbortController();
-  const abort = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", abort);
   let timer: unknown;
-  const timeout = new Promise<never>((_, reject) => {
+  let abort = () => {};
+  // Settles with the first of: the timeout, the caller's abort.
+  const bounded = new Promise<never>((_, reject) => {
+    abort = () => {
+      timers.clearTimeout(timer);
+      controller.abort(signal.reason);
+      reject(signal.reason);
+    };
     timer = timers.setTimeout(() => {
       const error = new TokenTimeoutError(tokenTimeout);
       controller.abort(error);
       reject(error);
     }, tokenTimeout);
   });
+  signal.addEventListener("abort", abort);
   try {
     const value = await Promise.race([
       Promise.resolve().then(() =>
         token({ reason, signal: controller.signal })
       ),
-      timeout,
+      bounded,
     ]);
     if (typeof value !== "string" || !value) {
       throw new TypeError("the token function returned no token");
