@@ -246,16 +246,22 @@ async function fetchToken(settings, reason, signal) {
   const { token, tokenTimeout, timers } = settings;
   if (typeof token === "string") return token;
   const controller = new AbortController();
-  const abort = () => controller.abort(signal.reason);
-  signal.addEventListener("abort", abort);
   let timer;
-  const timeout = new Promise((_, reject) => {
+  let abort = () => {
+  };
+  const bounded = new Promise((_, reject) => {
+    abort = () => {
+      timers.clearTimeout(timer);
+      controller.abort(signal.reason);
+      reject(signal.reason);
+    };
     timer = timers.setTimeout(() => {
       const error = new TokenTimeoutError(tokenTimeout);
       controller.abort(error);
       reject(error);
     }, tokenTimeout);
   });
+  signal.addEventListener("abort", abort);
   try {
     const value = await Promise.race([
       Promise.resolve().then(() =>
@@ -264,7 +270,7 @@ async function fetchToken(settings, reason, signal) {
           signal: controller.signal,
         })
       ),
-      timeout,
+      bounded,
     ]);
     if (typeof value !== "string" || !value) {
       throw new TypeError("the token function returned no token");
