@@ -333,3 +333,112 @@ async function waitForCalls(
 }
 
 export { eventsOf };
+
+/**
+ * A front (a load balancer in maintenance, on its own origin) answering
+ * `/ws` with 503 + Retry-After while `refusing`, then passing sockets
+ * through to `gateway`.
+ */
+function maintenanceFront(gateway: string) {
+  const state = { refusing: true, refusals: 0 };
+  const cors = {
+    "access-control-allow-origin": "*",
+    "access-control-expose-headers": "retry-after",
+  };
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "OPTIONS") {
+        return new Response(null, {
+          status: 204,
+          headers: { ...cors, "access-control-allow-headers": "authorization" },
+        });
+      }
+      if (state.refusing) {
+        state.refusals++;
+        return new Response("maintenance", {
+          status: 503,
+          headers: { ...cors, "retry-after": "2" },
+        });
+      }
+      if (request.headers.get("upgrade") !== "websocket") {
+        return new Response(null, { status: 426, headers: cors });
+      }
+      const offered = (request.headers.get("sec-websocket-protocol") ?? "")
+        .split(",").map((p) => p.trim()).filter(Boolean);
+      const upstream = new WebSocket(
+        `${gateway.replace("http", "ws")}/ws${url.search}`,
+        offered,
+      );
+      await new Promise((resolve, reject) => {
+        upstream.onopen = resolve;
+        upstream.onerror = reject;
+      });
+      const { socket, response } = Deno.upgradeWebSocket(request, {
+        protocol: upstream.protocol,
+      });
+      // The welcome may come before this side is open: hold it till then.
+      const held: string[] = [];
+      upstream.onmessage = (e) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(e.data);
+        else held.push(e.data);
+      };
+      socket.onopen = () => {
+        for (const data of held.splice(0)) socket.send(data);
+      };
+      socket.onmessage = (e) => {
+        if (upstream.readyState === WebSocket.OPEN) upstream.send(e.data);
+      };
+      socket.onclose = () => upstream.close();
+      upstream.onclose = () => {
+        if (socket.readyState < WebSocket.CLOSING) socket.close();
+      };
+      return response;
+    },
+  );
+  return { server, state, url: `http://127.0.0.1:${server.addr.port}` };
+}
+
+browserTest(
+  "client networks - 503 with Retry-After from another origin: the client waits as told and connects, never gives up",
+  async (browser) => {
+    await using origin = new PageOrigin();
+    await using gateway = await startTestGateway();
+    const front = maintenanceFront(gateway.url);
+    await using _server = front.server;
+    const page = await browser.newPage();
+    await page.goto(origin.url);
+    await startClient(page, "a", gateway.url, "waiter", {
+      wsUrl: front.url.replace("http", "ws") + "/ws",
+      minDelay: 100,
+      maxDelay: 400,
+      maxAuthFailures: 1,
+    });
+    const events = await untilEvents(
+      page,
+      "a",
+      (e) =>
+        e.filter((x) =>
+          x.type === "connecting" && x.detail.cause === "retry-after"
+        )
+          .length >= 2,
+      "two waits as long as Retry-After says",
+    );
+    const waits = events.filter((e) =>
+      e.type === "connecting" && e.detail.cause === "retry-after"
+    );
+    for (const wait of waits) assert.ok(wait.detail.delay >= 2000);
+    assert.equal(count(events, "closed"), 0);
+    assert.deepEqual(events.filter((e) => e.type === "error"), []);
+    front.state.refusing = false;
+    await untilEvents(
+      page,
+      "a",
+      (e) => count(e, "connected") === 1,
+      "connected",
+    );
+    await gateway.api("POST", "/v1/push", { users: ["waiter"], data: "hi" });
+    await untilEvents(page, "a", (e) => count(e, "message") === 1, "a push");
+  },
+);
