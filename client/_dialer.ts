@@ -181,24 +181,29 @@ export class Dialer<T> {
       this.drop(CLOSE_TIMEOUT, "handshake timeout");
       this.#hooks.lost();
     }, handshakeTimeout);
+    const ended = (code: number, reason: string) => {
+      if (socket !== this.#socket) return;
+      const welcomed = this.#welcomed;
+      this.#forget();
+      this.#hooks.emit("disconnected", {
+        code,
+        reason,
+        wasConnected: welcomed,
+      });
+      this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
+    };
     this.#track(
       new Promise<void>((resolve) => {
         socket.onclose = (event) => {
           resolve();
-          if (socket !== this.#socket) return;
-          const welcomed = this.#welcomed;
-          this.#forget();
-          this.#hooks.emit("disconnected", {
-            code: event.code || 1006,
-            reason: event.reason,
-            wasConnected: welcomed,
-          });
-          this.#onClose(event, welcomed || opened, status, url, probeToken);
+          ended(event.code || 1006, event.reason);
         };
       }),
     );
     socket.onerror = (event) => {
       status ??= statusFromErrorMessage((event as ErrorEvent).message);
+      // Node 20's WebSocket never sends close after a failed handshake.
+      if (!opened) ended(1006, "");
     };
     socket.onopen = () => {
       opened = true;
@@ -224,24 +229,25 @@ export class Dialer<T> {
   }
 
   #onClose(
-    event: CloseEvent,
+    code: number,
+    reason: string,
     opened: boolean,
     status: number | undefined,
     url: string,
     probeToken: string | undefined,
   ): void {
-    const terminal = TERMINAL_CLOSES[event.code];
+    const terminal = TERMINAL_CLOSES[code];
     if (terminal) {
-      const reason = event.reason || terminal;
-      this.#hooks.stop({ code: event.code, reason }, {
+      const why = reason || terminal;
+      this.#hooks.stop({ code, reason: why }, {
         code: terminal,
-        message: `the server closed the connection: ${reason}`,
-        closeCode: event.code,
+        message: `the server closed the connection: ${why}`,
+        closeCode: code,
       });
     } else if (opened) {
       this.#hooks.lost();
     } else {
-      void this.#failedBeforeOpen(event.code, status, url, probeToken);
+      void this.#failedBeforeOpen(code, status, url, probeToken);
     }
   }
 

@@ -147,7 +147,7 @@ export class WsgwClient<T = unknown> extends UntypedTarget {
    */
   connect(): Promise<WsgwConnected> {
     if (this.#state !== "closed" && this.#ready) return this.#ready.promise;
-    const ready = this.#ready = Promise.withResolvers<WsgwConnected>();
+    const ready = this.#ready = deferred<WsgwConnected>();
     // Apps that only listen to events must not see an unhandled rejection.
     ready.promise.catch(() => undefined);
     this.#failures = 0;
@@ -276,4 +276,15 @@ export class WsgwClient<T = unknown> extends UntypedTarget {
     this.#state = state;
     this.#emit("state", state);
   }
+}
+
+/** `Promise.withResolvers`, which Node 20 and Safari < 17.4 lack. */
+function deferred<V>(): PromiseWithResolvers<V> {
+  let resolve!: (value: V | PromiseLike<V>) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<V>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

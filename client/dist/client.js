@@ -521,24 +521,28 @@ var Dialer = class {
       this.drop(CLOSE_TIMEOUT, "handshake timeout");
       this.#hooks.lost();
     }, handshakeTimeout);
+    const ended = (code, reason) => {
+      if (socket !== this.#socket) return;
+      const welcomed = this.#welcomed;
+      this.#forget();
+      this.#hooks.emit("disconnected", {
+        code,
+        reason,
+        wasConnected: welcomed,
+      });
+      this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
+    };
     this.#track(
       new Promise((resolve) => {
         socket.onclose = (event) => {
           resolve();
-          if (socket !== this.#socket) return;
-          const welcomed = this.#welcomed;
-          this.#forget();
-          this.#hooks.emit("disconnected", {
-            code: event.code || 1006,
-            reason: event.reason,
-            wasConnected: welcomed,
-          });
-          this.#onClose(event, welcomed || opened, status, url, probeToken);
+          ended(event.code || 1006, event.reason);
         };
       }),
     );
     socket.onerror = (event) => {
       status ??= statusFromErrorMessage(event.message);
+      if (!opened) ended(1006, "");
     };
     socket.onopen = () => {
       opened = true;
@@ -561,22 +565,22 @@ var Dialer = class {
       });
     };
   }
-  #onClose(event, opened, status, url, probeToken) {
-    const terminal = TERMINAL_CLOSES[event.code];
+  #onClose(code, reason, opened, status, url, probeToken) {
+    const terminal = TERMINAL_CLOSES[code];
     if (terminal) {
-      const reason = event.reason || terminal;
+      const why = reason || terminal;
       this.#hooks.stop({
-        code: event.code,
-        reason,
+        code,
+        reason: why,
       }, {
         code: terminal,
-        message: `the server closed the connection: ${reason}`,
-        closeCode: event.code,
+        message: `the server closed the connection: ${why}`,
+        closeCode: code,
       });
     } else if (opened) {
       this.#hooks.lost();
     } else {
-      void this.#failedBeforeOpen(event.code, status, url, probeToken);
+      void this.#failedBeforeOpen(code, status, url, probeToken);
     }
   }
   /** Reads why an upgrade failed; only a 401 on a fresh token counts. */
@@ -1007,7 +1011,7 @@ var WsgwClient = class extends UntypedTarget {
    */
   connect() {
     if (this.#state !== "closed" && this.#ready) return this.#ready.promise;
-    const ready = this.#ready = Promise.withResolvers();
+    const ready = this.#ready = deferred();
     ready.promise.catch(() => void 0);
     this.#failures = 0;
     this.#dialer.resetAuth();
@@ -1138,4 +1142,17 @@ var WsgwClient = class extends UntypedTarget {
     this.#emit("state", state);
   }
 };
+function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return {
+    promise,
+    resolve,
+    reject,
+  };
+}
 export { WsgwClient, WsgwClientError, WsgwStopError };
