@@ -14,7 +14,9 @@ import { Keepalive } from "./_keepalive.ts";
 import type { SeqTracker } from "./_seq_tracker.ts";
 import type { Settings } from "./_settings.ts";
 import { TokenTimeoutError, WsgwStopError } from "./_errors.ts";
-import { fetchToken, refreshDelay, tokenExpiry } from "./_token_source.ts";
+import { PendingSet } from "./_pending_set.ts";
+import { TokenRefresh } from "./_token_refresh.ts";
+import { fetchToken } from "./_token_source.ts";
 import type {
   WsgwClientEventMap,
   WsgwClosed,
@@ -65,11 +67,9 @@ export class Dialer<T> {
   /** Aborts the token call and probe in flight. */
   #abort: AbortController | undefined;
   #handshakeTimer: unknown;
-  #refreshTimer: unknown;
-  /** The token of the live connection (for refresh scheduling only). */
-  #token: string | undefined;
+  #refresh: TokenRefresh;
   /** Sockets not yet closed and probes in flight, awaited by settled(). */
-  #pending = new Set<Promise<unknown>>();
+  #pending: PendingSet;
 
   constructor(
     url: URL,
@@ -81,6 +81,19 @@ export class Dialer<T> {
     this.#settings = settings;
     this.#seqs = seqs;
     this.#hooks = hooks;
+    this.#pending = new PendingSet(settings.timers);
+    this.#refresh = new TokenRefresh(settings, {
+      socket: () => this.connected ? this.#socket : undefined,
+      signal: () => this.#abort?.signal ?? new AbortController().signal,
+      failed: (error) => {
+        if (error instanceof WsgwStopError) return this.#tokenFailed(error);
+        this.#hooks.emit("error", {
+          code: "token_refresh",
+          message: `the token refresh failed: ${messageOf(error)}`,
+          cause: error,
+        });
+      },
+    });
     const { timers, pingInterval, pongTimeout } = settings;
     this.#keepalive = new Keepalive(timers, pingInterval, pongTimeout, () => {
       if (this.#socket?.readyState === 1) this.#socket.send('{"type":"ping"}');
@@ -143,12 +156,14 @@ export class Dialer<T> {
       this.#hooks.emit("error", { code: "socket", message, cause: error });
       return this.#hooks.lost();
     }
-    this.#token = token;
+    this.#refresh.use(token);
     this.#open(socket, url, query ? undefined : token, wasRecovering);
   }
 
   #tokenFailed(error: unknown): void {
     if (error instanceof WsgwStopError) {
+      // Also from a refresh: the live socket goes with the client.
+      this.drop(1000, "token stopped", false);
       return this.#hooks.stop({ code: 1000, reason: "token stopped" }, {
         code: "token_stopped",
         message: error.message,
@@ -192,7 +207,7 @@ export class Dialer<T> {
       });
       this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
     };
-    this.#track(
+    this.#pending.track(
       new Promise<void>((resolve) => {
         socket.onclose = (event) => {
           resolve();
@@ -260,7 +275,7 @@ export class Dialer<T> {
   ): Promise<void> {
     const generation = this.#generation;
     const abort = this.#abort = new AbortController();
-    const verdict = await this.#track(
+    const verdict = await this.#pending.track(
       classifyFailure(status, url, probeToken, this.#settings, abort),
     );
     if (generation !== this.#generation) return;
@@ -286,49 +301,14 @@ export class Dialer<T> {
     this.#hooks.lost(verdict.retryAfter);
   }
 
-  /** Schedules the next token refresh of the live connection. */
+  /** Plans the renewal of the live connection's token. */
   scheduleRefresh(): void {
-    const { timers, token, now, refreshBefore } = this.#settings;
-    timers.clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = undefined;
-    const expiresAt = this.#token && tokenExpiry(this.#token);
-    if (typeof token !== "function" || !expiresAt || !this.connected) return;
-    const delay = refreshDelay(expiresAt, now(), refreshBefore);
-    if (expiresAt - now() < 1000) return; // the gateway will close: redial
-    this.#refreshTimer = timers.setTimeout(() => {
-      this.#refreshTimer = undefined;
-      void this.#refresh();
-    }, delay);
-  }
-
-  async #refresh(): Promise<void> {
-    const generation = this.#generation;
-    const socket = this.#socket;
-    let token: string;
-    try {
-      const signal = this.#abort?.signal ?? new AbortController().signal;
-      token = await fetchToken(this.#settings, "refresh", signal);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      if (error instanceof WsgwStopError) return this.#tokenFailed(error);
-      this.#hooks.emit("error", {
-        code: "token_refresh",
-        message: `the token refresh failed: ${messageOf(error)}`,
-        cause: error,
-      });
-      return this.scheduleRefresh(); // again at half the time left
-    }
-    if (generation === this.#generation && socket === this.#socket) {
-      this.refreshWith(token);
-    }
+    this.#refresh.schedule();
   }
 
   /** Hands `token` to the live connection (a `token` frame). */
   refreshWith(token: string): void {
-    if (!this.connected || this.#socket?.readyState !== 1) return;
-    this.#token = token;
-    this.#socket.send(JSON.stringify({ type: "token", token }));
-    this.scheduleRefresh();
+    this.#refresh.send(token);
   }
 
   /** Abandons the attempt in flight (token call, probe) and its timers. */
@@ -338,8 +318,8 @@ export class Dialer<T> {
     this.#abort = undefined;
     const { timers } = this.#settings;
     timers.clearTimeout(this.#handshakeTimer);
-    timers.clearTimeout(this.#refreshTimer);
-    this.#handshakeTimer = this.#refreshTimer = undefined;
+    this.#handshakeTimer = undefined;
+    this.#refresh.stop();
   }
 
   /**
@@ -374,28 +354,13 @@ export class Dialer<T> {
     this.#keepalive.stop();
     const { timers } = this.#settings;
     timers.clearTimeout(this.#handshakeTimer);
-    timers.clearTimeout(this.#refreshTimer);
-    this.#handshakeTimer = this.#refreshTimer = undefined;
+    this.#handshakeTimer = undefined;
+    this.#refresh.stop();
   }
 
   /** Resolves when every socket has closed, or after `bound` ms. */
   settled(bound: number): Promise<void> {
-    if (this.#pending.size === 0) return Promise.resolve();
-    const { timers } = this.#settings;
-    let timer: unknown;
-    const wait = new Promise<void>((resolve) => {
-      timer = timers.setTimeout(resolve, bound);
-    });
-    return Promise.race([Promise.all(this.#pending), wait]).then(() => {
-      timers.clearTimeout(timer);
-    });
-  }
-
-  #track<P>(promise: Promise<P>): Promise<P> {
-    this.#pending.add(promise);
-    const forget = () => this.#pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    return this.#pending.settled(bound);
   }
 }
 

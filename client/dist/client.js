@@ -241,6 +241,36 @@ var WsgwClientError = class extends Error {
   }
 };
 
+// client/_pending_set.ts
+var PendingSet = class {
+  #timers;
+  #pending = /* @__PURE__ */ new Set();
+  constructor(timers) {
+    this.#timers = timers;
+  }
+  /** Adds `promise` until it settles; returns it. */
+  track(promise) {
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+  /** Resolves when all have settled, or after `bound` ms. */
+  settled(bound) {
+    if (this.#pending.size === 0) return Promise.resolve();
+    let timer;
+    const wait = new Promise((resolve) => {
+      timer = this.#timers.setTimeout(resolve, bound);
+    });
+    return Promise.race([
+      Promise.all(this.#pending),
+      wait,
+    ]).then(() => {
+      this.#timers.clearTimeout(timer);
+    });
+  }
+};
+
 // client/_token_source.ts
 async function fetchToken(settings, reason, signal) {
   const { token, tokenTimeout, timers } = settings;
@@ -297,6 +327,69 @@ function refreshDelay(expiresAt, now, refreshBefore) {
   const left = expiresAt - now;
   return Math.max(0, Math.max(left - refreshBefore, left / 2));
 }
+
+// client/_token_refresh.ts
+var TokenRefresh = class {
+  #settings;
+  #hooks;
+  #timer;
+  /** The token the live connection holds. */
+  #token;
+  /** Bumped by stop(): a refresh in flight for an older connection is dropped. */
+  #round = 0;
+  constructor(settings, hooks) {
+    this.#settings = settings;
+    this.#hooks = hooks;
+  }
+  /** The token a new connection was opened with. */
+  use(token) {
+    this.#token = token;
+  }
+  /** Plans the next refresh, when the token is a function and a JWT with `exp`. */
+  schedule() {
+    const { timers, token, now, refreshBefore } = this.#settings;
+    timers.clearTimeout(this.#timer);
+    this.#timer = void 0;
+    const expiresAt = this.#token && tokenExpiry(this.#token);
+    if (typeof token !== "function" || !expiresAt || !this.#hooks.socket()) {
+      return;
+    }
+    if (expiresAt - now() < 1e3) return;
+    this.#timer = timers.setTimeout(() => {
+      this.#timer = void 0;
+      void this.#refresh();
+    }, refreshDelay(expiresAt, now(), refreshBefore));
+  }
+  async #refresh() {
+    const round = this.#round;
+    let token;
+    try {
+      token = await fetchToken(this.#settings, "refresh", this.#hooks.signal());
+    } catch (error) {
+      if (round !== this.#round) return;
+      this.#hooks.failed(error);
+      return this.schedule();
+    }
+    if (round === this.#round) this.send(token);
+  }
+  /** Hands `token` to the live connection in a `token` frame. */
+  send(token) {
+    const socket = this.#hooks.socket();
+    if (socket?.readyState !== 1) return;
+    this.#token = token;
+    socket.send(JSON.stringify({
+      type: "token",
+      token,
+    }));
+    this.schedule();
+  }
+  /** The connection ended: no refresh for it any more. */
+  stop() {
+    this.#round++;
+    this.#settings.timers.clearTimeout(this.#timer);
+    this.#timer = void 0;
+  }
+};
 
 // client/_frames.ts
 function readFrame(data, seqs, handlers) {
@@ -408,16 +501,27 @@ var Dialer = class {
   /** Aborts the token call and probe in flight. */
   #abort;
   #handshakeTimer;
-  #refreshTimer;
-  /** The token of the live connection (for refresh scheduling only). */
-  #token;
+  #refresh;
   /** Sockets not yet closed and probes in flight, awaited by settled(). */
-  #pending = /* @__PURE__ */ new Set();
+  #pending;
   constructor(url, settings, seqs, hooks) {
     this.#url = url;
     this.#settings = settings;
     this.#seqs = seqs;
     this.#hooks = hooks;
+    this.#pending = new PendingSet(settings.timers);
+    this.#refresh = new TokenRefresh(settings, {
+      socket: () => this.connected ? this.#socket : void 0,
+      signal: () => this.#abort?.signal ?? new AbortController().signal,
+      failed: (error) => {
+        if (error instanceof WsgwStopError) return this.#tokenFailed(error);
+        this.#hooks.emit("error", {
+          code: "token_refresh",
+          message: `the token refresh failed: ${messageOf(error)}`,
+          cause: error,
+        });
+      },
+    });
     const { timers, pingInterval, pongTimeout } = settings;
     this.#keepalive = new Keepalive(timers, pingInterval, pongTimeout, () => {
       if (this.#socket?.readyState === 1) this.#socket.send('{"type":"ping"}');
@@ -480,11 +584,12 @@ var Dialer = class {
       });
       return this.#hooks.lost();
     }
-    this.#token = token;
+    this.#refresh.use(token);
     this.#open(socket, url, query ? void 0 : token, wasRecovering);
   }
   #tokenFailed(error) {
     if (error instanceof WsgwStopError) {
+      this.drop(1e3, "token stopped", false);
       return this.#hooks.stop({
         code: 1e3,
         reason: "token stopped",
@@ -532,7 +637,7 @@ var Dialer = class {
       });
       this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
     };
-    this.#track(
+    this.#pending.track(
       new Promise((resolve) => {
         socket.onclose = (event) => {
           resolve();
@@ -587,7 +692,7 @@ var Dialer = class {
   async #failedBeforeOpen(code, status, url, probeToken) {
     const generation = this.#generation;
     const abort = this.#abort = new AbortController();
-    const verdict = await this.#track(
+    const verdict = await this.#pending.track(
       classifyFailure(status, url, probeToken, this.#settings, abort),
     );
     if (generation !== this.#generation) return;
@@ -614,50 +719,13 @@ var Dialer = class {
     }
     this.#hooks.lost(verdict.retryAfter);
   }
-  /** Schedules the next token refresh of the live connection. */
+  /** Plans the renewal of the live connection's token. */
   scheduleRefresh() {
-    const { timers, token, now, refreshBefore } = this.#settings;
-    timers.clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = void 0;
-    const expiresAt = this.#token && tokenExpiry(this.#token);
-    if (typeof token !== "function" || !expiresAt || !this.connected) return;
-    const delay = refreshDelay(expiresAt, now(), refreshBefore);
-    if (expiresAt - now() < 1e3) return;
-    this.#refreshTimer = timers.setTimeout(() => {
-      this.#refreshTimer = void 0;
-      void this.#refresh();
-    }, delay);
-  }
-  async #refresh() {
-    const generation = this.#generation;
-    const socket = this.#socket;
-    let token;
-    try {
-      const signal = this.#abort?.signal ?? new AbortController().signal;
-      token = await fetchToken(this.#settings, "refresh", signal);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      if (error instanceof WsgwStopError) return this.#tokenFailed(error);
-      this.#hooks.emit("error", {
-        code: "token_refresh",
-        message: `the token refresh failed: ${messageOf(error)}`,
-        cause: error,
-      });
-      return this.scheduleRefresh();
-    }
-    if (generation === this.#generation && socket === this.#socket) {
-      this.refreshWith(token);
-    }
+    this.#refresh.schedule();
   }
   /** Hands `token` to the live connection (a `token` frame). */
   refreshWith(token) {
-    if (!this.connected || this.#socket?.readyState !== 1) return;
-    this.#token = token;
-    this.#socket.send(JSON.stringify({
-      type: "token",
-      token,
-    }));
-    this.scheduleRefresh();
+    this.#refresh.send(token);
   }
   /** Abandons the attempt in flight (token call, probe) and its timers. */
   cancel() {
@@ -666,8 +734,8 @@ var Dialer = class {
     this.#abort = void 0;
     const { timers } = this.#settings;
     timers.clearTimeout(this.#handshakeTimer);
-    timers.clearTimeout(this.#refreshTimer);
-    this.#handshakeTimer = this.#refreshTimer = void 0;
+    this.#handshakeTimer = void 0;
+    this.#refresh.stop();
   }
   /**
    * Forgets the current socket (its events no longer count) and closes it;
@@ -703,29 +771,12 @@ var Dialer = class {
     this.#keepalive.stop();
     const { timers } = this.#settings;
     timers.clearTimeout(this.#handshakeTimer);
-    timers.clearTimeout(this.#refreshTimer);
-    this.#handshakeTimer = this.#refreshTimer = void 0;
+    this.#handshakeTimer = void 0;
+    this.#refresh.stop();
   }
   /** Resolves when every socket has closed, or after `bound` ms. */
   settled(bound) {
-    if (this.#pending.size === 0) return Promise.resolve();
-    const { timers } = this.#settings;
-    let timer;
-    const wait = new Promise((resolve) => {
-      timer = timers.setTimeout(resolve, bound);
-    });
-    return Promise.race([
-      Promise.all(this.#pending),
-      wait,
-    ]).then(() => {
-      timers.clearTimeout(timer);
-    });
-  }
-  #track(promise) {
-    this.#pending.add(promise);
-    const forget = () => this.#pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    return this.#pending.settled(bound);
   }
 };
 function messageOf(error) {

@@ -368,3 +368,28 @@ Deno.test("client lifecycle - a refused refresh (error frame token_*) is reporte
   assert.equal(client.state, "connected");
   await client.close();
 });
+
+Deno.test("client lifecycle - WsgwStopError from a refresh closes the live socket and stops", async () => {
+  let clock = 1_000_000_000;
+  let calls = 0;
+  const { client, timers, sockets, events } = setup({
+    now: () => clock,
+    refreshBefore: 60_000,
+    token: () => {
+      if (++calls > 1) throw new WsgwStopError("logged out");
+      return jwtExpiring(clock / 1000 + 300, "t1");
+    },
+  });
+  client.connect();
+  await flush();
+  const socket = sockets.instances[0]!;
+  socket.open();
+  socket.receive(WELCOME);
+  clock += 240_000;
+  timers.fire(240_000);
+  await flush();
+  assert.equal(socket.readyState, 3, "the live socket was closed");
+  assert.equal(client.state, "closed");
+  assert.deepEqual(events.closed, [{ code: 1000, reason: "token stopped" }]);
+  assert.deepEqual(timers.pending, []);
+});
