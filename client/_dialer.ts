@@ -207,18 +207,20 @@ export class Dialer<T> {
       });
       this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
     };
-    this.#pending.track(
-      new Promise<void>((resolve) => {
-        socket.onclose = (event) => {
-          resolve();
-          ended(event.code || 1006, event.reason);
-        };
-      }),
-    );
+    let gone = () => {};
+    this.#pending.track(new Promise<void>((resolve) => gone = resolve));
+    socket.onclose = (event) => {
+      gone();
+      ended(event.code || 1006, event.reason);
+    };
     socket.onerror = (event) => {
       status ??= statusFromErrorMessage((event as ErrorEvent).message);
-      // Node 20's WebSocket never sends close after a failed handshake.
-      if (!opened) ended(1006, "");
+      // Node 20's WebSocket never sends close after a failed handshake:
+      // the socket is as good as closed (browsers send close right after).
+      if (!opened) {
+        gone();
+        ended(1006, "");
+      }
     };
     socket.onopen = () => {
       opened = true;

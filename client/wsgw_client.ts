@@ -38,7 +38,11 @@ import type {
 
 export type * from "./_types.ts";
 import { WsgwClientError } from "./_errors.ts";
-export { WsgwClientError, WsgwStopError } from "./_errors.ts";
+export {
+  TokenTimeoutError,
+  WsgwClientError,
+  WsgwStopError,
+} from "./_errors.ts";
 
 /**
  * `EventTarget` at runtime; for the type checker only `dispatchEvent`, so

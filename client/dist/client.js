@@ -637,17 +637,19 @@ var Dialer = class {
       });
       this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
     };
-    this.#pending.track(
-      new Promise((resolve) => {
-        socket.onclose = (event) => {
-          resolve();
-          ended(event.code || 1006, event.reason);
-        };
-      }),
-    );
+    let gone = () => {
+    };
+    this.#pending.track(new Promise((resolve) => gone = resolve));
+    socket.onclose = (event) => {
+      gone();
+      ended(event.code || 1006, event.reason);
+    };
     socket.onerror = (event) => {
       status ??= statusFromErrorMessage(event.message);
-      if (!opened) ended(1006, "");
+      if (!opened) {
+        gone();
+        ended(1006, "");
+      }
     };
     socket.onopen = () => {
       opened = true;
@@ -1206,4 +1208,4 @@ function deferred() {
     reject,
   };
 }
-export { WsgwClient, WsgwClientError, WsgwStopError };
+export { TokenTimeoutError, WsgwClient, WsgwClientError, WsgwStopError };

@@ -393,3 +393,34 @@ Deno.test("client lifecycle - WsgwStopError from a refresh closes the live socke
   assert.deepEqual(events.closed, [{ code: 1000, reason: "token stopped" }]);
   assert.deepEqual(timers.pending, []);
 });
+
+Deno.test("client lifecycle - close() with a peer that never completes the close handshake resolves within its bound", async () => {
+  const { client, timers, sockets } = setup();
+  client.connect();
+  const socket = sockets.instances[0]!;
+  socket.open();
+  socket.receive(WELCOME);
+  socket.close = () => {}; // a dead peer: no close event ever comes
+  let resolved = false;
+  const closing = client.close().then(() => resolved = true);
+  await flush();
+  assert.equal(resolved, false);
+  assert.deepEqual(timers.pending, [500], "bounded by min(1 s, pongTimeout)");
+  timers.fire(500);
+  await closing;
+  assert.equal(client.state, "closed");
+});
+
+Deno.test("client lifecycle - an error before open without a close event (Node 20) still ends the attempt", async () => {
+  const { client, sockets, events } = setup();
+  client.connect();
+  sockets.instances[0]!.onerror?.(new Event("error"));
+  await flush();
+  assert.deepEqual(events.disconnected, [{
+    code: 1006,
+    reason: "",
+    wasConnected: false,
+  }]);
+  assert.equal(events.connecting.length, 2, "a retry is scheduled");
+  await client.close();
+});
