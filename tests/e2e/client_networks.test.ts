@@ -59,7 +59,8 @@ browserTest(
       wasConnected: true,
     });
     assert.ok(
-      drop.at - stoppedAt <= 2500,
+      // ping 1 s + pong 1 s; slack for a loaded machine (defc64c: 35 s).
+      drop.at - stoppedAt <= 6000,
       `noticed after ${drop.at - stoppedAt} ms`,
     );
     events = await untilEvents(
@@ -129,11 +130,11 @@ browserTest(
       "a",
       (e) => e.some((x) => x.type === "disconnected"),
       "dropped on offline",
-      3000,
+      5000,
     );
     const drop = events.find((e) => e.type === "disconnected")!;
     assert.equal(drop.detail.reason, "offline");
-    assert.ok(drop.at - offlineAt < 1000);
+    assert.ok(drop.at - offlineAt < 3000, `after ${drop.at - offlineAt} ms`);
     await browser.context.setOffline(false);
     const onlineAt = Date.now();
     const after = await untilEvents(
@@ -141,13 +142,14 @@ browserTest(
       "a",
       (e) => count(e, "connected") === 2,
       "reconnected after online",
-      5000,
+      10_000,
     );
     const connecting = after.filter((e) => e.type === "connecting").at(-1)!;
     assert.equal(connecting.detail.cause, "online");
     assert.ok(connecting.detail.delay <= 1000);
     const back = after.filter((e) => e.type === "connected").at(-1)!;
-    assert.ok(back.at - onlineAt < 3000, `back after ${back.at - onlineAt} ms`);
+    // The backoff alone would wait up to 20 s here.
+    assert.ok(back.at - onlineAt < 8000, `back after ${back.at - onlineAt} ms`);
     await gateway.api("POST", "/v1/push", { users: ["roamer"], data: "hi" });
     await untilEvents(page, "a", (e) => count(e, "message") === 1, "a push");
   },

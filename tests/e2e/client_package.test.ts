@@ -8,8 +8,7 @@
  *
  * Node here is v20, whose WebSocket global sits behind
  * `--experimental-websocket` (on by default from Node 22): the script runs
- * with that flag. Without `node`/`npm` the test fails in CI and is skipped,
- * saying why, elsewhere.
+ * with that flag. `node` and `npm` are required (ops/test.sh runs on them).
  */
 import assert from "node:assert/strict";
 import { signToken } from "../../shared/token.ts";
@@ -157,7 +156,7 @@ browserTest(
   },
 );
 
-browserTest(
+Deno.test(
   "client package - a Node script using the installed package receives a push; the types reject an unknown event",
   async () => {
     await using project = await installedProject();
