@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { WsgwTimers } from "./wsgw_client.ts";
+import type { WsgwTimers } from "./_types.ts";
 
 /** Timers of one connection's keepalive; `stop()` clears them all. */
 export class Keepalive {
@@ -43,6 +43,21 @@ export class Keepalive {
         this.#dead();
       }, this.#timeout);
     }, this.#interval);
+  }
+
+  /**
+   * Pings now unless a ping is already waiting for its answer: after the
+   * page slept, the socket may be long dead; this finds out in `timeout`.
+   */
+  checkNow(): void {
+    if (this.#deadTimer !== undefined) return;
+    this.#timers.clearTimeout(this.#pingTimer);
+    this.#pingTimer = undefined;
+    this.#ping();
+    this.#deadTimer = this.#timers.setTimeout(() => {
+      this.#deadTimer = undefined;
+      this.#dead();
+    }, this.#timeout);
   }
 
   /** A frame arrived: a pending ping is answered; the next follows later. */

@@ -1,8 +1,9 @@
 /**
- * Builds the browser client: `client/wsgw_client.ts` and its `_` modules
- * become `client/dist/client.js` (one ES module, no imports) and
- * `client/dist/client.d.ts`, which every gateway serves at `/client.js` and
- * `/client.d.ts`. Run `deno task build:client` after changing `client/`;
+ * Builds the client: `client/wsgw_client.ts` and its `_` modules become
+ * `client/dist/client.js` (one ES module, no imports; what the npm package
+ * ships), `client/dist/client.min.js` (the same, minified: what every
+ * gateway serves at `/client.js`) and `client/dist/client.d.ts` (served at
+ * `/client.d.ts`). Run `deno task build:client` after changing `client/`;
  * `tests/unit/client_build.test.ts` fails while the dist is stale.
  *
  * Uses `deno bundle` (esbuild, fetched once from npm) and formats the output
@@ -15,6 +16,8 @@ const ROOT = new URL("../", import.meta.url);
 const ENTRY = "client/wsgw_client.ts";
 /** Where the built files go, relative to the repository root. */
 export const DIST_JS = "client/dist/client.js";
+/** {@link DIST_JS} minified: what gateways serve. */
+export const DIST_MIN_JS = "client/dist/client.min.js";
 /** The declarations of {@link DIST_JS}. */
 export const DIST_DTS = "client/dist/client.d.ts";
 
@@ -25,8 +28,8 @@ const HEADER = [
   "",
 ].join("\n");
 
-/** The two built files, as text. */
-export type ClientBuild = { js: string; dts: string };
+/** The built files, as text. */
+export type ClientBuild = { js: string; minJs: string; dts: string };
 
 /** Builds the client in a temporary directory and returns the files' text. */
 export async function buildClient(): Promise<ClientBuild> {
@@ -41,13 +44,28 @@ export async function buildClient(): Promise<ClientBuild> {
       `--output=${dir}/client.js`,
       ENTRY,
     ]);
+    await deno([
+      "bundle",
+      "--quiet",
+      "--platform=browser",
+      "--format=esm",
+      "--minify",
+      `--output=${dir}/client.min.js`,
+      ENTRY,
+    ]);
     const js = await Deno.readTextFile(`${dir}/client.js`);
+    const minJs = await Deno.readTextFile(`${dir}/client.min.js`);
     const dts = await Deno.readTextFile(`${dir}/client.d.ts`);
     const [formattedJs, formattedDts] = await Promise.all([
       format(HEADER + js, "js"),
       format(HEADER + dts, "ts"),
     ]);
-    return { js: formattedJs, dts: formattedDts };
+    return {
+      js: formattedJs,
+      minJs:
+        `// wsgw client: minified build of client/wsgw_client.ts\n// deno-lint-ignore-file\n${minJs}`,
+      dts: formattedDts,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -80,11 +98,14 @@ async function deno(args: string[], stdin?: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const { js, dts } = await buildClient();
+  const { js, minJs, dts } = await buildClient();
   await Deno.mkdir(new URL("client/dist/", ROOT), { recursive: true });
   await Deno.writeTextFile(new URL(DIST_JS, ROOT), js);
+  await Deno.writeTextFile(new URL(DIST_MIN_JS, ROOT), minJs);
   await Deno.writeTextFile(new URL(DIST_DTS, ROOT), dts);
   await Deno.stderr.write(
-    new TextEncoder().encode(`built ${DIST_JS} and ${DIST_DTS}\n`),
+    new TextEncoder().encode(
+      `built ${DIST_JS}, ${DIST_MIN_JS} and ${DIST_DTS}\n`,
+    ),
   );
 }

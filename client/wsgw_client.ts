@@ -1,167 +1,119 @@
 /**
- * The wsgw browser client: one WebSocket to any gateway node that reconnects
- * with backoff, resumes with `since`/`epoch`, drops duplicates by `seq` and
- * keeps itself alive with `ping`. No dependencies; runs in browsers and Deno.
- * Every gateway serves the built module at `/client.js` (types:
- * `/client.d.ts`).
+ * The wsgw client: one WebSocket to any gateway node that reconnects with
+ * backoff (honouring `Retry-After`), resumes with `since`/`epoch`, drops
+ * duplicates, refreshes its token on the live connection, notices dead
+ * sockets and the browser going offline or waking up, and tells the app
+ * every transition. No dependencies; runs in browsers, Deno and Node ≥ 22.
+ * Every gateway serves the built module at `/client.js`; `client/` is also
+ * an npm package (`@wsgw/client`). Guide: docs/CLIENT.md.
  *
  * @example
  * ```js
- * import { WsgwClient } from "http://gateway/client.js";
- * const client = new WsgwClient({ url: "ws://gateway/ws", token: async () => (await fetch("/token")).text() });
+ * import { WsgwClient } from "@wsgw/client";
+ * const client = new WsgwClient({ url: "wss://gateway/ws", token: async () => (await fetch("/token")).text() });
  * client.addEventListener("message", (e) => console.log(e.detail.seq, e.detail.data));
- * client.addEventListener("state", (e) => console.log(e.detail));
- * client.connect();
+ * client.addEventListener("connecting", (e) => console.log(`retry #${e.detail.attempt} in ${e.detail.delay} ms`));
+ * await client.connect();
  * ```
  *
  * @module
  */
-import type { CLOSE, ServerFrame } from "../shared/protocol.ts";
 import { backoffDelay } from "./_backoff.ts";
-import { connectUrl, parseSocketUrl } from "./_connect_url.ts";
-import { classifyFailure, statusFromErrorMessage } from "./_failure.ts";
-import { Keepalive } from "./_keepalive.ts";
+import { parseSocketUrl } from "./_connect_url.ts";
+import { Dialer } from "./_dialer.ts";
+import { Lifecycle } from "./_lifecycle.ts";
 import { SeqTracker } from "./_seq_tracker.ts";
 import { parseSettings, type Settings } from "./_settings.ts";
+import type {
+  WsgwClientEventMap,
+  WsgwClientOptions,
+  WsgwClosed,
+  WsgwConnected,
+  WsgwConnecting,
+  WsgwError,
+  WsgwState,
+  WsgwToken,
+  WsgwWelcome,
+} from "./_types.ts";
 
-/** `connecting` (also while waiting to reconnect), `open`, or `closed` for good. */
-export type WsgwState = "connecting" | "open" | "closed";
+export type * from "./_types.ts";
+import { WsgwClientError } from "./_errors.ts";
+export {
+  TokenTimeoutError,
+  WsgwClientError,
+  WsgwStopError,
+} from "./_errors.ts";
 
-/** A delivered message; `seq` is absent on broadcasts. */
-export type WsgwMessage = {
-  seq?: number;
-  id: string;
-  data: unknown;
-  ts: number;
-  broadcast?: true;
-};
-
-/** The first frame of every connection (the `welcome` frame without `type`). */
-export type WsgwWelcome = {
-  connId: string;
-  nodeId: string;
-  userId: string;
-  /** Latest seq of this user when the connection started. */
-  seq: number;
-  epoch: string;
-  /** False when the history epoch changed: seq tracking was reset. */
-  recovered: boolean;
+/**
+ * `EventTarget` at runtime; for the type checker only `dispatchEvent`, so
+ * the typed `addEventListener` of the client is its only overload
+ * (EventTarget's `(type: string, …)` would accept any name).
+ */
+const UntypedTarget = EventTarget as unknown as new () => {
+  dispatchEvent(event: Event): boolean;
 };
 
 /**
- * Detail of an `error` event. `code` is `unauthorized`, `evicted` (4001),
- * `disconnected` (4003), `token` (the token function threw), `socket`
- * (the WebSocket could not be created), `bad_frame`, or the code of a
- * server `error` frame.
+ * A self-healing connection to a wsgw gateway; `T` types `message` data.
+ * Dispatches the `CustomEvent`s of {@link WsgwClientEventMap}.
  */
-export type WsgwError = {
-  code: string;
-  message: string;
-  /** The WebSocket close code, when a close caused the error. */
-  closeCode?: number;
-  cause?: unknown;
-};
-
-/** Detail of the `closed` event: why the client stopped for good. */
-export type WsgwClosed = { code: number; reason: string };
-
-/** The events a {@link WsgwClient} dispatches, all `CustomEvent`s. */
-export type WsgwClientEventMap = {
-  message: CustomEvent<WsgwMessage>;
-  state: CustomEvent<WsgwState>;
-  welcome: CustomEvent<WsgwWelcome>;
-  error: CustomEvent<WsgwError>;
-  closed: CustomEvent<WsgwClosed>;
-};
-
-/** A token, or a function fetching a fresh one before every connection. */
-export type WsgwToken = string | (() => string | Promise<string>);
-
-/** The timer functions the client uses; `globalThis` fits. */
-export type WsgwTimers = {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
-
-/** Options of {@link WsgwClient}. Durations are in milliseconds. */
-export type WsgwClientOptions = {
-  /** The gateway's `/ws` URL (`ws:`/`wss:`; `http:`/`https:` are converted). */
-  url: string | URL;
-  /** The JWT, or a function returning one (called before every connection). */
-  token: WsgwToken;
-  /** Backoff base: retry `n` waits `random(0, min(maxDelay, minDelay * 2^n))`. @default 500 */
-  minDelay?: number;
-  /** Backoff cap. @default 30000 */
-  maxDelay?: number;
-  /** Time between the client's `ping` frames. @default 25000 */
-  pingInterval?: number;
-  /** After a ping, the connection is dead if no frame arrives within this. @default 10000 */
-  pongTimeout?: number;
-  /**
-   * Stop with an `unauthorized` error after this many consecutive
-   * connections that failed before opening while the server was answering
-   * (see README: an outage never counts). @default 3
-   */
-  maxAuthFailures?: number;
-  /** Probe the URL over HTTP after a failure before open, to tell an outage from a refusal. @default true */
-  probe?: boolean;
-  /** Resume from a seq saved earlier (with its `epoch`); `0` replays the retained history. */
-  since?: number;
-  /** The epoch `since` refers to (from a previous `welcome`). */
-  epoch?: string;
-  /** WebSocket constructor (tests). @default globalThis.WebSocket */
-  WebSocket?: new (url: string) => WebSocket;
-  /** fetch used by the probe (tests). @default globalThis.fetch */
-  fetch?: typeof fetch;
-  /** Uniform random numbers in [0, 1) for the jitter (tests). @default Math.random */
-  random?: () => number;
-  /** Timer source (tests). @default globalThis's setTimeout/clearTimeout */
-  timers?: WsgwTimers;
-};
-
-// Typed against shared/protocol.ts (type-only: the built module imports nothing).
-const EVICTED: typeof CLOSE.evicted.code = 4001;
-const DISCONNECTED: typeof CLOSE.disconnected.code = 4003;
-/** Closes after which the server wants the client gone: no reconnect. */
-const TERMINAL_CLOSES: Record<number, string> = {
-  [EVICTED]: "evicted",
-  [DISCONNECTED]: "disconnected",
-};
-/** IANA-registered close code "Timeout", sent when dropping a dead socket. */
-const CLOSE_TIMEOUT = 3008;
-
-/**
- * A self-healing connection to a wsgw gateway. Dispatches `message`,
- * `state`, `welcome`, `error` and `closed` (`CustomEvent`s, see
- * {@link WsgwClientEventMap}).
- */
-export class WsgwClient extends EventTarget {
+export class WsgwClient<T = unknown> extends UntypedTarget {
   #settings: Settings;
-  #url: URL;
   #seqs: SeqTracker;
-  #keepalive: Keepalive;
+  #dialer: Dialer<T>;
+  #lifecycle: Lifecycle;
   #state: WsgwState = "closed";
-  #socket: WebSocket | undefined;
-  /** Bumped by every dial and by close(): stale async steps see it and stop. */
-  #generation = 0;
-  #attempt = 0;
-  #authFailures = 0;
+  /** Retries since the last connection that stayed up `stableAfter`. */
+  #failures = 0;
   #welcome: WsgwWelcome | undefined;
   #retryTimer: unknown;
-  #probe: AbortController | undefined;
-  /** Sockets not yet closed and probes in flight, awaited by close(). */
-  #pending = new Set<Promise<unknown>>();
+  #stableTimer: unknown;
+  #ready: PromiseWithResolvers<WsgwConnected> | undefined;
 
   /** @throws {TypeError} naming the option that is missing or invalid. */
   constructor(options: WsgwClientOptions) {
     super();
-    this.#url = parseSocketUrl(options.url);
-    this.#settings = parseSettings(options);
+    const url = parseSocketUrl(options.url);
+    const settings = this.#settings = parseSettings(options);
     this.#seqs = new SeqTracker(options.since, options.epoch);
-    const { timers, pingInterval, pongTimeout } = this.#settings;
-    this.#keepalive = new Keepalive(timers, pingInterval, pongTimeout, () => {
-      if (this.#socket?.readyState === 1) this.#socket.send('{"type":"ping"}');
-    }, () => this.#dead());
+    this.#dialer = new Dialer<T>(url, settings, this.#seqs, {
+      emit: (type, detail) => this.#emit(type, detail),
+      welcomed: (welcome, wasRecovering) =>
+        this.#welcomed(welcome, wasRecovering),
+      lost: (retryAfter) => this.#retry(retryAfter),
+      stop: (closed, error) => this.#finish(closed, error),
+    });
+    const { pingInterval, pongTimeout } = settings;
+    this.#lifecycle = new Lifecycle(
+      settings.environment,
+      settings.now,
+      pingInterval + pongTimeout,
+      {
+        offline: () => this.#dialer.drop(3008, "offline") && this.#retry(),
+        online: () => this.#wake("online"),
+        woke: () => this.#wake("resume"),
+      },
+    );
+  }
+
+  /** Adds a listener for an event of {@link WsgwClientEventMap} (typos fail to type-check). */
+  addEventListener<K extends keyof WsgwClientEventMap<T>>(
+    type: K,
+    listener: ((event: WsgwClientEventMap<T>[K]) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    const add = EventTarget.prototype.addEventListener;
+    add.call(this, type, listener as EventListener | null, options);
+  }
+
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener<K extends keyof WsgwClientEventMap<T>>(
+    type: K,
+    listener: ((event: WsgwClientEventMap<T>[K]) => void) | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    const remove = EventTarget.prototype.removeEventListener;
+    remove.call(this, type, listener as EventListener | null, options);
   }
 
   /** The connection state. */
@@ -176,7 +128,7 @@ export class WsgwClient extends EventTarget {
   get lastSeq(): number {
     return this.#seqs.position;
   }
-  /** The epoch of the user's history, from the last welcome. */
+  /** The epoch of the user's history, from the last welcome or reset. */
   get epoch(): string | undefined {
     return this.#seqs.epoch;
   }
@@ -193,253 +145,134 @@ export class WsgwClient extends EventTarget {
     return this.#welcome?.userId;
   }
 
-  /** Starts connecting; does nothing unless the state is `closed`. */
-  connect(): void {
-    if (this.#state !== "closed") return;
-    this.#attempt = 0;
-    this.#authFailures = 0;
+  /**
+   * Starts connecting unless already started. Resolves at the first welcome;
+   * rejects with a {@link WsgwClientError} when the client stops before.
+   */
+  connect(): Promise<WsgwConnected> {
+    if (this.#state !== "closed" && this.#ready) return this.#ready.promise;
+    const ready = this.#ready = deferred<WsgwConnected>();
+    // Apps that only listen to events must not see an unhandled rejection.
+    ready.promise.catch(() => undefined);
+    this.#failures = 0;
+    this.#dialer.resetAuth();
     this.#setState("connecting");
-    void this.#dial();
+    this.#lifecycle.start();
+    this.#emit("connecting", { attempt: 1, delay: 0, cause: "connect" });
+    this.#dialer.dial();
+    return ready.promise;
+  }
+
+  /**
+   * Replaces the token (a string or a function) for every later connection.
+   * A string is also sent to the live connection at once, so the gateway
+   * extends it to the new token's expiry.
+   */
+  setToken(token: WsgwToken): void {
+    if (typeof token !== "function" && (typeof token !== "string" || !token)) {
+      throw new TypeError("token must be a non-empty string or a function");
+    }
+    this.#settings.token = token;
+    if (typeof token === "string") this.#dialer.refreshWith(token);
+    else this.#dialer.scheduleRefresh();
   }
 
   /**
    * Stops reconnecting and closes the socket with 1000. The promise settles
-   * once the socket has closed (waiting at most `pongTimeout`).
+   * once the socket has closed, or after at most 1 s when the peer is dead.
    */
   close(): Promise<void> {
     if (this.#state !== "closed") {
-      this.#generation++;
-      this.#probe?.abort();
-      this.#drop(1000, "client closed");
+      this.#dialer.cancel();
+      this.#dialer.drop(1000, "client closed", false);
       this.#finish({ code: 1000, reason: "client closed" });
     }
-    return this.#settled();
+    return this.#dialer.settled(Math.min(1000, this.#settings.pongTimeout));
   }
 
-  /** Typed `addEventListener` for the events of {@link WsgwClientEventMap}. */
-  override addEventListener<K extends keyof WsgwClientEventMap>(
-    type: K,
-    listener: (event: WsgwClientEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener, options);
+  #welcomed(welcome: WsgwWelcome, wasRecovering: boolean): void {
+    const { timers, stableAfter } = this.#settings;
+    this.#welcome = welcome;
+    timers.clearTimeout(this.#stableTimer);
+    // Only a connection that stays up a while proves the way is clear: a
+    // node that welcomes and then closes at once must not reset the backoff.
+    this.#stableTimer = timers.setTimeout(() => {
+      this.#stableTimer = undefined;
+      this.#failures = 0;
+    }, stableAfter);
+    this.#setState("connected");
+    const connected = { ...welcome, wasRecovering };
+    this.#emit("welcome", { ...welcome });
+    this.#emit("connected", connected);
+    this.#ready?.resolve(connected);
   }
 
-  /** Typed `removeEventListener`, the counterpart of `addEventListener`. */
-  override removeEventListener<K extends keyof WsgwClientEventMap>(
-    type: K,
-    listener: (event: WsgwClientEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener, options);
-  }
-
-  async #dial(): Promise<void> {
-    const generation = ++this.#generation;
-    this.#retryTimer = undefined;
-    let url: string | undefined;
-    try {
-      const { token } = this.#settings;
-      const value = typeof token === "function" ? await token() : token;
-      if (generation !== this.#generation) return;
-      if (typeof value !== "string" || !value) {
-        throw new TypeError("the token function returned no token");
-      }
-      url = connectUrl(this.#url, value, this.#seqs.resume());
-      this.#open(new this.#settings.WebSocket(url), url);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      const code = url === undefined ? "token" : "socket";
-      this.#emit("error", { code, message: messageOf(error), cause: error });
-      this.#retry();
-    }
-  }
-
-  #open(socket: WebSocket, url: string): void {
-    this.#socket = socket;
-    let opened = false;
-    let status: number | undefined;
-    this.#track(
-      new Promise<void>((resolve) => {
-        socket.onclose = (event) => {
-          resolve();
-          if (socket !== this.#socket) return;
-          this.#socket = undefined;
-          this.#keepalive.stop();
-          this.#onClose(event, opened, status, url);
-        };
-      }),
-    );
-    socket.onerror = (event) => {
-      status ??= statusFromErrorMessage((event as ErrorEvent).message);
-    };
-    socket.onopen = () => {
-      opened = true;
-      this.#authFailures = 0;
-      this.#setState("open");
-      this.#keepalive.start();
-    };
-    let first = true;
-    socket.onmessage = (event) => {
-      if (socket === this.#socket) this.#onFrame(event.data, first);
-      first = false;
-    };
-  }
-
-  #onClose(
-    event: CloseEvent,
-    opened: boolean,
-    status: number | undefined,
-    url: string,
-  ): void {
-    const terminal = TERMINAL_CLOSES[event.code];
-    if (terminal) {
-      const reason = event.reason || terminal;
-      this.#finish({ code: event.code, reason }, {
-        code: terminal,
-        message: `the server closed the connection: ${reason}`,
-        closeCode: event.code,
-      });
-    } else if (opened) {
-      this.#retry();
-    } else {
-      void this.#failedBeforeOpen(event.code, status, url);
-    }
-  }
-
-  /** Counts a failure before open against the token unless it was an outage. */
-  async #failedBeforeOpen(
-    code: number,
-    status: number | undefined,
-    url: string,
-  ): Promise<void> {
-    const generation = this.#generation;
-    const controller = this.#probe = new AbortController();
-    const verdict = await this.#track(
-      classifyFailure(status, url, this.#settings, controller),
-    );
-    if (generation !== this.#generation) return;
-    this.#probe = undefined;
-    if (verdict !== "outage") this.#authFailures++;
-    if (this.#authFailures < this.#settings.maxAuthFailures) {
-      return this.#retry();
-    }
-    // Deno reports 0 for a socket that never opened, browsers 1006.
-    const closeCode = code || 1006;
-    this.#finish({ code: closeCode, reason: "unauthorized" }, {
-      code: "unauthorized",
-      message: verdict === "unauthorized"
-        ? "the gateway refused the token (HTTP 401)"
-        : "the gateway kept refusing the connection: the token is likely invalid",
-      closeCode,
-    });
-  }
-
-  #onFrame(data: unknown, first: boolean): void {
-    this.#keepalive.alive();
-    let frame: ServerFrame;
-    try {
-      if (typeof data !== "string") throw new TypeError("binary frame");
-      frame = JSON.parse(data);
-      if (typeof frame?.type !== "string") throw new TypeError("no type");
-    } catch (error) {
-      const message = `unreadable frame: ${messageOf(error)}`;
-      return this.#emit("error", { code: "bad_frame", message, cause: error });
-    }
-    if (frame.type === "welcome") {
-      if (!first) return; // only a connection's first frame is its welcome
-      const { connId, nodeId, userId, seq, epoch, recovered } = frame;
-      this.#seqs.welcome(seq, epoch, recovered);
-      this.#attempt = 0;
-      this.#welcome = { connId, nodeId, userId, seq, epoch, recovered };
-      this.#emit("welcome", { ...this.#welcome });
-    } else if (frame.type === "error") {
-      this.#emit("error", { code: frame.code, message: frame.message });
-    } else if (frame.type === "message") {
-      const { seq, id, data, ts, broadcast } = frame;
-      if (seq !== undefined && !this.#seqs.accept(seq)) return;
-      const message: WsgwMessage = seq === undefined
-        ? { id, data, ts }
-        : { seq, id, data, ts };
-      if (broadcast) message.broadcast = true;
-      this.#emit("message", message);
-    } // pong only proved liveness; unknown types are newer frames: ignored
-  }
-
-  #dead(): void {
-    // A dead peer may never finish the close handshake: do not wait for it.
-    this.#drop(CLOSE_TIMEOUT, "ping timeout");
-    this.#retry();
-  }
-
-  /** Forgets the current socket (its events no longer count) and closes it. */
-  #drop(code: number, reason: string): void {
-    this.#keepalive.stop();
-    const socket = this.#socket;
-    if (socket === undefined) return;
-    this.#socket = undefined;
-    try {
-      if (socket.readyState < 2) socket.close(code, reason);
-    } catch (error) {
-      // Its close event still comes and settles the pending entry.
-      const message = `closing the socket failed: ${messageOf(error)}`;
-      this.#emit("error", { code: "socket", message, cause: error });
-    }
-  }
-
-  #retry(): void {
-    const { minDelay, maxDelay, random, timers } = this.#settings;
+  /** Schedules the next dial after backoff (at least `retryAfter` ms). */
+  #retry(retryAfter?: number): void {
+    if (this.#state === "closed") return;
+    const { minDelay, maxDelay, random } = this.#settings;
+    this.#clearTimers();
     this.#setState("connecting");
-    const delay = backoffDelay(this.#attempt++, minDelay, maxDelay, random);
-    this.#retryTimer = timers.setTimeout(() => void this.#dial(), delay);
+    let delay = backoffDelay(this.#failures++, minDelay, maxDelay, random);
+    let cause: WsgwConnecting["cause"] = "backoff";
+    if (retryAfter !== undefined && retryAfter >= delay) {
+      // Jitter on top, so clients told the same wait do not return in step.
+      delay = Math.round(retryAfter + random() * minDelay);
+      cause = "retry-after";
+    }
+    this.#schedule(delay, cause);
+  }
+
+  #schedule(delay: number, cause: WsgwConnecting["cause"]): void {
+    this.#emit("connecting", { attempt: this.#failures + 1, delay, cause });
+    this.#retryTimer = this.#settings.timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#dialer.dial();
+    }, delay);
+  }
+
+  /** `online`, or visible after a long sleep: check or redial now. */
+  #wake(cause: "online" | "resume"): void {
+    if (this.#state === "closed") return;
+    if (this.#dialer.connected) return this.#dialer.checkNow();
+    // Waiting to retry, or an attempt begun while the network was down
+    // (its socket or probe may hang): start over now.
+    this.#dialer.drop(3008, cause);
+    this.#dialer.cancel();
+    this.#clearTimers();
+    this.#failures = 0;
+    const { random, minDelay } = this.#settings;
+    this.#schedule(Math.floor(random() * Math.min(minDelay * 2, 1000)), cause);
+  }
+
+  #clearTimers(): void {
+    const { timers } = this.#settings;
+    timers.clearTimeout(this.#retryTimer);
+    timers.clearTimeout(this.#stableTimer);
+    this.#retryTimer = this.#stableTimer = undefined;
   }
 
   #finish(closed: WsgwClosed, error?: WsgwError): void {
-    this.#settings.timers.clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    this.#keepalive.stop();
+    if (this.#state === "closed") return;
+    this.#clearTimers();
+    this.#dialer.cancel();
+    this.#lifecycle.stop();
     if (error) this.#emit("error", error);
     this.#setState("closed");
     this.#emit("closed", closed);
+    this.#ready?.reject(
+      new WsgwClientError(
+        error?.code ?? "closed",
+        error?.message ?? `the client closed: ${closed.reason}`,
+      ),
+    );
   }
 
-  #settled(): Promise<void> {
-    if (this.#pending.size === 0) return Promise.resolve();
-    const { timers, pongTimeout } = this.#settings;
-    let timer: unknown;
-    const bound = new Promise<void>((resolve) => {
-      timer = timers.setTimeout(resolve, pongTimeout);
-    });
-    return Promise.race([Promise.all(this.#pending), bound]).then(() => {
-      timers.clearTimeout(timer);
-    });
-  }
-
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#pending.add(promise);
-    const forget = () => this.#pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+  #emit<K extends keyof WsgwClientEventMap<T>>(
+    type: K,
+    detail: WsgwClientEventMap<T>[K]["detail"],
+  ): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   #setState(state: WsgwState): void {
@@ -447,15 +280,15 @@ export class WsgwClient extends EventTarget {
     this.#state = state;
     this.#emit("state", state);
   }
-
-  #emit<K extends keyof WsgwClientEventMap>(
-    type: K,
-    detail: WsgwClientEventMap[K]["detail"],
-  ): void {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** `Promise.withResolvers`, which Node 20 and Safari < 17.4 lack. */
+function deferred<V>(): PromiseWithResolvers<V> {
+  let resolve!: (value: V | PromiseLike<V>) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<V>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

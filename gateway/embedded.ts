@@ -84,7 +84,13 @@ export async function startEmbedded(
     readyChecks: { node: () => gateway.assertReady() },
   });
   const withDemo = config.jwtSecret === DEV_JWT_SECRET;
-  app.route("/", createPublicRoutes({ demoPage: withDemo }));
+  app.route(
+    "/",
+    createPublicRoutes({
+      demoPage: withDemo,
+      allowedOrigins: config.allowedOrigins,
+    }),
+  );
   const demo = withDemo
     ? createDemoService({
       jwtSecret: config.jwtSecret,

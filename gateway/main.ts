@@ -56,7 +56,10 @@ export async function startGateway(
       node: () => gateway.assertReady(),
     },
   });
-  app.route("/", createPublicRoutes());
+  app.route(
+    "/",
+    createPublicRoutes({ allowedOrigins: config.allowedOrigins }),
+  );
   const publicServer = await serve(
     config.host,
     config.port,

@@ -1,6 +1,12 @@
 /**
  * `/ws`: the token is checked before the upgrade (a bad one gets HTTP 401 and
- * no socket), then client frames are parsed and limited. Served directly with
+ * no socket), then client frames are parsed and limited. The token comes in
+ * the `wsgw.token.<jwt>` subprotocol (beside `wsgw.v1`, which the answer
+ * picks), else in `Authorization: Bearer` (the client's probe), else in
+ * `?token=` (older clients). Refusals carry CORS headers and expose
+ * `Retry-After`, so a page of another origin can read them. The connection
+ * ends at the token's `exp` unless a `token` frame renews it
+ * (token_lifetime.ts). Served directly with
  * `Deno.upgradeWebSocket`, before any Hono app: Hono middleware that sets
  * headers throws on the upgrade response (DESIGN.md pitfalls).
  *
@@ -16,11 +22,17 @@ import { TokenVerifier } from "../shared/token.ts";
 import type { ChannelSession } from "./channel_session.ts";
 import { ConnectGuard } from "./connect_guard.ts";
 import type { Resume } from "./connect_flow.ts";
+import { preflightResponse } from "./cors.ts";
 import type { GatewayNode } from "./gateway_node.ts";
+import { tokenExpiresAt, TokenLifetime } from "./token_lifetime.ts";
 
 /** Seconds without a pong to Deno's own pings before the socket is dropped. */
 const IDLE_TIMEOUT = 60;
 const MAX_EPOCH_LENGTH = 128;
+/** The subprotocol wsgw clients offer and the gateway picks. */
+export const WS_PROTOCOL = "wsgw.v1";
+/** Prefix of the subprotocol carrying the token. */
+export const TOKEN_PROTOCOL_PREFIX = "wsgw.token.";
 
 /** Handles one request of the public server. */
 export type PublicHandler = (
@@ -62,7 +74,12 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
     });
     throw error;
   };
+  const { jwtClockSkew } = deps.node.config;
   return async (request, info) => {
+    const origin = request.headers.get("origin");
+    if (request.method === "OPTIONS") {
+      return preflightResponse();
+    }
     try {
       if (deps.node.draining) {
         throw new UnavailableError("node is draining: connect to another node");
@@ -75,18 +92,15 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
         );
       }
       try {
-        deps.guard.check(
-          request.headers.get("origin"),
-          (info.remoteAddr as Deno.NetAddr).hostname,
-        );
+        deps.guard.check(origin, (info.remoteAddr as Deno.NetAddr).hostname);
       } catch (error) {
         refused(error);
       }
-      const params = new URL(request.url).searchParams;
-      const resume = parseResume(params);
-      const claims = await deps.verifier.verify(params.get("token")).catch(
-        refused,
-      );
+      const url = new URL(request.url);
+      const resume = parseResume(url.searchParams);
+      const offered = offeredProtocols(request);
+      const token = tokenOf(request, offered, url.searchParams);
+      const claims = await deps.verifier.verify(token).catch(refused);
       // The token is checked before the upgrade header, so a browser client
       // can probe with a plain GET whether a failed socket was a 401.
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -98,24 +112,34 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
       }
       const { socket, response } = Deno.upgradeWebSocket(request, {
         idleTimeout: IDLE_TIMEOUT,
+        // A browser fails a socket whose answer picks none of its offers.
+        ...(offered.includes(WS_PROTOCOL) ? { protocol: WS_PROTOCOL } : {}),
       });
       const session = deps.node.attach(socket, claims, resume);
+      const lifetime = new TokenLifetime(session, jwtClockSkew);
+      const expiresAt = tokenExpiresAt(token!);
+      if (expiresAt !== undefined) lifetime.expireAt(expiresAt);
       socket.addEventListener(
         "message",
         (event) =>
-          onFrame(session, event.data, deps.node.config.maxMessageBytes),
+          onFrame(session, event.data, deps.node.config.maxMessageBytes, {
+            renew: (next) => lifetime.renew(next, deps.verifier),
+          }),
       );
       return response;
     } catch (error) {
       if (error instanceof WsgwError) {
-        // Readable cross-origin: the body holds no secret, and the browser
-        // client reads the status of a refused connection from it.
+        // Readable from any origin, a forbidden one included: the body holds
+        // no secret, and the browser client reads the status (and
+        // Retry-After) of a refused connection from it. The allowlist keeps
+        // sockets out, not the reason why.
         return Response.json(
           { error: { code: error.code, message: error.message } },
           {
             status: error.status,
             headers: {
               "access-control-allow-origin": "*",
+              "access-control-expose-headers": "retry-after",
               ...(error instanceof RateLimitedError
                 ? { "retry-after": String(error.retryAfter) }
                 : {}),
@@ -126,6 +150,26 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
       throw error;
     }
   };
+}
+
+/** The subprotocols a request offers, trimmed. */
+function offeredProtocols(request: Request): string[] {
+  const header = request.headers.get("sec-websocket-protocol");
+  return header === null ? [] : header.split(",").map((p) => p.trim());
+}
+
+/** The token: subprotocol, then `Authorization: Bearer`, then `?token=`. */
+function tokenOf(
+  request: Request,
+  offered: readonly string[],
+  params: URLSearchParams,
+): string | null {
+  const carried = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+  if (carried !== undefined) return carried.slice(TOKEN_PROTOCOL_PREFIX.length);
+  const bearer = /^Bearer\s+(\S+)$/i.exec(
+    request.headers.get("authorization") ?? "",
+  );
+  return bearer?.[1] ?? params.get("token");
 }
 
 function parseResume(params: URLSearchParams): Resume {
@@ -148,11 +192,15 @@ function parseResume(params: URLSearchParams): Resume {
   return { since, epoch };
 }
 
-/** Handles one client frame: ping → pong; anything else is an error frame. */
+/**
+ * Handles one client frame: ping → pong; token → renew the connection's
+ * token; anything else is an error frame.
+ */
 function onFrame(
   session: ChannelSession,
   data: unknown,
   maxBytes: number,
+  handlers: { renew(token: unknown): Promise<void> },
 ): void {
   if (session.closed || !session.admitInbound()) return;
   if (typeof data !== "string") {
@@ -170,6 +218,10 @@ function onFrame(
     ? (frame as { type?: unknown }).type
     : undefined;
   if (type === "ping") return session.sendFrame({ type: "pong" });
+  if (type === "token") {
+    void handlers.renew((frame as { token?: unknown }).token);
+    return;
+  }
   reject(
     session,
     "unknown_type",

@@ -19,6 +19,8 @@ export const CLOSE = {
   draining: { code: 1012, reason: "node draining" },
   /** Garbage, oversized frames or rate limit. */
   policy: { code: 1008, reason: "policy violation" },
+  /** The token's `exp` passed with no `token` frame renewing it: reconnect with a fresh one. */
+  tokenExpired: { code: 4004, reason: "token expired" },
 } as const;
 
 /** The name of a {@link CLOSE} entry; used as the `reason` label of metrics. */
@@ -74,8 +76,15 @@ export type ServerFrame =
   | ResetFrame
   | GapFrame;
 
+/**
+ * Renews the connection's token before it expires: same user, later `exp`.
+ * A refused one is answered with an `error` frame whose code starts with
+ * `token_`; the connection then still ends at the old token's expiry.
+ */
+export type TokenFrame = { type: "token"; token: string };
+
 /** Any frame a client may send. */
-export type ClientFrame = { type: "ping" };
+export type ClientFrame = { type: "ping" } | TokenFrame;
 
 /** One message of a user's history. */
 export type StoredMessage = {

@@ -1,13 +1,22 @@
 // Generated from client/wsgw_client.ts by `deno task build:client`.
 // Do not edit: change the source and rebuild.
 // deno-lint-ignore-file
-/** `connecting` (also while waiting to reconnect), `open`, or `closed` for good. */
-export type WsgwState = "connecting" | "open" | "closed";
-/** A delivered message; `seq` is absent on broadcasts. */
-export type WsgwMessage = {
+/**
+ * The public types of the wsgw client: options, states, events and their
+ * payloads. Kept apart from the class so every module can name them.
+ *
+ * @module
+ */
+/**
+ * `connecting` (dialing, waiting for the welcome, or waiting to retry),
+ * `connected` (welcomed: messages flow), or `closed` (stopped for good).
+ */
+export type WsgwState = "connecting" | "connected" | "closed";
+/** A delivered message; `seq` is absent on broadcasts and live-only pushes. */
+export type WsgwMessage<T = unknown> = {
   seq?: number;
   id: string;
-  data: unknown;
+  data: T;
   ts: number;
   broadcast?: true;
 };
@@ -22,80 +31,231 @@ export type WsgwWelcome = {
   /** False when the history epoch changed: seq tracking was reset. */
   recovered: boolean;
 };
+/** Detail of the `connected` event: the welcome, plus what the client asked for. */
+export type WsgwConnected = WsgwWelcome & {
+  /** * True when this connection resumed a position (`since`/`epoch`): then * `recovered: false` means history was lost, not a fresh start. */ wasRecovering:
+    boolean;
+};
+/** Detail of the `connecting` event: a connection attempt is scheduled. */
+export type WsgwConnecting = {
+  /** 1 for the first attempt after a healthy connection or `connect()`. */ attempt:
+    number;
+  /** Milliseconds before the attempt dials (0: at once). */
+  delay: number;
+  /** Why the wait is this long: backoff, or the server's `Retry-After`. */
+  cause: "connect" | "backoff" | "retry-after" | "online" | "resume";
+};
+/** Detail of the `disconnected` event: one socket ended, the client goes on. */
+export type WsgwDisconnected = {
+  /** The WebSocket close code (1006: no close frame; 3008: dead or timed out). */
+  code: number;
+  reason: string;
+  /** False when the socket failed before the welcome. */
+  wasConnected: boolean;
+};
+/** Detail of the `reset` event: the user's history restarted under `epoch`. */
+export type WsgwReset = { epoch: string; previousEpoch: string | undefined };
+/** Detail of the `gap` event: messages `from..to` (inclusive) are lost. */
+export type WsgwGap = { from: number; to: number };
 /**
- * Detail of an `error` event. `code` is `unauthorized`, `evicted` (4001),
- * `disconnected` (4003), `token` (the token function threw), `socket`
- * (the WebSocket could not be created), `bad_frame`, or the code of a
- * server `error` frame.
+ * Every `error` event's `code`:
+ * - `unauthorized`: the gateway answered 401 to a fresh token (terminal);
+ * - `token_stopped`: the token function threw a {@link WsgwStopError} (terminal);
+ * - `evicted` (close 4001) and `disconnected` (close 4003): terminal;
+ * - `token`: the token function failed or returned no token (retried);
+ * - `token_timeout`: the token function did not settle in `tokenTimeout` (retried);
+ * - `token_refresh`: a token refresh on the live connection was refused
+ *   (the connection goes on until the token expires, then reconnects);
+ * - `handshake_timeout`: no welcome within `handshakeTimeout` (retried);
+ * - `refused`: the gateway answered the failed upgrade with a status that
+ *   is no outage (403, 400…; retried with backoff, see `status`);
+ * - `socket`: the WebSocket could not be created or closed;
+ * - `bad_frame`: the server sent something unreadable;
+ * - `server`: a server `error` frame (its code is in `serverCode`).
  */
+export type WsgwErrorCode =
+  | "unauthorized"
+  | "token_stopped"
+  | "evicted"
+  | "disconnected"
+  | "token"
+  | "token_timeout"
+  | "token_refresh"
+  | "handshake_timeout"
+  | "refused"
+  | "socket"
+  | "bad_frame"
+  | "server";
+/** Detail of an `error` event. Never contains the token. */
 export type WsgwError = {
-  code: string;
+  code: WsgwErrorCode;
   message: string;
   /** The WebSocket close code, when a close caused the error. */
   closeCode?: number;
+  /** The HTTP status of a refused upgrade, when the client could read it. */
+  status?: number;
+  /** The `code` of a server `error` frame (`code: "server"` or `token_refresh`). */
+  serverCode?: string;
   cause?: unknown;
 };
 /** Detail of the `closed` event: why the client stopped for good. */
 export type WsgwClosed = { code: number; reason: string };
-/** The events a {@link WsgwClient} dispatches, all `CustomEvent`s. */
-export type WsgwClientEventMap = {
-  message: CustomEvent<WsgwMessage>;
+/** The events a `WsgwClient` dispatches, all `CustomEvent`s. */
+export type WsgwClientEventMap<T = unknown> = {
+  message: CustomEvent<WsgwMessage<T>>;
   state: CustomEvent<WsgwState>;
+  connecting: CustomEvent<WsgwConnecting>;
+  connected: CustomEvent<WsgwConnected>;
+  disconnected: CustomEvent<WsgwDisconnected>;
   welcome: CustomEvent<WsgwWelcome>;
+  reset: CustomEvent<WsgwReset>;
+  gap: CustomEvent<WsgwGap>;
   error: CustomEvent<WsgwError>;
   closed: CustomEvent<WsgwClosed>;
 };
-/** A token, or a function fetching a fresh one before every connection. */
-export type WsgwToken = string | (() => string | Promise<string>);
+/** The name of an event of {@link WsgwClientEventMap}. */
+export type WsgwEventName = keyof WsgwClientEventMap;
+/** What the token function is told about the call. */
+export type WsgwTokenContext = {
+  /** * `connect`: before a connection attempt; `unauthorized`: the previous
+   * token got a 401, fetch a new one (do not return a cached token);
+   * `refresh`: the current token expires soon, the connection stays up.
+   */
+  reason: "connect" | "unauthorized" | "refresh";
+  /** Aborted when the call timed out or the client was closed. */
+  signal: AbortSignal;
+};
+/**
+ * A token, or a function fetching a fresh one. Throw a `WsgwStopError` from
+ * the function to stop the client for good (e.g. the user logged out).
+ */
+export type WsgwToken =
+  | string
+  | ((context: WsgwTokenContext) => string | Promise<string>);
 /** The timer functions the client uses; `globalThis` fits. */
 export type WsgwTimers = {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 };
-/** Options of {@link WsgwClient}. Durations are in milliseconds. */
+/** Where browser lifecycle events come from; `globalThis` in a browser. */
+export type WsgwEnvironment = {
+  addEventListener(type: string, listener: () => void): void;
+  removeEventListener(type: string, listener: () => void): void;
+  /** `navigator.onLine`; undefined where unknown (Node, Deno). */
+  online(): boolean | undefined;
+  /** `document.visibilityState === "visible"`; undefined without a document. */
+  visible(): boolean | undefined;
+};
+/** A WebSocket constructor (the global one fits). */
+export type WsgwWebSocketClass = new (
+  url: string,
+  protocols?: string | string[],
+) => WebSocket;
+/** Options of `WsgwClient`. Durations are in milliseconds. */
 export type WsgwClientOptions = {
   /** The gateway's `/ws` URL (`ws:`/`wss:`; `http:`/`https:` are converted). */
   url: string | URL;
-  /** The JWT, or a function returning one (called before every connection). */
+  /** The JWT, or a function returning one (see {@link WsgwToken}). */
   token: WsgwToken;
+  /**
+   * How the token reaches the gateway: `protocol` (a WebSocket subprotocol,
+   * never in a URL or a log) or `query` (`?token=`, for old gateways).
+   * @default "protocol"
+   */
+  tokenTransport?: "protocol" | "query";
   /** Backoff base: retry `n` waits `random(0, min(maxDelay, minDelay * 2^n))`. @default 500 */
   minDelay?: number;
   /** Backoff cap. @default 30000 */
   maxDelay?: number;
-  /** Time between the client's `ping` frames. @default 25000 */
+  /** A connection welcomed this long ago resets the backoff. @default 10000 */
+  stableAfter?: number;
+  /** Time from the last frame received to the client's `ping`. @default 10000 */
   pingInterval?: number;
-  /** After a ping, the connection is dead if no frame arrives within this. @default 10000 */
+  /** After a ping, the connection is dead if no frame arrives within this. @default 5000 */
   pongTimeout?: number;
+  /** From dialing to the welcome frame, at most this long. @default 10000 */
+  handshakeTimeout?: number;
+  /** A token function call may take this long. @default 10000 */
+  tokenTimeout?: number;
   /**
-   * Stop with an `unauthorized` error after this many consecutive
-   * connections that failed before opening while the server was answering
-   * (see README: an outage never counts). @default 3
+   * With a token function: fetch a new token this long before the current
+   * one's `exp` and hand it to the live connection. @default 60000
    */
+  refreshBefore?: number;
+  /** Consecutive 401s (each with a fresh token) that stop the client. @default 2 */
   maxAuthFailures?: number;
-  /** Probe the URL over HTTP after a failure before open, to tell an outage from a refusal. @default true */
+  /** Probe the URL over HTTP after a failure before open, to read the refusal. @default true */
   probe?: boolean;
   /** Resume from a seq saved earlier (with its `epoch`); `0` replays the retained history. */
   since?: number;
   /** The epoch `since` refers to (from a previous `welcome`). */
   epoch?: string;
-  /** WebSocket constructor (tests). @default globalThis.WebSocket */
-  WebSocket?: new (url: string) => WebSocket;
+  /** WebSocket constructor (tests, old runtimes). @default globalThis.WebSocket */
+  WebSocket?: WsgwWebSocketClass;
   /** fetch used by the probe (tests). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Uniform random numbers in [0, 1) for the jitter (tests). @default Math.random */
   random?: () => number;
   /** Timer source (tests). @default globalThis's setTimeout/clearTimeout */
   timers?: WsgwTimers;
+  /** Clock in ms, for token expiry (tests). @default Date.now */
+  now?: () => number;
+  /** Browser lifecycle source (tests). @default globalThis, navigator, document */
+  environment?: WsgwEnvironment;
 };
 /**
- * A self-healing connection to a wsgw gateway. Dispatches `message`,
- * `state`, `welcome`, `error` and `closed` (`CustomEvent`s, see
- * {@link WsgwClientEventMap}).
+ * The errors the client throws or rejects with, and the one a token
+ * function throws to stop it.
+ *
+ * @module
  */
-export declare class WsgwClient extends EventTarget {
+/**
+ * Thrown by a token function to stop the client for good (the user logged
+ * out, the account is gone): the client closes with an `error` event of code
+ * `token_stopped` and does not reconnect.
+ */
+export declare class WsgwStopError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+}
+/** The token function did not settle within `tokenTimeout`. */
+export declare class TokenTimeoutError extends Error {
+  constructor(ms: number);
+}
+/** Why the first-connect promise of `connect()` rejected. */
+export declare class WsgwClientError extends Error {
+  /** The `error` code that stopped the client, or `closed` after `close()`. */ readonly code:
+    | WsgwErrorCode
+    | "closed";
+  constructor(code: WsgwErrorCode | "closed", message: string);
+}
+/**
+ * `EventTarget` at runtime; for the type checker only `dispatchEvent`, so
+ * the typed `addEventListener` of the client is its only overload
+ * (EventTarget's `(type: string, …)` would accept any name).
+ */
+declare const UntypedTarget: new () => {
+  dispatchEvent(event: Event): boolean;
+};
+/**
+ * A self-healing connection to a wsgw gateway; `T` types `message` data.
+ * Dispatches the `CustomEvent`s of {@link WsgwClientEventMap}.
+ */
+export declare class WsgwClient<T = unknown> extends UntypedTarget {
   #private;
   /** @throws {TypeError} naming the option that is missing or invalid. */
   constructor(options: WsgwClientOptions);
+  /** Adds a listener for an event of {@link WsgwClientEventMap} (typos fail to type-check). */
+  addEventListener<K extends keyof WsgwClientEventMap<T>>(
+    type: K,
+    listener: ((event: WsgwClientEventMap<T>[K]) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener<K extends keyof WsgwClientEventMap<T>>(
+    type: K,
+    listener: ((event: WsgwClientEventMap<T>[K]) => void) | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
   /** The connection state. */
   get state(): WsgwState;
   /**
@@ -104,7 +264,7 @@ export declare class WsgwClient extends EventTarget {
    * without `since` (older history is not replayed to a new client).
    */
   get lastSeq(): number;
-  /** The epoch of the user's history, from the last welcome. */
+  /** The epoch of the user's history, from the last welcome or reset. */
   get epoch(): string | undefined;
   /** The id of the current (or last) connection, from its welcome. */
   get connId(): string | undefined;
@@ -112,33 +272,20 @@ export declare class WsgwClient extends EventTarget {
   get nodeId(): string | undefined;
   /** The user the token authenticated, from the last welcome. */
   get userId(): string | undefined;
-  /** Starts connecting; does nothing unless the state is `closed`. */
-  connect(): void;
+  /**
+   * Starts connecting unless already started. Resolves at the first welcome;
+   * rejects with a {@link WsgwClientError} when the client stops before.
+   */
+  connect(): Promise<WsgwConnected>;
+  /**
+   * Replaces the token (a string or a function) for every later connection.
+   * A string is also sent to the live connection at once, so the gateway
+   * extends it to the new token's expiry.
+   */
+  setToken(token: WsgwToken): void;
   /**
    * Stops reconnecting and closes the socket with 1000. The promise settles
-   * once the socket has closed (waiting at most `pongTimeout`).
+   * once the socket has closed, or after at most 1 s when the peer is dead.
    */
   close(): Promise<void>;
-  /** Typed `addEventListener` for the events of {@link WsgwClientEventMap}. */
-  addEventListener<K extends keyof WsgwClientEventMap>(
-    type: K,
-    listener: (event: WsgwClientEventMap[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  /** Typed `removeEventListener`, the counterpart of `addEventListener`. */
-  removeEventListener<K extends keyof WsgwClientEventMap>(
-    type: K,
-    listener: (event: WsgwClientEventMap[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
 }

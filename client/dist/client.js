@@ -8,6 +8,8 @@ function backoffDelay(attempt, minDelay, maxDelay, random) {
 }
 
 // client/_connect_url.ts
+var PROTOCOL = "wsgw.v1";
+var TOKEN_PROTOCOL_PREFIX = "wsgw.token.";
 function parseSocketUrl(url) {
   let parsed;
   try {
@@ -22,28 +24,45 @@ function parseSocketUrl(url) {
   if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
     throw new TypeError(`url must be a ws: or wss: URL, got "${url}"`);
   }
+  if (parsed.searchParams.has("token")) {
+    throw new TypeError(
+      "url must not carry a token: pass it as the token option",
+    );
+  }
   return parsed;
 }
-function connectUrl(base, token, resume) {
+function connectUrl(base, resume, token) {
   const url = new URL(base);
   for (
     const name of [
-      "token",
       "since",
       "epoch",
     ]
   ) url.searchParams.delete(name);
-  const params = [
-    `token=${encodeURIComponent(token)}`,
-  ];
+  const params = [];
+  if (token !== void 0) params.push(`token=${encodeURIComponent(token)}`);
   if (resume) {
     params.push(`since=${resume.since}`);
     if (resume.epoch !== void 0) {
       params.push(`epoch=${encodeURIComponent(resume.epoch)}`);
     }
   }
-  url.search = `${url.search ? `${url.search}&` : "?"}${params.join("&")}`;
+  if (params.length > 0) {
+    url.search = `${url.search ? `${url.search}&` : "?"}${params.join("&")}`;
+  }
   return url.href;
+}
+var TCHARS = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function tokenProtocols(token) {
+  if (!TCHARS.test(token)) {
+    throw new TypeError(
+      'the token has characters a WebSocket subprotocol cannot carry (a JWT has none): use tokenTransport: "query"',
+    );
+  }
+  return [
+    PROTOCOL,
+    TOKEN_PROTOCOL_PREFIX + token,
+  ];
 }
 function probeUrl(socketUrl) {
   const url = new URL(socketUrl);
@@ -52,38 +71,95 @@ function probeUrl(socketUrl) {
 }
 
 // client/_failure.ts
-function statusFromErrorMessage(message) {
-  if (typeof message !== "string") return void 0;
-  const match = /status code:? (\d{3})\b/i.exec(message);
+function statusFromErrorMessage(message2) {
+  if (typeof message2 !== "string") return void 0;
+  const match = /status code:? (\d{3})\b/i.exec(message2);
   return match ? Number(match[1]) : void 0;
 }
-function verdictOfStatus(status) {
-  if (status === 401) return "unauthorized";
-  if (status >= 500 || status === 429) return "outage";
-  return "refused";
+function verdictOfStatus(status, retryAfter) {
+  if (status === 401) {
+    return {
+      kind: "unauthorized",
+      status,
+    };
+  }
+  if (status >= 500 || status === 429 || status === 0) {
+    return retryAfter === void 0
+      ? {
+        kind: "outage",
+        status,
+      }
+      : {
+        kind: "outage",
+        status,
+        retryAfter,
+      };
+  }
+  if (status === 426) {
+    return {
+      kind: "accepted",
+      status,
+    };
+  }
+  return {
+    kind: "refused",
+    status,
+  };
 }
-async function probeUpgradeUrl(url, fetchFn, signal) {
+function parseRetryAfter(value, now) {
+  if (value === null || value.trim() === "") return void 0;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1e3;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? void 0 : Math.max(0, date - now);
+}
+async function probeUpgradeUrl(url, token, fetchFn, signal, now) {
   let response;
   try {
     response = await fetchFn(url, {
-      mode: "no-cors",
+      mode: "cors",
       credentials: "omit",
       cache: "no-store",
+      headers: token === void 0 ? {} : {
+        authorization: `Bearer ${token}`,
+      },
       signal,
     });
   } catch {
-    return "outage";
+    return {
+      kind: "outage",
+    };
   }
   await response.body?.cancel().catch(() => void 0);
-  return verdictOfStatus(response.status);
+  if (response.type === "opaque") {
+    return {
+      kind: "outage",
+    };
+  }
+  return verdictOfStatus(
+    response.status,
+    parseRetryAfter(response.headers.get("retry-after"), now),
+  );
 }
-async function classifyFailure(status, socketUrl, settings, controller) {
-  if (status !== void 0) return verdictOfStatus(status);
-  const { fetch, probe, pongTimeout, timers } = settings;
-  if (!probe || !fetch) return "refused";
+async function classifyFailure(status, socketUrl, token, settings, controller) {
+  if (status === 401) return verdictOfStatus(status);
+  const { fetch, probe, pongTimeout, timers, now } = settings;
+  const fallback = status === void 0
+    ? {
+      kind: "outage",
+    }
+    : verdictOfStatus(status);
+  if (!probe || !fetch) return fallback;
   const timer = timers.setTimeout(() => controller.abort(), pongTimeout);
   try {
-    return await probeUpgradeUrl(probeUrl(socketUrl), fetch, controller.signal);
+    const verdict = await probeUpgradeUrl(
+      probeUrl(socketUrl),
+      token,
+      fetch,
+      controller.signal,
+      now(),
+    );
+    return verdict.status === void 0 ? fallback : verdict;
   } finally {
     timers.clearTimeout(timer);
   }
@@ -117,6 +193,20 @@ var Keepalive = class {
       }, this.#timeout);
     }, this.#interval);
   }
+  /**
+   * Pings now unless a ping is already waiting for its answer: after the
+   * page slept, the socket may be long dead; this finds out in `timeout`.
+   */
+  checkNow() {
+    if (this.#deadTimer !== void 0) return;
+    this.#timers.clearTimeout(this.#pingTimer);
+    this.#pingTimer = void 0;
+    this.#ping();
+    this.#deadTimer = this.#timers.setTimeout(() => {
+      this.#deadTimer = void 0;
+      this.#dead();
+    }, this.#timeout);
+  }
   /** A frame arrived: a pending ping is answered; the next follows later. */
   alive() {
     if (this.#deadTimer !== void 0) this.start();
@@ -128,7 +218,628 @@ var Keepalive = class {
   }
 };
 
+// client/_errors.ts
+var WsgwStopError = class extends Error {
+  constructor(message2 = "the token function stopped the client", options) {
+    super(message2, options);
+    this.name = "WsgwStopError";
+  }
+};
+var TokenTimeoutError = class extends Error {
+  constructor(ms) {
+    super(`the token function did not answer within ${ms} ms`);
+    this.name = "TokenTimeoutError";
+  }
+};
+var WsgwClientError = class extends Error {
+  /** The `error` code that stopped the client, or `closed` after `close()`. */
+  code;
+  constructor(code, message2) {
+    super(message2);
+    this.name = "WsgwClientError";
+    this.code = code;
+  }
+};
+
+// client/_pending_set.ts
+var PendingSet = class {
+  #timers;
+  #pending = /* @__PURE__ */ new Set();
+  constructor(timers) {
+    this.#timers = timers;
+  }
+  /** Adds `promise` until it settles; returns it. */
+  track(promise) {
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+  /** Resolves when all have settled, or after `bound` ms. */
+  settled(bound) {
+    if (this.#pending.size === 0) return Promise.resolve();
+    let timer;
+    const wait = new Promise((resolve) => {
+      timer = this.#timers.setTimeout(resolve, bound);
+    });
+    return Promise.race([
+      Promise.all(this.#pending),
+      wait,
+    ]).then(() => {
+      this.#timers.clearTimeout(timer);
+    });
+  }
+};
+
+// client/_token_source.ts
+async function fetchToken(settings, reason, signal) {
+  const { token, tokenTimeout, timers } = settings;
+  if (typeof token === "string") return token;
+  const controller = new AbortController();
+  let timer;
+  let abort = () => {
+  };
+  const bounded = new Promise((_, reject) => {
+    abort = () => {
+      timers.clearTimeout(timer);
+      controller.abort(signal.reason);
+      reject(signal.reason);
+    };
+    timer = timers.setTimeout(() => {
+      const error = new TokenTimeoutError(tokenTimeout);
+      controller.abort(error);
+      reject(error);
+    }, tokenTimeout);
+  });
+  signal.addEventListener("abort", abort);
+  try {
+    const value = await Promise.race([
+      Promise.resolve().then(() =>
+        token({
+          reason,
+          signal: controller.signal,
+        })
+      ),
+      bounded,
+    ]);
+    if (typeof value !== "string" || !value) {
+      throw new TypeError("the token function returned no token");
+    }
+    return value;
+  } finally {
+    timers.clearTimeout(timer);
+    signal.removeEventListener("abort", abort);
+  }
+}
+function tokenExpiry(token) {
+  const part = token.split(".")[1];
+  if (part === void 0) return void 0;
+  try {
+    const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
+    const json = atob(base64 + "=".repeat((4 - base64.length % 4) % 4));
+    const exp = JSON.parse(json).exp;
+    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1e3 : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function refreshDelay(expiresAt, now, refreshBefore) {
+  const left = expiresAt - now;
+  return Math.max(0, Math.max(left - refreshBefore, left / 2));
+}
+
+// client/_token_refresh.ts
+var TokenRefresh = class {
+  #settings;
+  #hooks;
+  #timer;
+  /** The token the live connection holds. */
+  #token;
+  /** Bumped by stop(): a refresh in flight for an older connection is dropped. */
+  #round = 0;
+  constructor(settings, hooks) {
+    this.#settings = settings;
+    this.#hooks = hooks;
+  }
+  /** The token a new connection was opened with. */
+  use(token) {
+    this.#token = token;
+  }
+  /** Plans the next refresh, when the token is a function and a JWT with `exp`. */
+  schedule() {
+    const { timers, token, now, refreshBefore } = this.#settings;
+    timers.clearTimeout(this.#timer);
+    this.#timer = void 0;
+    const expiresAt = this.#token && tokenExpiry(this.#token);
+    if (typeof token !== "function" || !expiresAt || !this.#hooks.socket()) {
+      return;
+    }
+    if (expiresAt - now() < 1e3) return;
+    this.#timer = timers.setTimeout(() => {
+      this.#timer = void 0;
+      void this.#refresh();
+    }, refreshDelay(expiresAt, now(), refreshBefore));
+  }
+  async #refresh() {
+    const round = this.#round;
+    let token;
+    try {
+      token = await fetchToken(this.#settings, "refresh", this.#hooks.signal());
+    } catch (error) {
+      if (round !== this.#round) return;
+      this.#hooks.failed(error);
+      return this.schedule();
+    }
+    if (round === this.#round) this.send(token);
+  }
+  /** Hands `token` to the live connection in a `token` frame. */
+  send(token) {
+    const socket = this.#hooks.socket();
+    if (socket?.readyState !== 1) return;
+    this.#token = token;
+    socket.send(JSON.stringify({
+      type: "token",
+      token,
+    }));
+    this.schedule();
+  }
+  /** The connection ended: no refresh for it any more. */
+  stop() {
+    this.#round++;
+    this.#settings.timers.clearTimeout(this.#timer);
+    this.#timer = void 0;
+  }
+};
+
+// client/_frames.ts
+function readFrame(data, seqs, first, handlers) {
+  let frame;
+  try {
+    if (typeof data !== "string") throw new TypeError("binary frame");
+    frame = JSON.parse(data);
+    if (typeof frame?.type !== "string") throw new TypeError("no type");
+  } catch (error) {
+    const message2 = `unreadable frame: ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+    return handlers.emit("error", {
+      code: "bad_frame",
+      message: message2,
+      cause: error,
+    });
+  }
+  switch (frame.type) {
+    case "welcome":
+      if (!first) return;
+      return welcome(frame, seqs, handlers);
+    case "message":
+      return message(frame, seqs, handlers);
+    case "reset": {
+      if (typeof frame.epoch !== "string" || !frame.epoch) break;
+      const previousEpoch = seqs.epoch;
+      seqs.reset(frame.epoch);
+      return handlers.emit("reset", {
+        epoch: frame.epoch,
+        previousEpoch,
+      });
+    }
+    case "gap": {
+      const { from, to } = frame;
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) break;
+      seqs.gap(to);
+      return handlers.emit("gap", {
+        from,
+        to,
+      });
+    }
+    case "error": {
+      const refresh = frame.code.startsWith("token_");
+      return handlers.emit("error", {
+        code: refresh ? "token_refresh" : "server",
+        message: frame.message,
+        serverCode: frame.code,
+      });
+    }
+    default:
+      return;
+  }
+  handlers.emit("error", {
+    code: "bad_frame",
+    message: `malformed ${frame.type} frame`,
+  });
+}
+function welcome(frame, seqs, handlers) {
+  const { connId, nodeId, userId, seq, epoch, recovered } = frame;
+  seqs.welcome(seq, epoch, recovered);
+  handlers.welcome({
+    connId,
+    nodeId,
+    userId,
+    seq,
+    epoch,
+    recovered,
+  });
+}
+function message(frame, seqs, handlers) {
+  const { seq, id, data, ts, broadcast } = frame;
+  if (!seqs.accept(seq, id)) return;
+  const message2 = seq === void 0
+    ? {
+      id,
+      data,
+      ts,
+    }
+    : {
+      seq,
+      id,
+      data,
+      ts,
+    };
+  if (broadcast) message2.broadcast = true;
+  handlers.message(message2);
+}
+
+// client/_dialer.ts
+var EVICTED = 4001;
+var DISCONNECTED = 4003;
+var TERMINAL_CLOSES = {
+  [EVICTED]: "evicted",
+  [DISCONNECTED]: "disconnected",
+};
+var CLOSE_TIMEOUT = 3008;
+var Dialer = class {
+  #url;
+  #settings;
+  #seqs;
+  #hooks;
+  #keepalive;
+  #socket;
+  #welcomed = false;
+  /** Bumped by every dial and cancel: stale async steps see it and stop. */
+  #generation = 0;
+  #authFailures = 0;
+  #nextReason = "connect";
+  /** Aborts the token call and probe in flight. */
+  #abort;
+  #handshakeTimer;
+  #refresh;
+  /** Sockets not yet closed and probes in flight, awaited by settled(). */
+  #pending;
+  constructor(url, settings, seqs, hooks) {
+    this.#url = url;
+    this.#settings = settings;
+    this.#seqs = seqs;
+    this.#hooks = hooks;
+    this.#pending = new PendingSet(settings.timers);
+    this.#refresh = new TokenRefresh(settings, {
+      socket: () => this.connected ? this.#socket : void 0,
+      signal: () => this.#abort?.signal ?? new AbortController().signal,
+      failed: (error) => {
+        if (error instanceof WsgwStopError) return this.#tokenFailed(error);
+        this.#hooks.emit("error", {
+          code: "token_refresh",
+          message: `the token refresh failed: ${messageOf(error)}`,
+          cause: error,
+        });
+      },
+    });
+    const { timers, pingInterval, pongTimeout } = settings;
+    this.#keepalive = new Keepalive(timers, pingInterval, pongTimeout, () => {
+      if (this.#socket?.readyState === 1) this.#socket.send('{"type":"ping"}');
+    }, () => {
+      this.drop(CLOSE_TIMEOUT, "ping timeout");
+      this.#hooks.lost();
+    });
+  }
+  /** True while a welcomed socket is up. */
+  get connected() {
+    return this.#socket !== void 0 && this.#welcomed;
+  }
+  resetAuth() {
+    this.#authFailures = 0;
+    this.#nextReason = "connect";
+  }
+  /** Pings the live socket now (after a sleep or a network change). */
+  checkNow() {
+    if (this.connected) this.#keepalive.checkNow();
+  }
+  /** Starts an attempt: token, socket, welcome (each bounded). */
+  async dial() {
+    this.cancel();
+    const generation = this.#generation;
+    const abort = this.#abort = new AbortController();
+    const reason = this.#nextReason;
+    this.#nextReason = "connect";
+    let token;
+    try {
+      const { token: source } = this.#settings;
+      token = typeof source === "string"
+        ? source
+        : await fetchToken(this.#settings, reason, abort.signal);
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      return this.#tokenFailed(error);
+    }
+    if (generation !== this.#generation) return;
+    const query = this.#settings.tokenTransport === "query";
+    const wasRecovering = this.#seqs.resuming;
+    const url = connectUrl(
+      this.#url,
+      this.#seqs.resume(),
+      query ? token : void 0,
+    );
+    let socket;
+    try {
+      socket = new this.#settings.WebSocket(
+        url,
+        query ? void 0 : tokenProtocols(token),
+      );
+    } catch (error) {
+      const message2 = `the WebSocket could not be created: ${
+        messageOf(error)
+      }`;
+      this.#hooks.emit("error", {
+        code: "socket",
+        message: message2,
+        cause: error,
+      });
+      return this.#hooks.lost();
+    }
+    this.#refresh.use(token);
+    this.#open(socket, url, query ? void 0 : token, wasRecovering);
+  }
+  #tokenFailed(error) {
+    if (error instanceof WsgwStopError) {
+      this.drop(1e3, "token stopped", false);
+      return this.#hooks.stop({
+        code: 1e3,
+        reason: "token stopped",
+      }, {
+        code: "token_stopped",
+        message: error.message,
+        cause: error,
+      });
+    }
+    const code = error instanceof TokenTimeoutError ? "token_timeout" : "token";
+    const message2 = code === "token"
+      ? `the token function failed: ${messageOf(error)}`
+      : messageOf(error);
+    this.#hooks.emit("error", {
+      code,
+      message: message2,
+      cause: error,
+    });
+    this.#hooks.lost();
+  }
+  #open(socket, url, probeToken, wasRecovering) {
+    this.#socket = socket;
+    this.#welcomed = false;
+    let opened = false;
+    let status;
+    const { timers, handshakeTimeout } = this.#settings;
+    this.#handshakeTimer = timers.setTimeout(() => {
+      this.#handshakeTimer = void 0;
+      const message2 = `no welcome within ${handshakeTimeout} ms`;
+      this.#hooks.emit("error", {
+        code: "handshake_timeout",
+        message: message2,
+      });
+      this.drop(CLOSE_TIMEOUT, "handshake timeout");
+      this.#hooks.lost();
+    }, handshakeTimeout);
+    const ended = (code, reason) => {
+      if (socket !== this.#socket) return;
+      const welcomed = this.#welcomed;
+      this.#forget();
+      this.#hooks.emit("disconnected", {
+        code,
+        reason,
+        wasConnected: welcomed,
+      });
+      this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
+    };
+    let gone = () => {
+    };
+    this.#pending.track(new Promise((resolve) => gone = resolve));
+    socket.onclose = (event) => {
+      gone();
+      ended(event.code || 1006, event.reason);
+    };
+    socket.onerror = (event) => {
+      status ??= statusFromErrorMessage(event.message);
+      if (!opened) {
+        gone();
+        ended(1006, "");
+      }
+    };
+    socket.onopen = () => {
+      opened = true;
+      this.#keepalive.start();
+    };
+    let first = true;
+    socket.onmessage = (event) => {
+      if (socket !== this.#socket) return;
+      this.#keepalive.alive();
+      const isFirst = first;
+      first = false;
+      readFrame(event.data, this.#seqs, isFirst, {
+        emit: this.#hooks.emit,
+        welcome: (welcome2) => {
+          timers.clearTimeout(this.#handshakeTimer);
+          this.#handshakeTimer = void 0;
+          this.#welcomed = true;
+          this.#authFailures = 0;
+          this.scheduleRefresh();
+          this.#hooks.welcomed(welcome2, wasRecovering);
+        },
+        message: (message2) => this.#hooks.emit("message", message2),
+      });
+    };
+  }
+  #onClose(code, reason, opened, status, url, probeToken) {
+    const terminal = TERMINAL_CLOSES[code];
+    if (terminal) {
+      const why = reason || terminal;
+      this.#hooks.stop({
+        code,
+        reason: why,
+      }, {
+        code: terminal,
+        message: `the server closed the connection: ${why}`,
+        closeCode: code,
+      });
+    } else if (opened) {
+      this.#hooks.lost();
+    } else {
+      void this.#failedBeforeOpen(code, status, url, probeToken);
+    }
+  }
+  /** Reads why an upgrade failed; only a 401 on a fresh token counts. */
+  async #failedBeforeOpen(code, status, url, probeToken) {
+    const generation = this.#generation;
+    const abort = this.#abort = new AbortController();
+    const verdict = await this.#pending.track(
+      classifyFailure(status, url, probeToken, this.#settings, abort),
+    );
+    if (generation !== this.#generation) return;
+    if (verdict.kind === "unauthorized") {
+      if (++this.#authFailures >= this.#settings.maxAuthFailures) {
+        const closeCode = code || 1006;
+        return this.#hooks.stop({
+          code: closeCode,
+          reason: "unauthorized",
+        }, {
+          code: "unauthorized",
+          message: "the gateway refused the token (HTTP 401)",
+          closeCode,
+          status: 401,
+        });
+      }
+      this.#nextReason = "unauthorized";
+    } else if (verdict.kind === "refused") {
+      this.#hooks.emit("error", {
+        code: "refused",
+        message: `the gateway refused the connection (HTTP ${verdict.status})`,
+        status: verdict.status,
+      });
+    }
+    this.#hooks.lost(verdict.retryAfter);
+  }
+  /** Plans the renewal of the live connection's token. */
+  scheduleRefresh() {
+    this.#refresh.schedule();
+  }
+  /** Hands `token` to the live connection (a `token` frame). */
+  refreshWith(token) {
+    this.#refresh.send(token);
+  }
+  /** Abandons the attempt in flight (token call, probe) and its timers. */
+  cancel() {
+    this.#generation++;
+    this.#abort?.abort();
+    this.#abort = void 0;
+    const { timers } = this.#settings;
+    timers.clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = void 0;
+    this.#refresh.stop();
+  }
+  /**
+   * Forgets the current socket (its events no longer count) and closes it;
+   * with `report`, emits its `disconnected`. False when there was none.
+   */
+  drop(code, reason, report = true) {
+    const socket = this.#socket;
+    const welcomed = this.#welcomed;
+    this.#forget();
+    if (socket === void 0) return false;
+    try {
+      if (socket.readyState < 2) socket.close(code, reason);
+    } catch (error) {
+      const message2 = `closing the socket failed: ${messageOf(error)}`;
+      this.#hooks.emit("error", {
+        code: "socket",
+        message: message2,
+        cause: error,
+      });
+    }
+    if (report) {
+      this.#hooks.emit("disconnected", {
+        code,
+        reason,
+        wasConnected: welcomed,
+      });
+    }
+    return true;
+  }
+  #forget() {
+    this.#socket = void 0;
+    this.#welcomed = false;
+    this.#keepalive.stop();
+    const { timers } = this.#settings;
+    timers.clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = void 0;
+    this.#refresh.stop();
+  }
+  /** Resolves when every socket has closed, or after `bound` ms. */
+  settled(bound) {
+    return this.#pending.settled(bound);
+  }
+};
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// client/_lifecycle.ts
+var Lifecycle = class {
+  #env;
+  #now;
+  #longSleep;
+  #handlers;
+  #hiddenAt;
+  #listening = false;
+  constructor(env, now, longSleep, handlers) {
+    this.#env = env;
+    this.#now = now;
+    this.#longSleep = longSleep;
+    this.#handlers = handlers;
+  }
+  /** False only when the environment knows it is offline. */
+  get online() {
+    return this.#env.online() !== false;
+  }
+  #offline = () => this.#handlers.offline();
+  #online = () => this.#handlers.online();
+  #visibility = () => {
+    const visible = this.#env.visible();
+    if (visible === false) {
+      this.#hiddenAt ??= this.#now();
+      return;
+    }
+    const hiddenAt = this.#hiddenAt;
+    this.#hiddenAt = void 0;
+    if (hiddenAt !== void 0 && this.#now() - hiddenAt >= this.#longSleep) {
+      this.#handlers.woke();
+    }
+  };
+  start() {
+    if (this.#listening) return;
+    this.#listening = true;
+    this.#hiddenAt = this.#env.visible() === false ? this.#now() : void 0;
+    this.#env.addEventListener("offline", this.#offline);
+    this.#env.addEventListener("online", this.#online);
+    this.#env.addEventListener("visibilitychange", this.#visibility);
+  }
+  stop() {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#env.removeEventListener("offline", this.#offline);
+    this.#env.removeEventListener("online", this.#online);
+    this.#env.removeEventListener("visibilitychange", this.#visibility);
+  }
+};
+
 // client/_seq_tracker.ts
+var SEQLESS_IDS = 512;
 var SeqTracker = class {
   /** Highest seq delivered in this epoch: the duplicate threshold. */
   #delivered;
@@ -137,6 +848,8 @@ var SeqTracker = class {
   #epoch;
   /** False until a welcome (or a `since` option) gives a position. */
   #resumable;
+  /** Insertion-ordered: the oldest id is dropped first. */
+  #seqless = /* @__PURE__ */ new Set();
   constructor(since, epoch) {
     this.#delivered = since ?? 0;
     this.#resumable = since !== void 0;
@@ -148,6 +861,10 @@ var SeqTracker = class {
   }
   get epoch() {
     return this.#epoch;
+  }
+  /** True when the next connection resumes a position. */
+  get resuming() {
+    return this.#resumable;
   }
   /** What the next connection sends; `undefined` before any position. */
   resume() {
@@ -167,11 +884,32 @@ var SeqTracker = class {
     this.#resumable = true;
     this.#epoch = epoch;
   }
-  /** True (and recorded) when `seq` is new in this epoch; false for a duplicate. */
-  accept(seq) {
+  /** A `reset` frame: a new epoch whose messages follow from seq 1. */
+  reset(epoch) {
+    this.#delivered = this.#start = 0;
+    this.#epoch = epoch;
+    this.#resumable = true;
+  }
+  /** A `gap` frame: seqs up to `to` will never come. */
+  gap(to) {
+    this.#delivered = Math.max(this.#delivered, to);
+  }
+  /**
+   * True (and recorded) when the message is new; false for a duplicate: a
+   * seq at or below the threshold, or an id already delivered without seq.
+   */
+  accept(seq, id) {
+    if (seq === void 0) {
+      if (this.#seqless.has(id)) return false;
+      this.#seqless.add(id);
+      if (this.#seqless.size > SEQLESS_IDS) {
+        this.#seqless.delete(this.#seqless.values().next().value);
+      }
+      return true;
+    }
     if (seq <= this.#delivered) return false;
     this.#delivered = seq;
-    return true;
+    return !this.#seqless.has(id);
   }
 };
 
@@ -180,6 +918,24 @@ var DEFAULT_TIMERS = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle),
 };
+function defaultEnvironment() {
+  const g = globalThis;
+  const target = (type) => type === "visibilitychange" ? g.document : g;
+  return {
+    addEventListener(type, listener) {
+      target(type)?.addEventListener?.(type, listener);
+    },
+    removeEventListener(type, listener) {
+      target(type)?.removeEventListener?.(type, listener);
+    },
+    online: () =>
+      typeof g.navigator?.onLine === "boolean" ? g.navigator.onLine : void 0,
+    visible: () =>
+      g.document?.visibilityState === void 0
+        ? void 0
+        : g.document.visibilityState === "visible",
+  };
+}
 function parseSettings(options) {
   const { token, since } = options;
   if (typeof token !== "function" && (typeof token !== "string" || !token)) {
@@ -188,68 +944,95 @@ function parseSettings(options) {
   if (since !== void 0 && !(Number.isSafeInteger(since) && since >= 0)) {
     throw new TypeError(`since must be a non-negative integer, got ${since}`);
   }
+  const transport = options.tokenTransport ?? "protocol";
+  if (transport !== "protocol" && transport !== "query") {
+    throw new TypeError(
+      `tokenTransport must be "protocol" or "query", got ${transport}`,
+    );
+  }
   const WebSocket = options.WebSocket ?? globalThis.WebSocket;
   if (typeof WebSocket !== "function") {
     throw new TypeError(
-      "WebSocket is not available: pass the WebSocket option",
+      "WebSocket is not available (Node < 22?): pass the WebSocket option",
     );
   }
+  const positive = (name, fallback) => {
+    const value = options[name] ?? fallback;
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      throw new TypeError(`${name} must be a positive number, got ${value}`);
+    }
+    return value;
+  };
   return {
     token,
-    minDelay: positive(options, "minDelay", 500),
-    maxDelay: positive(options, "maxDelay", 3e4),
-    pingInterval: positive(options, "pingInterval", 25e3),
-    pongTimeout: positive(options, "pongTimeout", 1e4),
-    maxAuthFailures: positive(options, "maxAuthFailures", 3),
+    tokenTransport: transport,
+    minDelay: positive("minDelay", 500),
+    maxDelay: positive("maxDelay", 3e4),
+    stableAfter: positive("stableAfter", 1e4),
+    pingInterval: positive("pingInterval", 1e4),
+    pongTimeout: positive("pongTimeout", 5e3),
+    handshakeTimeout: positive("handshakeTimeout", 1e4),
+    tokenTimeout: positive("tokenTimeout", 1e4),
+    refreshBefore: positive("refreshBefore", 6e4),
+    maxAuthFailures: positive("maxAuthFailures", 2),
     probe: options.probe ?? true,
     WebSocket,
     fetch: options.fetch ?? globalThis.fetch?.bind(globalThis),
     random: options.random ?? Math.random,
     timers: options.timers ?? DEFAULT_TIMERS,
+    now: options.now ?? Date.now,
+    environment: options.environment ?? defaultEnvironment(),
   };
-}
-function positive(options, name, fallback) {
-  const value = options[name] ?? fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number, got ${value}`);
-  }
-  return value;
 }
 
 // client/wsgw_client.ts
-var EVICTED = 4001;
-var DISCONNECTED = 4003;
-var TERMINAL_CLOSES = {
-  [EVICTED]: "evicted",
-  [DISCONNECTED]: "disconnected",
-};
-var CLOSE_TIMEOUT = 3008;
-var WsgwClient = class extends EventTarget {
+var UntypedTarget = EventTarget;
+var WsgwClient = class extends UntypedTarget {
   #settings;
-  #url;
   #seqs;
-  #keepalive;
+  #dialer;
+  #lifecycle;
   #state = "closed";
-  #socket;
-  /** Bumped by every dial and by close(): stale async steps see it and stop. */
-  #generation = 0;
-  #attempt = 0;
-  #authFailures = 0;
+  /** Retries since the last connection that stayed up `stableAfter`. */
+  #failures = 0;
   #welcome;
   #retryTimer;
-  #probe;
-  /** Sockets not yet closed and probes in flight, awaited by close(). */
-  #pending = /* @__PURE__ */ new Set();
+  #stableTimer;
+  #ready;
   /** @throws {TypeError} naming the option that is missing or invalid. */
   constructor(options) {
     super();
-    this.#url = parseSocketUrl(options.url);
-    this.#settings = parseSettings(options);
+    const url = parseSocketUrl(options.url);
+    const settings = this.#settings = parseSettings(options);
     this.#seqs = new SeqTracker(options.since, options.epoch);
-    const { timers, pingInterval, pongTimeout } = this.#settings;
-    this.#keepalive = new Keepalive(timers, pingInterval, pongTimeout, () => {
-      if (this.#socket?.readyState === 1) this.#socket.send('{"type":"ping"}');
-    }, () => this.#dead());
+    this.#dialer = new Dialer(url, settings, this.#seqs, {
+      emit: (type, detail) => this.#emit(type, detail),
+      welcomed: (welcome2, wasRecovering) =>
+        this.#welcomed(welcome2, wasRecovering),
+      lost: (retryAfter) => this.#retry(retryAfter),
+      stop: (closed, error) => this.#finish(closed, error),
+    });
+    const { pingInterval, pongTimeout } = settings;
+    this.#lifecycle = new Lifecycle(
+      settings.environment,
+      settings.now,
+      pingInterval + pongTimeout,
+      {
+        offline: () => this.#dialer.drop(3008, "offline") && this.#retry(),
+        online: () => this.#wake("online"),
+        woke: () => this.#wake("resume"),
+      },
+    );
+  }
+  /** Adds a listener for an event of {@link WsgwClientEventMap} (typos fail to type-check). */
+  addEventListener(type, listener, options) {
+    const add = EventTarget.prototype.addEventListener;
+    add.call(this, type, listener, options);
+  }
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener(type, listener, options) {
+    const remove = EventTarget.prototype.removeEventListener;
+    remove.call(this, type, listener, options);
   }
   /** The connection state. */
   get state() {
@@ -263,7 +1046,7 @@ var WsgwClient = class extends EventTarget {
   get lastSeq() {
     return this.#seqs.position;
   }
-  /** The epoch of the user's history, from the last welcome. */
+  /** The epoch of the user's history, from the last welcome or reset. */
   get epoch() {
     return this.#seqs.epoch;
   }
@@ -279,247 +1062,129 @@ var WsgwClient = class extends EventTarget {
   get userId() {
     return this.#welcome?.userId;
   }
-  /** Starts connecting; does nothing unless the state is `closed`. */
+  /**
+   * Starts connecting unless already started. Resolves at the first welcome;
+   * rejects with a {@link WsgwClientError} when the client stops before.
+   */
   connect() {
-    if (this.#state !== "closed") return;
-    this.#attempt = 0;
-    this.#authFailures = 0;
+    if (this.#state !== "closed" && this.#ready) return this.#ready.promise;
+    const ready = this.#ready = deferred();
+    ready.promise.catch(() => void 0);
+    this.#failures = 0;
+    this.#dialer.resetAuth();
     this.#setState("connecting");
-    void this.#dial();
+    this.#lifecycle.start();
+    this.#emit("connecting", {
+      attempt: 1,
+      delay: 0,
+      cause: "connect",
+    });
+    this.#dialer.dial();
+    return ready.promise;
+  }
+  /**
+   * Replaces the token (a string or a function) for every later connection.
+   * A string is also sent to the live connection at once, so the gateway
+   * extends it to the new token's expiry.
+   */
+  setToken(token) {
+    if (typeof token !== "function" && (typeof token !== "string" || !token)) {
+      throw new TypeError("token must be a non-empty string or a function");
+    }
+    this.#settings.token = token;
+    if (typeof token === "string") this.#dialer.refreshWith(token);
+    else this.#dialer.scheduleRefresh();
   }
   /**
    * Stops reconnecting and closes the socket with 1000. The promise settles
-   * once the socket has closed (waiting at most `pongTimeout`).
+   * once the socket has closed, or after at most 1 s when the peer is dead.
    */
   close() {
     if (this.#state !== "closed") {
-      this.#generation++;
-      this.#probe?.abort();
-      this.#drop(1e3, "client closed");
+      this.#dialer.cancel();
+      this.#dialer.drop(1e3, "client closed", false);
       this.#finish({
         code: 1e3,
         reason: "client closed",
       });
     }
-    return this.#settled();
+    return this.#dialer.settled(Math.min(1e3, this.#settings.pongTimeout));
   }
-  addEventListener(type, listener, options) {
-    super.addEventListener(type, listener, options);
-  }
-  removeEventListener(type, listener, options) {
-    super.removeEventListener(type, listener, options);
-  }
-  async #dial() {
-    const generation = ++this.#generation;
-    this.#retryTimer = void 0;
-    let url;
-    try {
-      const { token } = this.#settings;
-      const value = typeof token === "function" ? await token() : token;
-      if (generation !== this.#generation) return;
-      if (typeof value !== "string" || !value) {
-        throw new TypeError("the token function returned no token");
-      }
-      url = connectUrl(this.#url, value, this.#seqs.resume());
-      this.#open(new this.#settings.WebSocket(url), url);
-    } catch (error) {
-      if (generation !== this.#generation) return;
-      const code = url === void 0 ? "token" : "socket";
-      this.#emit("error", {
-        code,
-        message: messageOf(error),
-        cause: error,
-      });
-      this.#retry();
-    }
-  }
-  #open(socket, url) {
-    this.#socket = socket;
-    let opened = false;
-    let status;
-    this.#track(
-      new Promise((resolve) => {
-        socket.onclose = (event) => {
-          resolve();
-          if (socket !== this.#socket) return;
-          this.#socket = void 0;
-          this.#keepalive.stop();
-          this.#onClose(event, opened, status, url);
-        };
-      }),
-    );
-    socket.onerror = (event) => {
-      status ??= statusFromErrorMessage(event.message);
+  #welcomed(welcome2, wasRecovering) {
+    const { timers, stableAfter } = this.#settings;
+    this.#welcome = welcome2;
+    timers.clearTimeout(this.#stableTimer);
+    this.#stableTimer = timers.setTimeout(() => {
+      this.#stableTimer = void 0;
+      this.#failures = 0;
+    }, stableAfter);
+    this.#setState("connected");
+    const connected = {
+      ...welcome2,
+      wasRecovering,
     };
-    socket.onopen = () => {
-      opened = true;
-      this.#authFailures = 0;
-      this.#setState("open");
-      this.#keepalive.start();
-    };
-    let first = true;
-    socket.onmessage = (event) => {
-      if (socket === this.#socket) this.#onFrame(event.data, first);
-      first = false;
-    };
-  }
-  #onClose(event, opened, status, url) {
-    const terminal = TERMINAL_CLOSES[event.code];
-    if (terminal) {
-      const reason = event.reason || terminal;
-      this.#finish({
-        code: event.code,
-        reason,
-      }, {
-        code: terminal,
-        message: `the server closed the connection: ${reason}`,
-        closeCode: event.code,
-      });
-    } else if (opened) {
-      this.#retry();
-    } else {
-      void this.#failedBeforeOpen(event.code, status, url);
-    }
-  }
-  /** Counts a failure before open against the token unless it was an outage. */
-  async #failedBeforeOpen(code, status, url) {
-    const generation = this.#generation;
-    const controller = this.#probe = new AbortController();
-    const verdict = await this.#track(
-      classifyFailure(status, url, this.#settings, controller),
-    );
-    if (generation !== this.#generation) return;
-    this.#probe = void 0;
-    if (verdict !== "outage") this.#authFailures++;
-    if (this.#authFailures < this.#settings.maxAuthFailures) {
-      return this.#retry();
-    }
-    const closeCode = code || 1006;
-    this.#finish({
-      code: closeCode,
-      reason: "unauthorized",
-    }, {
-      code: "unauthorized",
-      message: verdict === "unauthorized"
-        ? "the gateway refused the token (HTTP 401)"
-        : "the gateway kept refusing the connection: the token is likely invalid",
-      closeCode,
+    this.#emit("welcome", {
+      ...welcome2,
     });
+    this.#emit("connected", connected);
+    this.#ready?.resolve(connected);
   }
-  #onFrame(data, first) {
-    this.#keepalive.alive();
-    let frame;
-    try {
-      if (typeof data !== "string") throw new TypeError("binary frame");
-      frame = JSON.parse(data);
-      if (typeof frame?.type !== "string") throw new TypeError("no type");
-    } catch (error) {
-      const message = `unreadable frame: ${messageOf(error)}`;
-      return this.#emit("error", {
-        code: "bad_frame",
-        message,
-        cause: error,
-      });
-    }
-    if (frame.type === "welcome") {
-      if (!first) return;
-      const { connId, nodeId, userId, seq, epoch, recovered } = frame;
-      this.#seqs.welcome(seq, epoch, recovered);
-      this.#attempt = 0;
-      this.#welcome = {
-        connId,
-        nodeId,
-        userId,
-        seq,
-        epoch,
-        recovered,
-      };
-      this.#emit("welcome", {
-        ...this.#welcome,
-      });
-    } else if (frame.type === "error") {
-      this.#emit("error", {
-        code: frame.code,
-        message: frame.message,
-      });
-    } else if (frame.type === "message") {
-      const { seq, id, data: data2, ts, broadcast } = frame;
-      if (seq !== void 0 && !this.#seqs.accept(seq)) return;
-      const message = seq === void 0
-        ? {
-          id,
-          data: data2,
-          ts,
-        }
-        : {
-          seq,
-          id,
-          data: data2,
-          ts,
-        };
-      if (broadcast) message.broadcast = true;
-      this.#emit("message", message);
-    }
-  }
-  #dead() {
-    this.#drop(CLOSE_TIMEOUT, "ping timeout");
-    this.#retry();
-  }
-  /** Forgets the current socket (its events no longer count) and closes it. */
-  #drop(code, reason) {
-    this.#keepalive.stop();
-    const socket = this.#socket;
-    if (socket === void 0) return;
-    this.#socket = void 0;
-    try {
-      if (socket.readyState < 2) socket.close(code, reason);
-    } catch (error) {
-      const message = `closing the socket failed: ${messageOf(error)}`;
-      this.#emit("error", {
-        code: "socket",
-        message,
-        cause: error,
-      });
-    }
-  }
-  #retry() {
-    const { minDelay, maxDelay, random, timers } = this.#settings;
+  /** Schedules the next dial after backoff (at least `retryAfter` ms). */
+  #retry(retryAfter) {
+    if (this.#state === "closed") return;
+    const { minDelay, maxDelay, random } = this.#settings;
+    this.#clearTimers();
     this.#setState("connecting");
-    const delay = backoffDelay(this.#attempt++, minDelay, maxDelay, random);
-    this.#retryTimer = timers.setTimeout(() => void this.#dial(), delay);
+    let delay = backoffDelay(this.#failures++, minDelay, maxDelay, random);
+    let cause = "backoff";
+    if (retryAfter !== void 0 && retryAfter >= delay) {
+      delay = Math.round(retryAfter + random() * minDelay);
+      cause = "retry-after";
+    }
+    this.#schedule(delay, cause);
+  }
+  #schedule(delay, cause) {
+    this.#emit("connecting", {
+      attempt: this.#failures + 1,
+      delay,
+      cause,
+    });
+    this.#retryTimer = this.#settings.timers.setTimeout(() => {
+      this.#retryTimer = void 0;
+      this.#dialer.dial();
+    }, delay);
+  }
+  /** `online`, or visible after a long sleep: check or redial now. */
+  #wake(cause) {
+    if (this.#state === "closed") return;
+    if (this.#dialer.connected) return this.#dialer.checkNow();
+    this.#dialer.drop(3008, cause);
+    this.#dialer.cancel();
+    this.#clearTimers();
+    this.#failures = 0;
+    const { random, minDelay } = this.#settings;
+    this.#schedule(Math.floor(random() * Math.min(minDelay * 2, 1e3)), cause);
+  }
+  #clearTimers() {
+    const { timers } = this.#settings;
+    timers.clearTimeout(this.#retryTimer);
+    timers.clearTimeout(this.#stableTimer);
+    this.#retryTimer = this.#stableTimer = void 0;
   }
   #finish(closed, error) {
-    this.#settings.timers.clearTimeout(this.#retryTimer);
-    this.#retryTimer = void 0;
-    this.#keepalive.stop();
+    if (this.#state === "closed") return;
+    this.#clearTimers();
+    this.#dialer.cancel();
+    this.#lifecycle.stop();
     if (error) this.#emit("error", error);
     this.#setState("closed");
     this.#emit("closed", closed);
-  }
-  #settled() {
-    if (this.#pending.size === 0) return Promise.resolve();
-    const { timers, pongTimeout } = this.#settings;
-    let timer;
-    const bound = new Promise((resolve) => {
-      timer = timers.setTimeout(resolve, pongTimeout);
-    });
-    return Promise.race([
-      Promise.all(this.#pending),
-      bound,
-    ]).then(() => {
-      timers.clearTimeout(timer);
-    });
-  }
-  #track(promise) {
-    this.#pending.add(promise);
-    const forget = () => this.#pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
-  }
-  #setState(state) {
-    if (this.#state === state) return;
-    this.#state = state;
-    this.#emit("state", state);
+    this.#ready?.reject(
+      new WsgwClientError(
+        error?.code ?? "closed",
+        error?.message ?? `the client closed: ${closed.reason}`,
+      ),
+    );
   }
   #emit(type, detail) {
     this.dispatchEvent(
@@ -528,8 +1193,23 @@ var WsgwClient = class extends EventTarget {
       }),
     );
   }
+  #setState(state) {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit("state", state);
+  }
 };
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
+function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return {
+    promise,
+    resolve,
+    reject,
+  };
 }
-export { WsgwClient };
+export { TokenTimeoutError, WsgwClient, WsgwClientError, WsgwStopError };

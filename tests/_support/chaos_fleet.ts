@@ -7,7 +7,10 @@
  *
  * @module
  */
-import { WsgwClient } from "../../client/wsgw_client.ts";
+import {
+  WsgwClient,
+  type WsgwWebSocketClass,
+} from "../../client/wsgw_client.ts";
 import type { ServerFrame, WelcomeFrame } from "../../shared/protocol.ts";
 
 /** One WebSocket connection of a device, as the server spoke on it. */
@@ -163,16 +166,16 @@ export class ChaosFleet implements AsyncDisposable {
   }
 
   /** A WebSocket class that dials where the balancer says and records frames. */
-  #socketClass(device: Device): new (url: string) => WebSocket {
+  #socketClass(device: Device): WsgwWebSocketClass {
     const pick = (d: Device) => this.#pick(d);
     const nodes = this.#nodes;
     return class RecordingSocket extends WebSocket {
-      constructor(url: string) {
+      constructor(url: string, protocols?: string | string[]) {
         const node = pick(device);
         const target = new URL(url);
         const base = new URL(nodes[node]!);
         target.host = base.host;
-        super(target.href);
+        super(target.href, protocols);
         const since = target.searchParams.get("since");
         const record: ConnectionRecord = {
           node,
@@ -216,5 +219,5 @@ export class ChaosFleet implements AsyncDisposable {
 export function isLive(device: Device): boolean {
   const last = device.connections.at(-1);
   return last !== undefined && last.welcome !== undefined &&
-    last.closedAt === undefined && device.client.state === "open";
+    last.closedAt === undefined && device.client.state === "connected";
 }

@@ -12,17 +12,25 @@ import { waitFor } from "./until.ts";
 /** One accepted WebSocket, seen from the server. */
 export class FakeConnection {
   readonly socket: WebSocket;
-  /** The upgrade request's URL (token, since, epoch). */
+  /** The upgrade request's URL (since, epoch; token with the query transport). */
   readonly url: URL;
+  /** The token the client sent (subprotocol, or `?token=`). */
+  readonly token: string | null;
   /** Text frames the client sent, parsed. */
   readonly received: unknown[] = [];
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
   #closed = false;
 
-  constructor(socket: WebSocket, url: URL, answerPings: boolean) {
+  constructor(
+    socket: WebSocket,
+    url: URL,
+    token: string | null,
+    answerPings: boolean,
+  ) {
     this.socket = socket;
     this.url = url;
+    this.token = token;
     this.opened = new Promise((resolve) => socket.onopen = () => resolve());
     this.closed = new Promise((resolve) => {
       socket.onclose = (event) => {
@@ -84,10 +92,26 @@ export class FakeConnection {
   }
 }
 
+/** The token of a request: subprotocol, `Authorization` (probes), or query. */
+function tokenOf(request: Request, url: URL): string | null {
+  const offered = request.headers.get("sec-websocket-protocol") ?? "";
+  for (const protocol of offered.split(",")) {
+    const trimmed = protocol.trim();
+    if (trimmed.startsWith("wsgw.token.")) return trimmed.slice(11);
+  }
+  const bearer = /^Bearer (.+)$/.exec(
+    request.headers.get("authorization") ?? "",
+  );
+  return bearer?.[1] ?? url.searchParams.get("token");
+}
+
 /** Options of {@link FakeGateway}. */
 export type FakeGatewayOptions = {
-  /** Answers an upgrade request itself (e.g. a 401) instead of accepting it. */
-  refuse?: (url: URL) => Response | undefined;
+  /**
+   * Answers a request itself (e.g. a 401) instead of accepting it; called
+   * for upgrades and for the client's probes alike, with the token found.
+   */
+  refuse?: (url: URL, token: string | null) => Response | undefined;
   /** Whether accepted sockets answer `ping` with `pong`. @default true */
   answerPings?: boolean;
 };
@@ -97,6 +121,8 @@ export class FakeGateway implements AsyncDisposable {
   readonly connections: FakeConnection[] = [];
   /** Every request's URL, upgrades and probes alike. */
   readonly requests: URL[] = [];
+  /** The token of every request, in the order of {@link requests}. */
+  readonly tokens: (string | null)[] = [];
   /** Requests answered by `refuse`. */
   refused = 0;
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
@@ -107,19 +133,27 @@ export class FakeGateway implements AsyncDisposable {
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
       (request) => {
         const url = new URL(request.url);
+        const token = tokenOf(request, url);
         this.requests.push(url);
+        this.tokens.push(token);
+        const refusal = refuse?.(url, token);
+        if (refusal) {
+          this.refused++;
+          return refusal;
+        }
         if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
           return Response.json({ error: { code: "upgrade_required" } }, {
             status: 426,
           });
         }
-        const refusal = refuse?.(url);
-        if (refusal) {
-          this.refused++;
-          return refusal;
-        }
-        const { socket, response } = Deno.upgradeWebSocket(request);
-        this.connections.push(new FakeConnection(socket, url, answerPings));
+        const offered = request.headers.get("sec-websocket-protocol");
+        const { socket, response } = Deno.upgradeWebSocket(
+          request,
+          offered?.includes("wsgw.v1") ? { protocol: "wsgw.v1" } : {},
+        );
+        this.connections.push(
+          new FakeConnection(socket, url, token, answerPings),
+        );
         return response;
       },
     );

@@ -6,12 +6,18 @@
  * @module
  */
 import type {
-  WsgwClient,
+  WsgwClientEventMap,
   WsgwClosed,
+  WsgwConnected,
+  WsgwConnecting,
+  WsgwDisconnected,
   WsgwError,
+  WsgwGap,
   WsgwMessage,
+  WsgwReset,
   WsgwState,
   WsgwTimers,
+  WsgwWebSocketClass,
   WsgwWelcome,
 } from "../../client/wsgw_client.ts";
 
@@ -50,6 +56,7 @@ export class FakeTimers implements WsgwTimers {
 /** A WebSocket driven by the test; `close()` by the client completes at once. */
 export class FakeWebSocket extends EventTarget {
   readonly url: string;
+  readonly protocols: string[];
   readyState = 0;
   readonly sent: string[] = [];
   onopen: ((event: Event) => void) | null = null;
@@ -57,9 +64,14 @@ export class FakeWebSocket extends EventTarget {
   onerror: ((event: Event) => void) | null = null;
   onclose: ((event: CloseEvent) => void) | null = null;
 
-  constructor(url: string) {
+  constructor(url: string, protocols?: string | string[]) {
     super();
     this.url = url;
+    this.protocols = protocols === undefined
+      ? []
+      : Array.isArray(protocols)
+      ? protocols
+      : [protocols];
   }
 
   send(data: string): void {
@@ -94,18 +106,18 @@ export class FakeWebSocket extends EventTarget {
 
 /** A WebSocket constructor for the client that records its instances. */
 export function fakeWebSockets(): {
-  WebSocket: new (url: string) => WebSocket;
+  WebSocket: WsgwWebSocketClass;
   instances: FakeWebSocket[];
 } {
   const instances: FakeWebSocket[] = [];
   class Recorded extends FakeWebSocket {
-    constructor(url: string) {
-      super(url);
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
       instances.push(this);
     }
   }
   return {
-    WebSocket: Recorded as unknown as new (url: string) => WebSocket,
+    WebSocket: Recorded as unknown as WsgwWebSocketClass,
     instances,
   };
 }
@@ -115,24 +127,51 @@ export type ClientEvents = {
   states: WsgwState[];
   messages: WsgwMessage[];
   welcomes: WsgwWelcome[];
+  connecting: WsgwConnecting[];
+  connected: WsgwConnected[];
+  disconnected: WsgwDisconnected[];
+  resets: WsgwReset[];
+  gaps: WsgwGap[];
   errors: WsgwError[];
   closed: WsgwClosed[];
 };
 
+/** Something that dispatches the client's events (source or built module). */
+type Listenable = {
+  addEventListener<K extends keyof WsgwClientEventMap>(
+    type: K,
+    listener: (event: WsgwClientEventMap[K]) => void,
+  ): void;
+};
+
 /** Records the events of `client` (source or built module) from now on. */
-export function recordEvents(
-  client: Pick<WsgwClient, "addEventListener">,
-): ClientEvents {
+export function recordEvents(client: Listenable): ClientEvents {
   const events: ClientEvents = {
     states: [],
     messages: [],
     welcomes: [],
+    connecting: [],
+    connected: [],
+    disconnected: [],
+    resets: [],
+    gaps: [],
     errors: [],
     closed: [],
   };
   client.addEventListener("state", (e) => events.states.push(e.detail));
   client.addEventListener("message", (e) => events.messages.push(e.detail));
   client.addEventListener("welcome", (e) => events.welcomes.push(e.detail));
+  client.addEventListener(
+    "connecting",
+    (e) => events.connecting.push(e.detail),
+  );
+  client.addEventListener("connected", (e) => events.connected.push(e.detail));
+  client.addEventListener(
+    "disconnected",
+    (e) => events.disconnected.push(e.detail),
+  );
+  client.addEventListener("reset", (e) => events.resets.push(e.detail));
+  client.addEventListener("gap", (e) => events.gaps.push(e.detail));
   client.addEventListener("error", (e) => events.errors.push(e.detail));
   client.addEventListener("closed", (e) => events.closed.push(e.detail));
   return events;
@@ -143,7 +182,7 @@ export function recordEvents(
  * `error` event, as browsers do (Deno puts it in the message); counts dials.
  */
 export function browserLikeWebSockets(): {
-  WebSocket: new (url: string) => WebSocket;
+  WebSocket: WsgwWebSocketClass;
   dials: () => number;
 } {
   let dials = 0;
@@ -152,8 +191,8 @@ export function browserLikeWebSockets(): {
     "onerror",
   )!;
   class BrowserLike extends WebSocket {
-    constructor(url: string) {
-      super(url);
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
       dials++;
       Object.defineProperty(this, "onerror", {
         get: () => onerror.get!.call(this),

@@ -34,7 +34,10 @@ export class DemoPage {
     const page = await browser.newPage();
     const demo = new DemoPage(page, device);
     await page.goto(`${base}/?${new URLSearchParams({ user, device })}`);
-    await demo.until(async () => await demo.state() === "open", "state open");
+    await demo.until(
+      async () => await demo.state() === "connected",
+      "state connected",
+    );
     return demo;
   }
 

@@ -226,7 +226,7 @@ browserTest(
           [during, "done"],
           [before, "done"],
         ]);
-        assert.equal(await tab.state(), "open");
+        assert.equal(await tab.state(), "connected");
       }
     } finally {
       await embedded.shutdown();

@@ -35,6 +35,7 @@ function flakyClient(random: () => number) {
     token: "t",
     minDelay: 10,
     maxDelay: 100,
+    stableAfter: 777,
     random,
     timers,
     WebSocket: sockets.WebSocket,
@@ -61,7 +62,36 @@ Deno.test("client backoff - retry delays double from minDelay and cap at maxDela
   assert.deepEqual(timers.pending, []);
 });
 
-Deno.test("client backoff - a welcome resets the attempts", async () => {
+const WELCOME = {
+  type: "welcome",
+  connId: "c",
+  nodeId: "n",
+  userId: "u",
+  seq: 0,
+  epoch: "e",
+  recovered: true,
+};
+
+Deno.test("client backoff - a welcome followed at once by a close does not reset the attempts (welcome-then-4008 loop)", async () => {
+  const { client, timers, sockets } = flakyClient(() => 0.9999);
+  client.connect();
+  const delays: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const socket = sockets.instances.at(-1)!;
+    socket.open();
+    socket.receive(WELCOME);
+    socket.serverClose(4008, "slow consumer");
+    const retry = timers.pending.filter((ms) => ms !== 777 && ms !== 10_000);
+    assert.equal(retry.length, 1, `one retry pending: ${timers.pending}`);
+    delays.push(retry[0]!);
+    timers.fire(retry[0]!);
+  }
+  assert.deepEqual(delays, [9, 19, 39, 79, 99]);
+  await client.close();
+  assert.deepEqual(timers.pending, []);
+});
+
+Deno.test("client backoff - a connection that stays up stableAfter resets the attempts", async () => {
   const { client, timers, sockets } = flakyClient(() => 0.9999);
   client.connect();
   for (const expected of [9, 19, 39]) {
@@ -73,17 +103,14 @@ Deno.test("client backoff - a welcome resets the attempts", async () => {
   }
   const socket = sockets.instances.at(-1)!;
   socket.open();
-  socket.receive({
-    type: "welcome",
-    connId: "c",
-    nodeId: "n",
-    userId: "u",
-    seq: 0,
-    epoch: "e",
-    recovered: true,
-  });
+  socket.receive(WELCOME);
+  timers.fire(777); // stableAfter
   socket.serverClose(1012, "node draining");
-  assert.deepEqual(timers.pending, [9], "back to minDelay after a welcome");
+  assert.deepEqual(
+    timers.pending.filter((ms) => ms !== 777 && ms !== 10_000),
+    [9],
+    "back to minDelay after a stable connection",
+  );
   await client.close();
 });
 
@@ -93,7 +120,16 @@ Deno.test("client backoff - waits in state connecting, not closed", async () => 
   sockets.instances[0]!.open();
   sockets.instances[0]!.serverClose(1006);
   assert.equal(client.state, "connecting");
-  assert.deepEqual(events.states, ["connecting", "open", "connecting"]);
+  assert.deepEqual(events.states, ["connecting"]);
+  assert.deepEqual(events.connecting, [
+    { attempt: 1, delay: 0, cause: "connect" },
+    { attempt: 2, delay: 5, cause: "backoff" },
+  ]);
+  assert.deepEqual(events.disconnected, [{
+    code: 1006,
+    reason: "",
+    wasConnected: false,
+  }]);
   assert.equal(timers.pending.length, 1);
   await client.close();
   assert.deepEqual(events.states.at(-1), "closed");

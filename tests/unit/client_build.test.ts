@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { buildClient, DIST_DTS, DIST_JS } from "../../client/build.ts";
+import {
+  buildClient,
+  DIST_DTS,
+  DIST_JS,
+  DIST_MIN_JS,
+} from "../../client/build.ts";
 // @ts-types="../../client/dist/client.d.ts"
 import { WsgwClient as BuiltClient } from "../../client/dist/client.js";
 import type { WsgwMessage, WsgwWelcome } from "../../client/wsgw_client.ts";
@@ -19,6 +24,11 @@ Deno.test("client build - client/dist matches a fresh build of client/ (run `den
     `${DIST_JS} is ${message}`,
   );
   assert.equal(
+    await Deno.readTextFile(new URL(DIST_MIN_JS, ROOT)),
+    built.minJs,
+    `${DIST_MIN_JS} is ${message}`,
+  );
+  assert.equal(
     await Deno.readTextFile(new URL(DIST_DTS, ROOT)),
     built.dts,
     `${DIST_DTS} is ${message}`,
@@ -26,7 +36,7 @@ Deno.test("client build - client/dist matches a fresh build of client/ (run `den
 });
 
 Deno.test("client build - the dist files import nothing", async () => {
-  for (const path of [DIST_JS, DIST_DTS]) {
+  for (const path of [DIST_JS, DIST_MIN_JS, DIST_DTS]) {
     const text = await Deno.readTextFile(new URL(path, ROOT));
     assert.doesNotMatch(text, /^\s*import\b/m, `${path} has an import`);
     assert.doesNotMatch(text, /\bimport\s*\(/, `${path} has a dynamic import`);

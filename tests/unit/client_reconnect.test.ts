@@ -40,8 +40,13 @@ for (
       await conn.close(code, name);
       await waitFor(() => events.closed.length === 1, { what: "closed" });
       assert.equal(client.state, "closed");
-      assert.deepEqual(events.states, ["connecting", "open", "closed"]);
+      assert.deepEqual(events.states, ["connecting", "connected", "closed"]);
       assert.deepEqual(events.closed, [{ code, reason: name }]);
+      assert.deepEqual(events.disconnected, [{
+        code,
+        reason: name,
+        wasConnected: true,
+      }]);
       assert.deepEqual(events.errors.map((e) => [e.code, e.closeCode]), [[
         name,
         code,
@@ -66,7 +71,7 @@ Deno.test("client reconnect - the token function is called before every connecti
     client.connect();
     for (let i = 0; i < 4; i++) {
       const conn = await gateway.connection(i);
-      assert.equal(conn.url.searchParams.get("token"), `token-${i + 1}`);
+      assert.equal(conn.token, `token-${i + 1}`);
       conn.welcome();
       if (i < 3) await conn.close(1012, "node draining");
     }
@@ -85,7 +90,7 @@ Deno.test("client reconnect - close() while open closes with 1000 and stops", as
   await waitFor(() => events.welcomes.length === 1);
   await client.close();
   assert.deepEqual(await conn.closed, { code: 1000, reason: "client closed" });
-  assert.deepEqual(events.states, ["connecting", "open", "closed"]);
+  assert.deepEqual(events.states, ["connecting", "connected", "closed"]);
   assert.deepEqual(events.closed, [{ code: 1000, reason: "client closed" }]);
   assert.equal(gateway.connections.length, 1);
 });
@@ -99,7 +104,9 @@ Deno.test("client reconnect - close() during the backoff wait cancels the retry"
   client.connect();
   const conn = await gateway.connection(0);
   await conn.close(1011);
-  await waitFor(() => events.states.length === 3, { what: "connecting again" });
+  await waitFor(() => events.connecting.length === 2, {
+    what: "connecting again",
+  });
   assert.equal(client.state, "connecting");
   await client.close(); // a leaked 60 s timer would fail the test
   assert.equal(client.state, "closed");
@@ -158,7 +165,7 @@ Deno.test("client reconnect - answered pings keep the connection", async () => {
     await waitFor(() => conn.pings() >= 5, { what: "5 pings" });
     assert.deepEqual(conn.received[0], { type: "ping" });
     assert.equal(gateway.connections.length, 1);
-    assert.equal(client.state, "open");
+    assert.equal(client.state, "connected");
   } finally {
     await client.close();
   }
@@ -166,15 +173,18 @@ Deno.test("client reconnect - answered pings keep the connection", async () => {
 
 Deno.test("client reconnect - HTTP 401 with fresh tokens stops after maxAuthFailures", async () => {
   await using gateway = new FakeGateway({ refuse: unauthorized });
-  let calls = 0;
+  const reasons: string[] = [];
   const { client, events } = clientOf(gateway.url, {
-    token: () => `fresh-${++calls}`,
+    token: ({ reason }) => {
+      reasons.push(reason);
+      return `fresh-${reasons.length}`;
+    },
   });
   client.connect();
   await waitFor(() => events.closed.length === 1, { what: "closed" });
-  assert.equal(calls, 3);
-  assert.equal(gateway.refused, 3);
-  assert.equal(gateway.requests.length, 3, "Deno shows the 401: no probe");
+  assert.deepEqual(reasons, ["connect", "unauthorized"]);
+  assert.equal(gateway.refused, 2);
+  assert.equal(gateway.requests.length, 2, "Deno shows the 401: no probe");
   assert.deepEqual(events.errors.map((e) => [e.code, e.closeCode]), [[
     "unauthorized",
     1006,
@@ -194,12 +204,10 @@ Deno.test("client reconnect - where the status is hidden, a probe answered by th
   client.connect();
   await waitFor(() => events.closed.length === 1, { what: "closed" });
   assert.equal(sockets.dials(), 2);
-  const probes = gateway.requests.filter((_, i) => i % 2 === 1);
   assert.equal(gateway.requests.length, 4, "each failure was probed once");
-  assert.deepEqual(probes.map((u) => u.searchParams.get("token")), [
-    "tok",
-    "tok",
-  ]);
+  // Probes carry the token in an Authorization header, never in the URL.
+  assert.deepEqual(gateway.tokens, ["tok", "tok", "tok", "tok"]);
+  assert.ok(gateway.requests.every((u) => u.search === ""));
   assert.equal(events.errors[0]!.code, "unauthorized");
   await client.close();
 });
@@ -238,8 +246,7 @@ Deno.test("client reconnect - 503 (a draining node) does not count against the t
 
 Deno.test("client reconnect - a connection that opens resets the auth failure count", async () => {
   await using gateway = new FakeGateway({
-    refuse: (url) =>
-      url.searchParams.get("token") === "bad" ? unauthorized() : undefined,
+    refuse: (_url, token) => token === "bad" ? unauthorized() : undefined,
   });
   const tokens = ["bad", "bad", "good", "bad", "bad", "good"];
   const { client, events } = clientOf(gateway.url, {
@@ -254,7 +261,14 @@ Deno.test("client reconnect - a connection that opens resets the auth failure co
     const second = await gateway.connection(1);
     second.welcome();
     await waitFor(() => events.welcomes.length === 2);
-    assert.equal(gateway.refused, 4);
+    assert.deepEqual(gateway.tokens, [
+      "bad",
+      "bad",
+      "good",
+      "bad",
+      "bad",
+      "good",
+    ]);
     assert.deepEqual(events.errors, []);
   } finally {
     await client.close();

@@ -23,13 +23,14 @@ function clientOf(
   return { client, events: recordEvents(client) };
 }
 
-Deno.test("client resume - first URL has only the token; messages are delivered in order", async () => {
+Deno.test("client resume - the first URL has no query (the token rides in a subprotocol); messages are delivered in order", async () => {
   await using gateway = new FakeGateway();
-  const { client, events } = clientOf(gateway, { token: "a b&c=d/é" });
+  const { client, events } = clientOf(gateway, { token: "a.b-c_d~e" });
   try {
     client.connect();
     const conn = await gateway.connection(0);
-    assert.equal(conn.url.search, `?token=${encodeURIComponent("a b&c=d/é")}`);
+    assert.equal(conn.url.search, "");
+    assert.equal(conn.token, "a.b-c_d~e");
     conn.welcome({ seq: 0, epoch: "e1", recovered: false });
     conn.message(1, { hello: "world" });
     conn.message(undefined, "to all");
@@ -51,7 +52,7 @@ Deno.test("client resume - first URL has only the token; messages are delivered 
     }]);
     assert.deepEqual(
       [client.state, client.connId, client.nodeId, client.epoch],
-      ["open", "c1", "n1", "e1"],
+      ["connected", "c1", "n1", "e1"],
     );
   } finally {
     await client.close();
@@ -67,14 +68,13 @@ Deno.test("client resume - duplicates by seq are dropped within an epoch", async
     conn.welcome();
     for (const seq of [1, 2, 2, 1, 3, 3]) conn.message(seq);
     conn.message(undefined);
-    conn.message(undefined); // broadcasts carry no seq: never duplicates
+    conn.message(undefined); // the same broadcast id again: a duplicate
     conn.message(4);
     await waitFor(() => events.messages.some((m) => m.seq === 4));
     assert.deepEqual(events.messages.map((m) => m.seq ?? "b"), [
       1,
       2,
       3,
-      "b",
       "b",
       4,
     ]);
@@ -97,7 +97,7 @@ Deno.test("client resume - reconnect carries since and epoch, and drops a replay
     const second = await gateway.connection(1);
     assert.equal(
       second.url.search,
-      `?token=tok&since=2&epoch=${encodeURIComponent("ep/1 +x")}`,
+      `?since=2&epoch=${encodeURIComponent("ep/1 +x")}`,
     );
     assert.equal(second.url.searchParams.get("epoch"), "ep/1 +x");
     second.welcome({ seq: 3, epoch: "ep/1 +x", recovered: true });
@@ -171,7 +171,7 @@ Deno.test("client resume - since/epoch options resume a saved position", async (
   try {
     client.connect();
     const conn = await gateway.connection(0);
-    assert.equal(conn.url.search, "?token=tok&since=41&epoch=saved");
+    assert.equal(conn.url.search, "?since=41&epoch=saved");
     conn.welcome({ seq: 42, epoch: "saved", recovered: true });
     conn.message(41);
     conn.message(42);
@@ -183,11 +183,31 @@ Deno.test("client resume - since/epoch options resume a saved position", async (
 });
 
 Deno.test("client resume - connectUrl keeps other parameters and replaces stale ones", () => {
-  const base = new URL("wss://gw.example/ws?app=x&token=old&since=9");
+  const base = new URL("wss://gw.example/ws?app=x&since=9");
   assert.equal(
-    connectUrl(base, "t/+=", { since: 3, epoch: undefined }),
-    "wss://gw.example/ws?app=x&token=t%2F%2B%3D&since=3",
+    connectUrl(base, { since: 3, epoch: undefined }),
+    "wss://gw.example/ws?app=x&since=3",
   );
+  assert.equal(
+    connectUrl(base, { since: 3, epoch: "e" }, "t/+="),
+    "wss://gw.example/ws?app=x&token=t%2F%2B%3D&since=3&epoch=e",
+  );
+  assert.equal(connectUrl(new URL("ws://h/ws"), undefined), "ws://h/ws");
+});
+
+Deno.test("client resume - the query transport puts the token in the URL for old gateways", async () => {
+  await using gateway = new FakeGateway();
+  const { client } = clientOf(gateway, {
+    token: "a b&c=d/é",
+    tokenTransport: "query",
+  });
+  try {
+    client.connect();
+    const conn = await gateway.connection(0);
+    assert.equal(conn.url.search, `?token=${encodeURIComponent("a b&c=d/é")}`);
+  } finally {
+    await client.close();
+  }
 });
 
 Deno.test("client resume - server error frames and unreadable frames become error events", async () => {
@@ -197,17 +217,17 @@ Deno.test("client resume - server error frames and unreadable frames become erro
     client.connect();
     const conn = await gateway.connection(0);
     conn.welcome();
-    conn.send({ type: "error", code: "bad_frame", message: "unknown type" });
+    conn.send({ type: "error", code: "unknown_type", message: "unknown type" });
     conn.send("not json");
     conn.send({ type: "future-frame" }); // ignored: forward compatible
     conn.message(1);
     await waitFor(() => events.messages.length === 1);
-    assert.deepEqual(events.errors.map((e) => e.code), [
-      "bad_frame",
-      "bad_frame",
+    assert.deepEqual(events.errors.map((e) => [e.code, e.serverCode]), [
+      ["server", "unknown_type"],
+      ["bad_frame", undefined],
     ]);
     assert.equal(events.errors[0]!.message, "unknown type");
-    assert.equal(client.state, "open");
+    assert.equal(client.state, "connected");
   } finally {
     await client.close();
   }
