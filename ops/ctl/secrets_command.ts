@@ -36,6 +36,14 @@ WSGW_JWT_SECRET=${randomSecret()}
 # Shared by routers and gateways for the node-internal API.
 WSGW_INTERNAL_SECRET=${randomSecret()}
 
+# Logins of the backends. compose (service etcd-auth) and the try-it
+# overlay create etcd's users "root" and "wsgw" (the latter limited to
+# /wsgw/) with these and start Redis with requirepass. With your own etcd
+# and Redis, put the passwords of their wsgw logins here instead.
+WSGW_ETCD_PASSWORD=${randomSecret()}
+WSGW_ETCD_ROOT_PASSWORD=${randomSecret()}
+WSGW_REDIS_PASSWORD=${randomSecret()}
+
 # Grafana's admin password (user "admin"), compose only.
 GF_SECURITY_ADMIN_PASSWORD=${randomSecret()}
 `;

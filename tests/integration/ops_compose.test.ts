@@ -149,7 +149,11 @@ opsTest(
       authScript,
       /grant-permission wsgw --prefix=true readwrite \/wsgw\//,
     );
-    assert.doesNotMatch(authScript, /change-me/, "a password in the script");
+    assert.doesNotMatch(
+      authScript,
+      /change-me-etcd/,
+      "a password in the script",
+    );
     assert.deepEqual(services.etcd!.healthcheck!.test.slice(-2), [
       "endpoint",
       "status",
