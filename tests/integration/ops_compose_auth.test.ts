@@ -108,7 +108,10 @@ opsTest(
       env: { ...env, WSGW_ETCD_ROOT_PASSWORD: "change-me-etcd-root-password" },
     });
     assert.equal(placeholder.code, 1);
-    assert.match(placeholder.stderr, /placeholder: deno task ctl secrets/);
+    assert.match(
+      placeholder.stderr,
+      /placeholder: make real ones with deno task ctl secrets/,
+    );
     const first = await run("sh", ["-euc", script(service)], { env });
     assert.equal(first.code, 0, first.stderr);
     const again = await run("sh", ["-euc", script(service)], { env });
