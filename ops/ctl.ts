@@ -10,7 +10,7 @@
  * deno task ctl nodes
  * deno task ctl push alice '{"text":"hi"}'
  * TOKEN=$(deno task ctl token alice --device phone --ttl 15m)
- * deno task ctl secrets --out ops/compose.env
+ * deno task ctl secrets --out .env
  * ```
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * `ctl secrets [--out FILE] [--force]`: a fresh env file of every secret a
- * deployment needs (compose's `ops/compose.env`, or the env file Kubernetes'
+ * deployment needs (compose's `.env`, or the env file Kubernetes'
  * secret generator reads), each value 32 random bytes from the system's
  * CSPRNG, in hex (as `openssl rand -hex 32`: no character a shell, an env
  * file or a flag parser treats specially). Nothing is read from the cluster.
