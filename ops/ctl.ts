@@ -10,7 +10,7 @@
  * deno task ctl nodes
  * deno task ctl push alice '{"text":"hi"}'
  * TOKEN=$(deno task ctl token alice --device phone --ttl 15m)
- * deno task ctl secrets --out ops/compose.env
+ * deno task ctl secrets --out .env
  * ```
  *
  * @module
@@ -41,7 +41,8 @@ Commands:
   drain <node> [--no-wait] [--timeout 60]
                                  the node closes its clients (1012) and leaves
   secrets [--out FILE] [--force] a fresh env file of random secrets (API keys,
-                                 JWT, internal, Grafana); stdout without --out
+                                 JWT, internal, etcd, Redis, Grafana); stdout
+                                 without --out
 
 Settings (flag, else environment, else state file):
   --state-file F        a state file of \`deno task cluster\` ($WSGW_STATE_FILE)

@@ -170,6 +170,8 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
       `${name} is set but a ${mode} does not use it (${why}): remove it from this process's environment`,
     );
   };
+  // etcd's root can change every user and permission: no node needs it.
+  unused("WSGW_ETCD_ROOT_PASSWORD", "it is etcd-auth's, to turn auth on");
   let apiKeys: ApiKey[] = [];
   if (mode === "gateway") {
     unused("WSGW_API_KEYS", "the push API runs on routers");

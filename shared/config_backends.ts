@@ -51,6 +51,14 @@ export function loadBackends(get: Get, mode: Mode): BackendConfig {
       "WSGW_ETCD_USERNAME and WSGW_ETCD_PASSWORD go together",
     );
   }
+  if (!dev && etcdPassword !== undefined) {
+    backendPassword(
+      get("WSGW_ETCD_PASSWORD") === undefined
+        ? "WSGW_ETCD"
+        : "WSGW_ETCD_PASSWORD",
+      etcdPassword,
+    );
+  }
   const etcdTls = tlsFiles(get, "WSGW_ETCD");
   if (etcdTls.ca ?? etcdTls.cert) {
     const plain = etcd.find((e) => !e.startsWith("https:"));
@@ -75,6 +83,15 @@ export function loadBackends(get: Get, mode: Mode): BackendConfig {
       get("WSGW_REDIS_USERNAME"),
       get("WSGW_REDIS_PASSWORD"),
     );
+    const password = decodeURIComponent(new URL(redis).password);
+    if (!dev && password !== "") {
+      backendPassword(
+        get("WSGW_REDIS_PASSWORD") === undefined
+          ? "WSGW_REDIS"
+          : "WSGW_REDIS_PASSWORD",
+        password,
+      );
+    }
   }
   const redisTls = tlsFiles(get, "WSGW_REDIS");
   if ((redisTls.ca ?? redisTls.cert) && !redis?.startsWith("rediss:")) {
@@ -84,6 +101,14 @@ export function loadBackends(get: Get, mode: Mode): BackendConfig {
     );
   }
   return { etcd, etcdUsername, etcdPassword, etcdTls, redis, redisTls };
+}
+
+/**
+ * Refuses an etcd or Redis password copied from an example file. Whoever
+ * runs the backend chose it, so no length is imposed here.
+ */
+function backendPassword(name: string, value: string): void {
+  strongSecret(name, value, 1);
 }
 
 /** Throws a {@link ConfigError} when `value` is no URL, showing it without its login. */

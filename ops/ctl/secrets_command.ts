@@ -1,6 +1,6 @@
 /**
  * `ctl secrets [--out FILE] [--force]`: a fresh env file of every secret a
- * deployment needs (compose's `ops/compose.env`, or the env file Kubernetes'
+ * deployment needs (compose's `.env`, or the env file Kubernetes'
  * secret generator reads), each value 32 random bytes from the system's
  * CSPRNG, in hex (as `openssl rand -hex 32`: no character a shell, an env
  * file or a flag parser treats specially). Nothing is read from the cluster.
@@ -35,6 +35,14 @@ WSGW_JWT_SECRET=${randomSecret()}
 
 # Shared by routers and gateways for the node-internal API.
 WSGW_INTERNAL_SECRET=${randomSecret()}
+
+# Logins of the backends. compose (service etcd-auth) and the try-it
+# overlay create etcd's users "root" and "wsgw" (the latter limited to
+# /wsgw/) with these and start Redis with requirepass. With your own etcd
+# and Redis, put the passwords of their wsgw logins here instead.
+WSGW_ETCD_PASSWORD=${randomSecret()}
+WSGW_ETCD_ROOT_PASSWORD=${randomSecret()}
+WSGW_REDIS_PASSWORD=${randomSecret()}
 
 # Grafana's admin password (user "admin"), compose only.
 GF_SECURITY_ADMIN_PASSWORD=${randomSecret()}

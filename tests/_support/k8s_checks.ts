@@ -22,7 +22,7 @@ type Container = Loose;
 
 function podSpecs(objects: Obj[]) {
   return objects.filter((o) =>
-    o.kind === "Deployment" || o.kind === "StatefulSet"
+    o.kind === "Deployment" || o.kind === "StatefulSet" || o.kind === "Job"
   )
     .map((o) => ({
       name: o.metadata.name as string,
@@ -126,6 +126,74 @@ export function checkReferences(overlay: string, objects: Obj[]): void {
       `${overlay}: no Service ${wsgwService} for the backends`,
     );
   }
+}
+
+/** The Secret keys a container's environment takes, by variable name. */
+function secretEnv(container: Container): Record<string, string> {
+  return Object.fromEntries(
+    (container.env ?? []).filter((e: Loose) => e.valueFrom?.secretKeyRef)
+      .map((e: Loose) => [e.name, e.valueFrom.secretKeyRef.key]),
+  );
+}
+
+function container(objects: Obj[], kind: string, name: string): Container {
+  const object = objects.find((o) =>
+    o.kind === kind && o.metadata.name === name
+  );
+  assert.ok(object, `no ${kind} ${name}`);
+  return object.spec.template.spec.containers[0];
+}
+
+/**
+ * Each role takes only its own secrets from the Secret (a gateway nothing
+ * that can push, a router nothing that signs a client token), both log in
+ * to etcd and Redis; in try-it, etcd auth is turned on and Redis requires
+ * the password the nodes use.
+ */
+export function checkSecretsPerRole(overlay: string, objects: Obj[]): void {
+  const both = [
+    "WSGW_ETCD_PASSWORD",
+    "WSGW_INTERNAL_OTHER_SECRET",
+    "WSGW_INTERNAL_SECRET",
+    "WSGW_REDIS_PASSWORD",
+  ];
+  const roles = [
+    ["wsgw-gateway", [...both, "WSGW_JWT_PREVIOUS_SECRET", "WSGW_JWT_SECRET"]],
+    ["wsgw-router", [...both, "WSGW_API_KEYS"]],
+  ] as const;
+  for (const [name, expected] of roles) {
+    const env = secretEnv(container(objects, "Deployment", name));
+    assert.deepEqual(Object.keys(env).sort(), expected.toSorted(), name);
+    for (const [variable, key] of Object.entries(env)) {
+      assert.equal(key, variable, `${name}: ${variable} from key ${key}`);
+    }
+  }
+  const config = objects.find((o) =>
+    o.kind === "ConfigMap" && o.metadata.name === "wsgw-config"
+  )!;
+  assert.equal(config.data.WSGW_ETCD_USERNAME, "wsgw");
+  assert.ok(
+    !Object.keys(config.data).some((k) => /SECRET|PASSWORD|API_KEYS/.test(k)),
+    "a secret in the ConfigMap",
+  );
+  if (overlay !== "try-it") return;
+  const auth = container(objects, "Job", "wsgw-etcd-auth");
+  assert.deepEqual(secretEnv(auth), {
+    WSGW_ETCD_ROOT_PASSWORD: "WSGW_ETCD_ROOT_PASSWORD",
+    WSGW_ETCD_PASSWORD: "WSGW_ETCD_PASSWORD",
+  });
+  assert.match(auth.command.join(" "), /etcdctl auth enable/);
+  const redis = objects.find((o) =>
+    o.kind === "StatefulSet" && o.metadata.name === "wsgw-redis"
+  )!.spec.template.spec.containers as Container[];
+  const server = redis.find((c) => c.name === "redis")!;
+  const exporter = redis.find((c) => c.name === "exporter")!;
+  assert.deepEqual(secretEnv(server), { REDISCLI_AUTH: "WSGW_REDIS_PASSWORD" });
+  assert.match(server.command.at(-1), /requirepass "\$REDISCLI_AUTH"/);
+  assert.match(server.readinessProbe.exec.command.join(" "), /grep -q PONG/);
+  assert.deepEqual(secretEnv(exporter), {
+    REDIS_PASSWORD: "WSGW_REDIS_PASSWORD",
+  });
 }
 
 /** The gateway: probes, drain, grace period, Services, budget. */

@@ -1,8 +1,10 @@
 /**
  * compose.yaml as `docker-compose config` reads it with the example env
- * file: every service healthy-checked, secrets only where listed, raised
- * `nofile`, Redis persistence and limits, a clear stop when a secret is
- * missing; and the TLS override with a real certificate through `haproxy -c`.
+ * file: every long-running service healthy-checked, each role only its own
+ * secrets, etcd and Redis with auth on, raised `nofile`, Redis persistence
+ * and limits, a clear stop when a secret is missing; and the TLS override
+ * with a real certificate through `haproxy -c`. (ops_compose_auth.test.ts
+ * runs the auth scripts and the configs they feed.)
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
@@ -20,6 +22,13 @@ function assertRan(
     0,
     `${what} failed (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`,
   );
+}
+
+/** The shell script of a `sh -c` command, as the container's shell sees it. */
+function redisScript(command: string[]): string {
+  assert.equal(command[0], "sh");
+  // `docker-compose config` prints a literal "$" as "$$".
+  return command.at(-1)!.replaceAll("$$", "$");
 }
 
 opsTest(
@@ -46,10 +55,13 @@ opsTest(
         healthcheck?: { test: string[] };
         ulimits?: { nofile?: { soft: number; hard: number } };
         command?: string[];
+        entrypoint?: string[];
+        depends_on?: Record<string, { condition: string }>;
       }>;
     };
     const services = config.services;
     const wsgw = ["gateway1", "gateway2", "gateway3", "router1", "router2"];
+    // etcd-auth is a one-shot (checked below), every other service runs on.
     for (
       const service of [
         "etcd",
@@ -78,29 +90,93 @@ opsTest(
       assert.match(env.WSGW_INTERNAL_URL!, new RegExp(`^http://gateway${i}:`));
       assert.match(env.WSGW_PUBLIC_URL!, new RegExp(`^http://gateway${i}:`));
     }
-    // Secrets reach only the services that use them.
-    const secretNames = /SECRET|API_KEYS|PASSWORD/;
+    // Secrets reach only the services that use them: a gateway nothing that
+    // can push, a router nothing that can sign a client token.
+    const secretNames = /SECRET|API_KEYS|PASSWORD|AUTH/;
+    const both = [
+      "WSGW_ETCD_PASSWORD",
+      "WSGW_INTERNAL_OTHER_SECRET",
+      "WSGW_INTERNAL_SECRET",
+      "WSGW_REDIS_PASSWORD",
+    ];
+    const expectedSecrets: Record<string, string[]> = {
+      gateway: [...both, "WSGW_JWT_PREVIOUS_SECRET", "WSGW_JWT_SECRET"],
+      router: [...both, "WSGW_API_KEYS"],
+      "etcd-auth": ["WSGW_ETCD_PASSWORD", "WSGW_ETCD_ROOT_PASSWORD"],
+      redis: ["REDISCLI_AUTH"],
+      "redis-exporter": ["REDIS_PASSWORD"],
+      grafana: ["GF_SECURITY_ADMIN_PASSWORD"],
+    };
     for (const [name, service] of Object.entries(services)) {
       const secrets = Object.keys(service.environment ?? {}).filter((v) =>
         secretNames.test(v)
       ).sort();
-      const expected = wsgw.includes(name)
-        ? [
-          "WSGW_API_KEYS",
-          "WSGW_INTERNAL_OTHER_SECRET",
-          "WSGW_INTERNAL_SECRET",
-          "WSGW_JWT_PREVIOUS_SECRET",
-          "WSGW_JWT_SECRET",
-        ]
-        : name === "grafana"
-        ? ["GF_SECURITY_ADMIN_PASSWORD"]
-        : [];
+      const role = name.replace(/\d+$/, "");
+      const expected = (expectedSecrets[role] ?? []).toSorted();
       assert.deepEqual(secrets, expected, `secrets given to ${name}`);
     }
+    for (const name of wsgw) {
+      const env = services[name]!.environment!;
+      assert.equal(env.WSGW_ETCD_USERNAME, "wsgw", `${name} etcd user`);
+      assert.match(
+        env.WSGW_ETCD_PASSWORD!,
+        /^change-me-etcd-password/,
+        `${name}: the etcd password comes from the env file`,
+      );
+      assert.match(env.WSGW_REDIS_PASSWORD!, /^change-me-redis-password/);
+      assert.deepEqual(services[name]!.depends_on, {
+        "etcd-auth": { condition: "service_completed_successfully" },
+        redis: { condition: "service_healthy" },
+      }, `${name} waits for etcd auth and a healthy Redis`);
+    }
     assert.match(
-      services.router1!.environment!.WSGW_JWT_SECRET!,
+      services.gateway1!.environment!.WSGW_JWT_SECRET!,
       /^change-me-jwt-secret/,
       "the secrets come from the env file",
+    );
+
+    // etcd auth: etcd-auth turns it on once etcd is up; the healthcheck
+    // asks for the status, which needs no login.
+    const etcdAuth = services["etcd-auth"]!;
+    assert.deepEqual(etcdAuth.depends_on, {
+      etcd: { condition: "service_healthy" },
+    });
+    const authScript = [...etcdAuth.entrypoint!, ...etcdAuth.command!].join(
+      " ",
+    );
+    assert.match(authScript, /etcdctl auth enable/);
+    assert.match(
+      authScript,
+      /grant-permission wsgw --prefix=true readwrite \/wsgw\//,
+    );
+    assert.doesNotMatch(
+      authScript,
+      /change-me-etcd/,
+      "a password in the script",
+    );
+    assert.deepEqual(services.etcd!.healthcheck!.test.slice(-2), [
+      "endpoint",
+      "status",
+    ]);
+    // Redis auth: requirepass from the environment, not from the command
+    // line; the healthcheck and the exporter log in.
+    assert.match(
+      redisScript(services.redis!.command!),
+      /requirepass "\$REDISCLI_AUTH"/,
+    );
+    assert.doesNotMatch(
+      services.redis!.command!.join(" "),
+      /change-me/,
+      "the Redis password is on the command line",
+    );
+    assert.match(services.redis!.healthcheck!.test.join(" "), /redis-cli ping/);
+    assert.match(
+      services.redis!.environment!.REDISCLI_AUTH!,
+      /^change-me-redis/,
+    );
+    assert.match(
+      services["redis-exporter"]!.environment!.REDIS_PASSWORD!,
+      /^change-me-redis/,
     );
     for (const name of [...wsgw.slice(0, 3), "haproxy"]) {
       const nofile = services[name]!.ulimits?.nofile;
@@ -113,7 +189,7 @@ opsTest(
     const compose = await Deno.readTextFile(`${ROOT}compose.yaml`);
     assert.doesNotMatch(
       compose,
-      /WSGW_(JWT_SECRET|API_KEYS|INTERNAL_SECRET): [^$]/,
+      /(SECRET|API_KEYS|PASSWORD|AUTH): [^$]/,
       "a secret value written into compose.yaml",
     );
 

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { parse, parseAllDocuments } from "yaml";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { Job } from "kubernetes-models/batch/v1/Job";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
@@ -22,6 +23,7 @@ import { secretsEnvFile } from "../../ops/ctl/secrets_command.ts";
 import {
   checkGateway,
   checkReferences,
+  checkSecretsPerRole,
   type Obj,
 } from "../_support/k8s_checks.ts";
 import { opsTest, ROOT, run } from "../_support/ops_tools.ts";
@@ -34,6 +36,7 @@ type Ctor = new (data: any) => Model;
 const MODELS: Record<string, Ctor> = {
   "apps/v1/Deployment": Deployment,
   "apps/v1/StatefulSet": StatefulSet,
+  "batch/v1/Job": Job,
   "v1/ConfigMap": ConfigMap,
   "v1/Namespace": Namespace,
   "v1/Secret": Secret,
@@ -107,6 +110,7 @@ for (const overlay of overlays) {
     }
     checkReferences(overlay, objects);
     checkGateway(objects);
+    checkSecretsPerRole(overlay, objects);
 
     const rule = objects.find((o) => o.kind === "PrometheusRule")!;
     const alerts = parse(
@@ -121,3 +125,30 @@ for (const overlay of overlays) {
     if (overlay === "production") assert.equal(statefulSets.length, 0);
   });
 }
+
+opsTest("ops - k8s etcd-auth Job runs the script of compose's etcd-auth", [
+  "docker-compose",
+], async () => {
+  const ran = await run("docker-compose", [
+    "--env-file",
+    "ops/compose.env.example",
+    "-f",
+    "compose.yaml",
+    "config",
+  ]);
+  assert.equal(ran.code, 0, ran.stderr);
+  const compose = parse(ran.stdout) as {
+    services: Record<string, { command: string[] }>;
+  };
+  // `docker-compose config` prints a literal "$" as "$$".
+  const script = compose.services["etcd-auth"]!.command.at(-1)!
+    .replaceAll("$$", "$");
+  const job = parse(
+    await Deno.readTextFile(
+      `${ROOT}deploy/k8s/backends/statefulset/etcd-auth-job.yaml`,
+    ),
+  ) as Obj;
+  const command = job.spec.template.spec.containers[0].command as string[];
+  assert.deepEqual(command.slice(0, 2), ["/bin/sh", "-euc"]);
+  assert.equal(command[2], script);
+});

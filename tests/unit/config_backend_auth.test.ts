@@ -74,3 +74,43 @@ Deno.test("config - WSGW_REDIS_PASSWORD (and _USERNAME) join the Redis URL", () 
   assert.equal(decodeURIComponent(url.password), "p@ss/word");
   assert.equal(url.host, "redis:6379");
 });
+
+Deno.test("config - placeholder backend passwords are refused wherever they are given; etcd's root password is not a node's", () => {
+  const placeholder = "change-me-etcd-password";
+  for (
+    const [env, variable] of [
+      [{ WSGW_ETCD: `http://wsgw:${placeholder}@etcd:2379` }, "WSGW_ETCD"],
+      [{ WSGW_REDIS: `redis://:${placeholder}@redis:6379` }, "WSGW_REDIS"],
+      [
+        { WSGW_ETCD_USERNAME: "wsgw", WSGW_ETCD_PASSWORD: placeholder },
+        "WSGW_ETCD_PASSWORD",
+      ],
+      [{ WSGW_REDIS_PASSWORD: placeholder }, "WSGW_REDIS_PASSWORD"],
+    ] as const
+  ) {
+    assert.throws(
+      () => loadConfig({ ...BASE, ...env }, "router"),
+      (e) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        assert.equal(e.variable, variable, e.message);
+        assert.match(e.message, /placeholder/);
+        assert.ok(!e.message.includes(placeholder), e.message);
+        return true;
+      },
+    );
+  }
+  // A backend password is the backend owner's choice: any length passes.
+  assert.doesNotThrow(() =>
+    loadConfig({ ...BASE, WSGW_REDIS_PASSWORD: "short" }, "router")
+  );
+  const { warnings } = loadConfig(
+    { ...BASE, WSGW_ETCD_ROOT_PASSWORD: "r".repeat(32) },
+    "router",
+  );
+  assert.ok(
+    warnings.some((w) =>
+      /^WSGW_ETCD_ROOT_PASSWORD is set but a router does not use it/.test(w)
+    ),
+    warnings.join("\n"),
+  );
+});

@@ -28,11 +28,42 @@ async function exampleEnv(): Promise<Record<string, string>> {
   );
 }
 
+/**
+ * What compose.yaml gives each role from the env file: gateways the token
+ * secrets, routers the API keys, both the internal secret and the backend
+ * logins (the etcd user name is compose's own, "wsgw").
+ */
+const ROLE_VARIABLES = {
+  gateway: ["WSGW_JWT_SECRET", "WSGW_JWT_PREVIOUS_SECRET"],
+  router: ["WSGW_API_KEYS"],
+  both: [
+    "WSGW_INTERNAL_SECRET",
+    "WSGW_INTERNAL_OTHER_SECRET",
+    "WSGW_ETCD_PASSWORD",
+    "WSGW_REDIS_PASSWORD",
+  ],
+};
+
+function roleEnv(
+  example: Record<string, string>,
+  mode: "gateway" | "router",
+): Record<string, string> {
+  const env: Record<string, string> = {
+    WSGW_ETCD: real.WSGW_ETCD,
+    WSGW_REDIS: real.WSGW_REDIS,
+    WSGW_ETCD_USERNAME: "wsgw",
+  };
+  for (const name of [...ROLE_VARIABLES[mode], ...ROLE_VARIABLES.both]) {
+    if (example[name] !== undefined) env[name] = example[name];
+  }
+  return env;
+}
+
 for (const mode of ["gateway", "router"] as const) {
   Deno.test(`config - ${mode}: the example env file's secrets are refused`, async () => {
     const example = await exampleEnv();
     assert.throws(
-      () => loadConfig({ ...real, ...example }, mode),
+      () => loadConfig(roleEnv(example, mode), mode),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.match(error.message, /change-me/);
@@ -41,6 +72,37 @@ for (const mode of ["gateway", "router"] as const) {
         return true;
       },
     );
+  });
+
+  Deno.test(`config - ${mode}: each placeholder of the example env file is refused on its own`, async () => {
+    const example = await exampleEnv();
+    const strong: Record<string, string> = {
+      ...roleEnv(example, mode),
+      ...real,
+      WSGW_ETCD_PASSWORD: "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+      WSGW_REDIS_PASSWORD: "a0b1c2d3e4f5061728394a5b6c7d8e9f",
+    };
+    if (mode === "gateway") delete strong.WSGW_API_KEYS;
+    else delete strong.WSGW_JWT_SECRET;
+    assert.deepEqual(loadConfig(strong, mode).warnings, []);
+    const names = Object.keys(roleEnv(example, mode)).filter((name) =>
+      /change-me/.test(example[name] ?? "")
+    );
+    assert.ok(names.includes("WSGW_ETCD_PASSWORD"), names.join());
+    assert.ok(names.includes("WSGW_REDIS_PASSWORD"), names.join());
+    for (const name of names) {
+      assert.throws(
+        () => loadConfig({ ...strong, [name]: example[name]! }, mode),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, `${name}: ${error}`);
+          assert.equal(error.variable, name);
+          assert.match(error.message, /change-me/);
+          assert.ok(!error.message.includes(example[name]!), "value printed");
+          return true;
+        },
+        `${mode} accepts the placeholder of ${name}`,
+      );
+    }
   });
 }
 

@@ -124,20 +124,63 @@ Deno.test("ctl - secrets writes a fresh private env file the config accepts", as
       ...env.WSGW_API_KEYS!.split(",").map((k) => k.replace(/:\w+$/, "")),
       env.WSGW_JWT_SECRET!,
       env.WSGW_INTERNAL_SECRET!,
+      env.WSGW_ETCD_PASSWORD!,
+      env.WSGW_ETCD_ROOT_PASSWORD!,
+      env.WSGW_REDIS_PASSWORD!,
       env.GF_SECURITY_ADMIN_PASSWORD!,
     ];
-    assert.equal(values.length, 5);
+    assert.equal(values.length, 8);
     for (const value of values) assert.match(value, /^[0-9a-f]{64}$/);
-    assert.equal(new Set(values).size, 5, "a value repeats");
+    assert.equal(new Set(values).size, 8, "a value repeats");
     assert.match(env.WSGW_API_KEYS!, /^[0-9a-f]+:push,[0-9a-f]+:admin$/);
-    // The gateway/router config takes them as they are.
-    const { config, warnings } = loadConfig({
-      ...env,
+
+    // The file is for compose (or Kubernetes' secret generator), which
+    // gives each role only its variables (compose.yaml): so loaded, each
+    // takes them as they are, without a warning.
+    const shared = {
       WSGW_ETCD: "http://127.0.0.1:2379",
+      WSGW_ETCD_USERNAME: "wsgw",
+      WSGW_ETCD_PASSWORD: env.WSGW_ETCD_PASSWORD!,
       WSGW_REDIS: "redis://127.0.0.1:6379",
-    }, "router");
-    assert.deepEqual(config.apiKeys.map((k) => k.scope), ["push", "admin"]);
-    assert.deepEqual(warnings, []);
+      WSGW_REDIS_PASSWORD: env.WSGW_REDIS_PASSWORD!,
+      WSGW_INTERNAL_SECRET: env.WSGW_INTERNAL_SECRET!,
+    };
+    const router = loadConfig(
+      { ...shared, WSGW_API_KEYS: env.WSGW_API_KEYS! },
+      "router",
+    );
+    assert.deepEqual(router.config.apiKeys.map((k) => k.scope), [
+      "push",
+      "admin",
+    ]);
+    assert.deepEqual(router.warnings, []);
+    const gateway = loadConfig(
+      { ...shared, WSGW_JWT_SECRET: env.WSGW_JWT_SECRET! },
+      "gateway",
+    );
+    assert.equal(gateway.config.jwtSecret, env.WSGW_JWT_SECRET);
+    assert.deepEqual(gateway.warnings, []);
+    // Given the whole file, a process still starts and names what it must
+    // not hold.
+    for (
+      const [mode, extra] of [
+        ["router", ["WSGW_ETCD_ROOT_PASSWORD", "WSGW_JWT_SECRET"]],
+        ["gateway", ["WSGW_API_KEYS", "WSGW_ETCD_ROOT_PASSWORD"]],
+      ] as const
+    ) {
+      const { warnings } = loadConfig({ ...shared, ...env }, mode);
+      assert.deepEqual(
+        warnings.map((w) => w.split(" ")[0]).sort(),
+        extra,
+        warnings.join("\n"),
+      );
+      for (const warning of warnings) {
+        assert.match(
+          warning,
+          new RegExp(`is set but a ${mode} does not use it`),
+        );
+      }
+    }
 
     // An existing file holds live secrets: kept unless --force.
     const again = await ctl(["secrets", "--out", path], {});
