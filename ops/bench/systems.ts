@@ -30,6 +30,8 @@ export type System = {
   gatewayPids: number[];
   /** The push-API process (router, emitter), when separate. */
   apiPids: number[];
+  /** wsgw cluster: etcd's client URL (its `/metrics` are read). */
+  etcdUrl?: string;
   /** Sends one broadcast to every socket; resolves when the API accepted it. */
   broadcast(data: unknown): Promise<void>;
   stop(): Promise<void>;
@@ -127,6 +129,7 @@ async function startWsgwCluster(nodes: number): Promise<System> {
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: cluster.gateways.map((g) => g.pid!),
     apiPids: cluster.routers.map((r) => r.pid!),
+    etcdUrl: cluster.etcd.url,
     broadcast: (data) =>
       post(`${cluster.router}/v1/broadcast`, { data }, authorization),
     // A process writes its CPU profile only when it exits by itself.
