@@ -8,6 +8,7 @@
  */
 import {
   BadRequestError,
+  OverloadedError,
   RateLimitedError,
   UnavailableError,
   WsgwError,
@@ -109,7 +110,8 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
             status: error.status,
             headers: {
               "access-control-allow-origin": "*",
-              ...(error instanceof RateLimitedError
+              ...(error instanceof RateLimitedError ||
+                  error instanceof OverloadedError
                 ? { "retry-after": String(error.retryAfter) }
                 : {}),
             },
