@@ -182,3 +182,31 @@ Deno.test("bench - registry: mappings registered and loaded by a cold route cach
   assert.ok(result!.etcdDbBytes > 0);
   assert.equal(result!.coldStarts[0]!.entries, 2000);
 });
+
+Deno.test("bench - storm: a killed node's clients come back on the others, nothing lost or doubled", async () => {
+  const { results } = await bench(
+    "storm",
+    "--sockets",
+    "120",
+    "--nodes",
+    "2",
+    "--clients",
+    "1",
+  );
+  const [result] = results as {
+    dropped: number;
+    reconnected: number;
+    usersBehind: number;
+    duplicates: number;
+    gaps: number;
+    pushes: number;
+    backMs: { all: number | null };
+  }[];
+  assert.equal(result!.dropped, 60, "node 1 held every other socket");
+  assert.equal(result!.reconnected, 60);
+  assert.ok(result!.pushes > 0);
+  assert.equal(result!.usersBehind, 0, "every socket caught up");
+  assert.equal(result!.duplicates, 0);
+  assert.equal(result!.gaps, 0);
+  assert.ok(result!.backMs.all !== null);
+});
