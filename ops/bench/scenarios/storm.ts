@@ -11,6 +11,7 @@
  * @module
  */
 import { Child } from "../child.ts";
+import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";
 import { loadAverage } from "../proc_stats.ts";
 import { startSystem } from "../systems.ts";
@@ -98,6 +99,9 @@ export async function stormScenario(
       await c.send("stats");
       return await line as unknown as Stats;
     })));
+    const etcdAtKill = system.etcdUrl
+      ? await etcdCounters(system.etcdUrl)
+      : undefined;
     const killedAt = Date.now();
     await system.killNode!(0);
     const curve: { ms: number; open: number }[] = [];
@@ -111,6 +115,12 @@ export async function stormScenario(
       await new Promise((r) => setTimeout(r, 100));
     }
     options.say(`  ${dropped} sockets dropped; back: ${curve.at(-1)?.open}`);
+    // What etcd wrote while the clients came back (their registrations,
+    // the dead node's lease expiring, the pushes' device reads).
+    const stormSeconds = (Date.now() - killedAt) / 1000;
+    const etcd = etcdAtKill && system.etcdUrl
+      ? costPer(etcdAtKill, await etcdCounters(system.etcdUrl), stormSeconds)
+      : undefined;
     // Pushes keep flowing a little, then every socket must catch up.
     await new Promise((r) => setTimeout(r, 2000));
     pushing = false;
@@ -153,6 +163,8 @@ export async function stormScenario(
         },
         {} as Record<string, number>,
       ),
+      /** etcd's counters per second from the kill until all were back. */
+      etcdPerSecond: etcd,
       load1: loadAverage(),
     };
     options.say(
@@ -161,6 +173,7 @@ export async function stormScenario(
         `${result.usersBehind} users behind, ${result.duplicates} duplicates, ` +
         `${result.gaps} gaps, ${pushes} pushes`,
     );
+    if (etcd) options.say(`  etcd per second: ${JSON.stringify(etcd)}`);
     for (const point of curve.filter((_, i) => i % 5 === 0)) {
       options.say(`  +${point.ms} ms: ${point.open} open`);
     }
