@@ -2,11 +2,18 @@
  * Cheap checks on a socket request before its token is verified: the
  * browser `Origin` allowlist (`WSGW_ALLOWED_ORIGINS`) and new connections per
  * client address per second (`WSGW_CONNECT_RATE`), so a flood from one
- * address is turned away with 429 before it costs a signature check.
+ * address is turned away with 429 before it costs a signature check; and new
+ * connections per second to the whole node (`WSGW_CONNECT_BUDGET`), so a
+ * reconnect storm after another node died is answered 503 with a spread
+ * `Retry-After` instead of piling up handshakes that time out.
  *
  * @module
  */
-import { ForbiddenError, RateLimitedError } from "../shared/errors.ts";
+import {
+  ForbiddenError,
+  OverloadedError,
+  RateLimitedError,
+} from "../shared/errors.ts";
 import { TokenBucket } from "../shared/token_bucket.ts";
 
 /** Options of {@link ConnectGuard}. */
@@ -15,10 +22,14 @@ export type ConnectGuardOptions = {
   allowedOrigins: readonly string[];
   /** New connections per second per address, burst twice that; 0 is no limit. */
   connectRate: number;
+  /** New connections per second to this node from everyone, burst twice that; 0 (or absent) is no limit. */
+  connectBudget?: number;
   /** Addresses tracked at once; beyond it, new addresses are not limited. @default 100000 */
   maxTracked?: number;
   /** Clock in ms. @default Date.now */
   now?: () => number;
+  /** Random numbers in [0, 1) for the spread of `Retry-After`. @default Math.random */
+  random?: () => number;
 };
 
 /** Idle buckets are forgotten on a sweep at most this often. */
@@ -31,6 +42,8 @@ export class ConnectGuard {
   readonly #maxTracked: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, TokenBucket>();
+  readonly #budget: TokenBucket | undefined;
+  readonly #random: () => number;
   #sweptAt: number;
 
   constructor(options: ConnectGuardOptions) {
@@ -39,6 +52,11 @@ export class ConnectGuard {
     this.#maxTracked = options.maxTracked ?? 100_000;
     this.#now = options.now ?? Date.now;
     this.#sweptAt = this.#now();
+    const budget = options.connectBudget ?? 0;
+    this.#budget = budget > 0
+      ? new TokenBucket({ rate: budget, burst: budget * 2, now: this.#now })
+      : undefined;
+    this.#random = options.random ?? Math.random;
   }
 
   /** Addresses with a bucket right now (for tests and metrics). */
@@ -51,6 +69,7 @@ export class ConnectGuard {
    *
    * @throws {ForbiddenError} `origin_forbidden` for a browser origin not allowed.
    * @throws {RateLimitedError} when `address` opened too many sockets lately.
+   * @throws {OverloadedError} when the node took its budget of new sockets.
    */
   check(origin: string | null, address: string): void {
     // Only browsers send Origin, and only browsers need protecting from a
@@ -67,6 +86,14 @@ export class ConnectGuard {
     if (this.#rate > 0 && !this.#bucket(address).take()) {
       throw new RateLimitedError(
         "too many new connections from this address; retry in a second",
+      );
+    }
+    if (this.#budget && !this.#budget.take()) {
+      // 1-3 s, spread: clients told the same number come back together.
+      const retryAfter = 1 + Math.floor(this.#random() * 3);
+      throw new OverloadedError(
+        `this node is taking too many new connections; retry in ${retryAfter} s or connect elsewhere`,
+        retryAfter,
       );
     }
   }

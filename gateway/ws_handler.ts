@@ -14,6 +14,7 @@
  */
 import {
   BadRequestError,
+  OverloadedError,
   RateLimitedError,
   UnavailableError,
   WsgwError,
@@ -140,7 +141,8 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
             headers: {
               "access-control-allow-origin": "*",
               "access-control-expose-headers": "retry-after",
-              ...(error instanceof RateLimitedError
+              ...(error instanceof RateLimitedError ||
+                  error instanceof OverloadedError
                 ? { "retry-after": String(error.retryAfter) }
                 : {}),
             },

@@ -72,6 +72,12 @@ export type Config = {
   readonly allowedOrigins: readonly string[];
   /** New sockets per second from one client address (burst: twice that); 0 is no limit. @default 50 */
   readonly connectRate: number;
+  /**
+   * New sockets per second one gateway accepts from everyone together
+   * (burst: twice that); over it, 503 with `Retry-After`. 0 is no limit.
+   * @default 0
+   */
+  readonly connectBudget: number;
   /** Most users one push may name. @default 10000 */
   readonly maxPushUsers: number;
   /** Most bytes of data times users in one push. @default 16777216 */
@@ -298,6 +304,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     jwtClockSkew: int(env, "WSGW_JWT_CLOCK_SKEW", 5, 0, 300),
     allowedOrigins,
     connectRate: int(env, "WSGW_CONNECT_RATE", 50, 0),
+    connectBudget: int(env, "WSGW_CONNECT_BUDGET", 0, 0),
     maxPushUsers: int(env, "WSGW_MAX_PUSH_USERS", 10000, 1, 10000),
     maxPushBytes: int(env, "WSGW_MAX_PUSH_BYTES", 16 * 1024 * 1024, 1024),
     keyRequestRate: int(env, "WSGW_KEY_REQUEST_RATE", 1000, 0),

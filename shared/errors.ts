@@ -78,6 +78,22 @@ export class RateLimitedError extends WsgwError {
   }
 }
 
+/**
+ * This process is over a budget of its own (e.g. a gateway's new
+ * connections per second in a reconnect storm): try again after
+ * `retryAfter` seconds, or elsewhere.
+ */
+export class OverloadedError extends WsgwError {
+  /** Seconds the caller should wait. */
+  readonly retryAfter: number;
+
+  constructor(message: string, retryAfter = 1, options?: ErrorOptions) {
+    super("overloaded", 503, message, options);
+    this.name = "OverloadedError";
+    this.retryAfter = retryAfter;
+  }
+}
+
 /** A backend (registry, history, node) cannot serve the request right now. */
 export class UnavailableError extends WsgwError {
   constructor(message: string, options?: ErrorOptions) {

@@ -11,6 +11,7 @@
  * deno task bench fanout-cost --node-counts 1,2,4
  * deno task bench connections --sockets 100000 --nodes 7 --clients 7 --systems wsgw
  * deno task bench registry --mappings 1000000
+ * deno task bench storm --sockets 8000 --nodes 4
  * ```
  * @module
  */
@@ -21,6 +22,7 @@ import { connectionsScenario } from "./scenarios/connections.ts";
 import { fanoutCostScenario } from "./scenarios/fanout_cost.ts";
 import { pushScenario } from "./scenarios/push.ts";
 import { registryScenario } from "./scenarios/registry.ts";
+import { stormScenario } from "./scenarios/storm.ts";
 
 const SCENARIOS = {
   connections: connectionsScenario,
@@ -28,6 +30,7 @@ const SCENARIOS = {
   push: pushScenario,
   "fanout-cost": fanoutCostScenario,
   registry: registryScenario,
+  storm: stormScenario,
 } as const;
 
 /** Machine facts recorded with every result. */

@@ -28,6 +28,8 @@ export type BenchOptions = {
   nodeCounts: number[];
   /** registry: mappings. */
   mappings: number;
+  /** storm: clients connect through haproxy instead of to each node. */
+  lb: boolean;
   json: boolean;
   out: string | undefined;
   say: (text: string) => void;
@@ -61,12 +63,13 @@ const DEFAULTS: Record<string, Partial<BenchOptions>> = {
     placement: "user",
   },
   registry: { mappings: 100_000, nodes: 4 },
+  storm: { sockets: 2_000, nodes: 4, clients: 2, systems: ["wsgw"] },
 };
 
 export const USAGE = `\
 Usage: deno task bench <scenario> [flags]
 
-Scenarios: connections, broadcast, push, fanout-cost, registry
+Scenarios: connections, broadcast, push, fanout-cost, registry, storm
 
 Flags (defaults depend on the scenario):
   --systems a,b      which of raw, wsgw, wsgw-embedded, sio
@@ -84,6 +87,8 @@ Flags (defaults depend on the scenario):
   --idle S           connections: seconds of idle CPU measurement (default 10)
   --heartbeat S      connections: a client ping every S seconds per socket (default 25)
   --mappings M       registry: user mappings (default 100000; 1000000 for the target)
+  --lb               storm: clients go through one haproxy (leastconn) instead of
+                     picking a node themselves
   --json             print the result JSON on stdout (else written under ops/bench/results/)
   --out F            write the result JSON to F
 `;
@@ -112,6 +117,7 @@ export function parseBenchArgs(
       idle: { type: "string" },
       heartbeat: { type: "string" },
       mappings: { type: "string" },
+      lb: { type: "boolean" },
       json: { type: "boolean" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -163,6 +169,7 @@ export function parseBenchArgs(
     heartbeatMs: num("heartbeat", values.heartbeat, 25) * 1000,
     nodeCounts: (values["node-counts"] ?? "1,2,4").split(",").map(Number),
     mappings: num("mappings", values.mappings, d.mappings ?? 100_000),
+    lb: values.lb ?? false,
     json: values.json ?? false,
     out: values.out,
     say,

@@ -9,7 +9,10 @@
  * 3. a node holding N users leaves: time until a watcher has seen every key go;
  * 4. a node holding N users loses its lease (revoked behind its back): time
  *    from the loss being noticed until every key is back on a new lease, and
- *    from the revoke.
+ *    from the revoke;
+ * 5. a storm's registrations: 3 nodes register N users at once while a
+ *    route cache watches: when the last registration landed, and when the
+ *    cache held them all (what a router lags behind a reconnect storm).
  *
  * Usage: `deno run -A ops/bench/registry_load.ts [--users 10000]
  * [--keys 100000] [--runs 3] [--page 10000] [--etcd http://127.0.0.1:2379]`
@@ -28,6 +31,7 @@ import type { RegistryEvent } from "../../shared/registry/mod.ts";
 import { bulkLoadUsers } from "../../tests/_support/etcd_bulk.ts";
 import { startEtcd } from "../../tests/_support/etcd_server.ts";
 import { nodeRecord } from "../../tests/_support/registry_contract.ts";
+import { RouteCache } from "../../router/route_cache.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -204,6 +208,39 @@ const ms = (start: number) => Math.round(performance.now() - start);
       `loss was noticed (${fromRevoke} ms after the revoke, ` +
       `${registry.stats.txns - txnsBefore} txns)`,
   );
+}
+
+// 5. A burst of registrations on 3 nodes while a route cache watches.
+{
+  await using registry = await connect("/bench-storm");
+  await using watcher = await connect("/bench-storm");
+  await using routes = new RouteCache({ registry: watcher, log: silentLogger });
+  routes.start();
+  await routes.ready;
+  const nodes = await Promise.all(
+    [0, 1, 2].map((n) => registry.join(nodeRecord(`storm-${n}`))),
+  );
+  const start = performance.now();
+  await Promise.all(
+    Array.from(
+      { length: users },
+      (_, i) => nodes[i % 3]!.register(`user-${i}`),
+    ),
+  );
+  const landedMs = ms(start);
+  while (routes.size < users) await new Promise((r) => setTimeout(r, 5));
+  const seenMs = ms(start);
+  figures.storm = {
+    users,
+    landedMs,
+    seenMs,
+    perSec: Math.round(users / (seenMs / 1000)),
+  };
+  console.log(
+    `burst of ${users} registrations on 3 nodes: landed after ${landedMs} ms, ` +
+      `all in the route cache after ${seenMs} ms`,
+  );
+  for (const node of nodes) await node.leave();
 }
 
 console.log(JSON.stringify(figures));

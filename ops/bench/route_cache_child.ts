@@ -29,6 +29,8 @@ console.log(JSON.stringify({
   type: "loaded",
   loadMs,
   connectMs: Math.round(start - began),
+  // performance.now() counts from process start: module loading included.
+  fromProcessStartMs: Math.round(performance.now()),
   entries: routes.size,
   rssMiB: Math.round(memory.rss / 2 ** 20),
   rssDeltaMiB: Math.round((memory.rss - rssBefore) / 2 ** 20),

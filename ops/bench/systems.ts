@@ -32,6 +32,10 @@ export type System = {
   gatewayPids: number[];
   /** The push-API process (router, emitter), when separate. */
   apiPids: number[];
+  /** wsgw cluster: etcd's client URL (its `/metrics` are read). */
+  etcdUrl?: string;
+  /** wsgw cluster: SIGKILL to socket-holding node `i` (0-based). */
+  killNode?(i: number): Promise<void>;
   /** Sends one broadcast to every socket; resolves when the API accepted it. */
   broadcast(data: unknown): Promise<void>;
   stop(): Promise<void>;
@@ -52,10 +56,14 @@ export function profileFlags(name: string): string[] {
 }
 
 /** Starts `kind` with `nodes` socket-holding processes. */
-export function startSystem(kind: SystemKind, nodes: number): Promise<System> {
+export function startSystem(
+  kind: SystemKind,
+  nodes: number,
+  options: { lb?: boolean } = {},
+): Promise<System> {
   switch (kind) {
     case "wsgw":
-      return startWsgwCluster(nodes);
+      return startWsgwCluster(nodes, options.lb ?? false);
     case "wsgw-embedded":
       return startEmbedded();
     case "raw":
@@ -109,9 +117,11 @@ function wsgwEnv(): Record<string, string> {
   };
 }
 
-async function startWsgwCluster(nodes: number): Promise<System> {
+/** A wsgw cluster; with `lb`, clients reach the nodes through haproxy. */
+async function startWsgwCluster(nodes: number, lb: boolean): Promise<System> {
   const cluster = await startCluster({
     nodes,
+    lb,
     routers: 1,
     logLevel: "warn",
     apiKey: BENCH_API_KEY,
@@ -122,18 +132,22 @@ async function startWsgwCluster(nodes: number): Promise<System> {
   const authorization = `Bearer ${BENCH_API_KEY}`;
   return {
     kind: "wsgw",
-    label: `wsgw cluster, ${nodes} node(s)`,
+    label: `wsgw cluster, ${nodes} node(s)${lb ? " behind haproxy" : ""}`,
     dialect: "wsgw",
-    targets: cluster.gateways.map((g) => ({
-      hostname: "127.0.0.1",
-      port: Number(new URL(g.url).port),
-    })),
+    targets: cluster.lb
+      ? [{ hostname: "127.0.0.1", port: Number(new URL(cluster.lb.url).port) }]
+      : cluster.gateways.map((g) => ({
+        hostname: "127.0.0.1",
+        port: Number(new URL(g.url).port),
+      })),
     gatewayMetricsUrls: cluster.gateways.map((g) => g.internalUrl),
     pushUrl: `${cluster.router}/v1/push`,
     authorization,
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: cluster.gateways.map((g) => g.pid!),
     apiPids: cluster.routers.map((r) => r.pid!),
+    etcdUrl: cluster.etcd.url,
+    killNode: (i) => cluster.killGateway(i),
     broadcast: (data) =>
       post(`${cluster.router}/v1/broadcast`, { data }, authorization),
     // A process writes its CPU profile only when it exits by itself.

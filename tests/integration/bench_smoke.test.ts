@@ -119,11 +119,23 @@ Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", 
       failed: number;
       rssPerConnKiB: number;
       connectsPerSec: number;
+      etcd?: {
+        perConnect: { puts: number; ranges: number };
+        perDisconnect: { deletes: number };
+      };
     }[];
     assert.equal(run!.open, 200, `${result.system}: open`);
     assert.equal(run!.failed, 0);
     assert.ok(run!.connectsPerSec > 0);
     assert.ok(Number.isFinite(run!.rssPerConnKiB));
+    if (result.system === "wsgw") {
+      // 200 sockets of 20 users: one put per user and socket change at
+      // most, and every user's key deleted once they are all gone.
+      assert.ok(run!.etcd, "etcd figures for wsgw");
+      assert.ok(run!.etcd.perConnect.puts > 0);
+      assert.ok(run!.etcd.perConnect.ranges > 0);
+      assert.ok(run!.etcd.perDisconnect.deletes > 0);
+    }
   }
 });
 
@@ -160,8 +172,41 @@ Deno.test("bench - registry: mappings registered and loaded by a cold route cach
   );
   const [result] = results as {
     registerMs: number;
+    etcdPerRegistration: { puts: number };
+    etcdDbBytes: number;
     coldStarts: { entries: number; loadMs: number }[];
   }[];
   assert.ok(result!.registerMs > 0);
+  // One put per user, plus the 4 node records: 2004 / 2000.
+  assert.equal(result!.etcdPerRegistration.puts, 1.002);
+  assert.ok(result!.etcdDbBytes > 0);
   assert.equal(result!.coldStarts[0]!.entries, 2000);
+});
+
+Deno.test("bench - storm: a killed node's clients come back on the others, nothing lost or doubled", async () => {
+  const { results } = await bench(
+    "storm",
+    "--sockets",
+    "120",
+    "--nodes",
+    "2",
+    "--clients",
+    "1",
+  );
+  const [result] = results as {
+    dropped: number;
+    reconnected: number;
+    usersBehind: number;
+    duplicates: number;
+    gaps: number;
+    pushes: number;
+    backMs: { all: number | null };
+  }[];
+  assert.equal(result!.dropped, 60, "node 1 held every other socket");
+  assert.equal(result!.reconnected, 60);
+  assert.ok(result!.pushes > 0);
+  assert.equal(result!.usersBehind, 0, "every socket caught up");
+  assert.equal(result!.duplicates, 0);
+  assert.equal(result!.gaps, 0);
+  assert.ok(result!.backMs.all !== null);
 });

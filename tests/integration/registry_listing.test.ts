@@ -48,7 +48,11 @@ Deno.test("etcd listing - pages of 7 keys cut into sub-ranges list every (user, 
   }
   await using reader = await connect();
   await using mirror = new WatchMirror(reader);
-  await waitFor(() => mirror.resets === 1, { what: "the first reset" });
+  // Pages of 7 make hundreds of requests: slow on purpose, not a hang.
+  await waitFor(() => mirror.resets === 1, {
+    timeout: 60_000,
+    what: "the first reset",
+  });
   const [reset] = mirror.events;
   assert.ok(reset?.type === "reset");
   const seen = reset.users.map(({ user, nodeId }) => `${user}\n${nodeId}`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { addressKey, ConnectGuard } from "../../gateway/connect_guard.ts";
-import { WsgwError } from "../../shared/errors.ts";
+import { OverloadedError, WsgwError } from "../../shared/errors.ts";
 
 function refusal(check: () => void): string | undefined {
   try {
@@ -86,4 +86,46 @@ Deno.test("connect guard - IPv6 addresses are limited per /64, mapped IPv4 as IP
     "2001:db8:0:1::/64",
   );
   assert.equal(addressKey("::1"), "0:0:0:0::/64");
+});
+
+Deno.test("connect guard - a node over its connect budget answers 503 overloaded with a spread Retry-After, whatever the address", () => {
+  let now = 0;
+  const draws = [0, 0.5, 0.99];
+  const guard = new ConnectGuard({
+    allowedOrigins: [],
+    connectRate: 0,
+    connectBudget: 2,
+    now: () => now,
+    random: () => draws.shift() ?? 0,
+  });
+  // A burst of twice the budget, from as many addresses as clients.
+  for (let i = 0; i < 4; i++) {
+    assert.equal(refusal(() => guard.check(null, `10.1.0.${i}`)), undefined);
+  }
+  const retryAfters: number[] = [];
+  for (let i = 4; i < 7; i++) {
+    try {
+      guard.check(null, `10.1.0.${i}`);
+      assert.fail("over budget, yet admitted");
+    } catch (error) {
+      assert.ok(error instanceof OverloadedError);
+      assert.equal(error.status, 503);
+      assert.equal(error.code, "overloaded");
+      retryAfters.push(error.retryAfter);
+    }
+  }
+  assert.deepEqual(retryAfters, [1, 2, 3]);
+  now += 500; // one connect back at 2/s
+  assert.equal(refusal(() => guard.check(null, "10.1.0.9")), undefined);
+  assert.equal(refusal(() => guard.check(null, "10.1.0.9")), "503 overloaded");
+});
+
+Deno.test("connect guard - no budget by default", () => {
+  const guard = new ConnectGuard({ allowedOrigins: [], connectRate: 0 });
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(
+      refusal(() => guard.check(null, `10.2.${i >> 8}.${i & 255}`)),
+      undefined,
+    );
+  }
 });

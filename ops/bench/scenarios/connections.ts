@@ -10,6 +10,19 @@ import { Fleet } from "../fleet.ts";
 import type { BenchOptions } from "../options.ts";
 import { loadAverage, totalCpu, totalRss } from "../proc_stats.ts";
 import { startSystem, type SystemKind } from "../systems.ts";
+import { costPer, type EtcdCounters, etcdCounters } from "../etcd_stats.ts";
+
+/** etcd's counters once its writes have stood still for a second. */
+async function settledCounters(url: string): Promise<EtcdCounters> {
+  let last = await etcdCounters(url);
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await etcdCounters(url);
+    if (now.puts === last.puts && now.deletes === last.deletes) return now;
+    last = now;
+  }
+  return last;
+}
 
 /** Figures of one ramp. */
 export type ConnectionFigures = {
@@ -24,6 +37,13 @@ export type ConnectionFigures = {
   clientRssMiB: number;
   load1: number;
   errors: Record<string, number>;
+  /** wsgw: what etcd did per connect and per disconnect (`etcd_stats.ts`). */
+  etcd?: {
+    perConnect: Record<string, number>;
+    perDisconnect: Record<string, number>;
+    dbBytes: number;
+    dbInUseBytes: number;
+  };
 };
 
 /** One ramp on one system. */
@@ -39,6 +59,8 @@ export async function connectionsOn(
   // Settle: a fresh process is still compiling and allocating.
   await new Promise((r) => setTimeout(r, 1000));
   const before = totalRss(system.gatewayPids);
+  const etcdUrl = system.etcdUrl;
+  const etcd0 = etcdUrl ? await etcdCounters(etcdUrl) : undefined;
   const fleet = Fleet.start(system, {
     sockets: options.sockets,
     devices: options.devices,
@@ -61,6 +83,26 @@ export async function connectionsOn(
     const idleCpu = (totalCpu(system.gatewayPids) - cpu0) /
       ((performance.now() - t0) / 1000);
     const stats = await fleet.stats();
+    const clientRss = totalRss(fleet.pids);
+    let etcd: ConnectionFigures["etcd"];
+    if (etcdUrl && etcd0) {
+      // Registrations are coalesced and may still be landing: wait until
+      // etcd's write counters stand still, after the ramp and after the
+      // clients hang up.
+      const connected = await settledCounters(etcdUrl);
+      await fleet.stop();
+      const disconnected = await settledCounters(etcdUrl);
+      etcd = {
+        perConnect: costPer(etcd0, connected, ready.open),
+        perDisconnect: costPer(connected, disconnected, ready.open),
+        dbBytes: connected.dbBytes,
+        dbInUseBytes: connected.dbInUseBytes,
+      };
+      options.say(`  etcd per connect ${JSON.stringify(etcd.perConnect)}`);
+      options.say(
+        `  etcd per disconnect ${JSON.stringify(etcd.perDisconnect)}`,
+      );
+    }
     const figures: ConnectionFigures = {
       open: stats.open,
       failed: ready.failed,
@@ -72,9 +114,10 @@ export async function connectionsOn(
         ? Number(((after - before) / ready.open / 1024).toFixed(1))
         : 0,
       idleCpuPercent: Number((idleCpu * 100).toFixed(1)),
-      clientRssMiB: Math.round(totalRss(fleet.pids) / 2 ** 20),
+      clientRssMiB: Math.round(clientRss / 2 ** 20),
       load1: loadAverage(),
       errors: { ...ready.errors, ...stats.errors },
+      etcd,
     };
     options.say(
       `  ${figures.open} open (${figures.connectsPerSec}/s), RSS ${figures.rssPerConnKiB} KiB/conn, idle CPU ${figures.idleCpuPercent}%`,

@@ -11,6 +11,7 @@ import { EtcdRegistry } from "../../../shared/registry/etcd.ts";
 import { startEtcd } from "../../../tests/_support/etcd_server.ts";
 import { nodeRecord } from "../../../tests/_support/registry_contract.ts";
 import { Child } from "../child.ts";
+import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";
 import { loadAverage } from "../proc_stats.ts";
 import { profileFlags } from "../systems.ts";
@@ -38,6 +39,7 @@ export async function registryScenario(
         }),
     ),
   );
+  const etcdBefore = await etcdCounters(etcd.endpoint);
   const began = performance.now();
   const progress = setInterval(() => {
     const txns = registries.reduce((a, r) => a + r.stats.txns, 0);
@@ -66,6 +68,13 @@ export async function registryScenario(
   const registerMs = Math.round(performance.now() - began);
   const txns = registries.reduce((a, r) => a + r.stats.txns, 0);
   options.say(`  registered in ${registerMs} ms (${txns} txns)`);
+  const etcdAfter = await etcdCounters(etcd.endpoint);
+  const perRegistration = costPer(etcdBefore, etcdAfter, options.mappings);
+  options.say(
+    `  etcd per registration ${JSON.stringify(perRegistration)}, db ` +
+      `${Math.round(etcdAfter.dbBytes / 2 ** 20)} MiB ` +
+      `(${Math.round(etcdAfter.dbInUseBytes / 2 ** 20)} MiB in use)`,
+  );
   const coldStarts = [];
   for (let run = 0; run < options.runs; run++) {
     const child = new Child(
@@ -92,6 +101,9 @@ export async function registryScenario(
       registerMs,
       registerPerSec: Math.round(options.mappings / (registerMs / 1000)),
       txns,
+      etcdPerRegistration: perRegistration,
+      etcdDbBytes: etcdAfter.dbBytes,
+      etcdDbInUseBytes: etcdAfter.dbInUseBytes,
       coldStarts,
     }],
   };

@@ -1,0 +1,250 @@
+// deno-lint-ignore-file no-console
+/**
+ * One load process of the `storm` scenario: opens `count` wsgw sockets (one
+ * device per user) over raw TCP and, when a socket drops, reconnects it like
+ * a well-behaved client: a jittered first delay, exponential backoff, a 503's
+ * `Retry-After` honoured, the next node tried, and `since`/`epoch` sent so the
+ * node replays what the socket missed. Every socket checks its seqs: one
+ * below or equal to the last seen is a duplicate, one skipping ahead a gap.
+ * Commands on stdin: `stats`, `seqs`, `close`; reports on stdout (JSON lines).
+ *
+ * @module
+ */
+import { signToken } from "../../shared/token.ts";
+import {
+  concat,
+  encodeClientFrame,
+  FrameReader,
+  headerEnd,
+  OPCODE,
+} from "./ws_frames.ts";
+
+/** What the coordinator tells one storm client. */
+export type StormClientConfig = {
+  id: number;
+  targets: { hostname: string; port: number }[];
+  /** Global index of this client's first socket (user `u<index>`). */
+  start: number;
+  count: number;
+  jwtSecret: string;
+  /** Handshakes in flight at once while opening. */
+  concurrency: number;
+};
+
+type Socket = {
+  user: string;
+  target: number;
+  lastSeq: number;
+  epoch: string;
+  /** `Date.now()` it dropped, while it is down. */
+  droppedAt: number | undefined;
+};
+
+const config = JSON.parse(Deno.args[0]!) as StormClientConfig;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const stats = {
+  open: 0,
+  dropped: 0,
+  reconnected: 0,
+  attempts: 0,
+  overloaded: 0,
+  duplicates: 0,
+  gaps: 0,
+  errors: {} as Record<string, number>,
+  /** ms from drop to back, one entry per reconnect. */
+  downMs: [] as number[],
+};
+let stopping = false;
+const conns = new Set<Deno.TcpConn>();
+const emit = (line: Record<string, unknown>) =>
+  console.log(JSON.stringify(line));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function count(reason: string): void {
+  const key = reason.slice(0, 80);
+  stats.errors[key] = (stats.errors[key] ?? 0) + 1;
+}
+
+class Refused extends Error {
+  constructor(readonly status: number, readonly retryAfter: number) {
+    super(`upgrade refused: ${status}`);
+  }
+}
+
+/** Connects `socket` once; resolves once welcomed, rejects otherwise. */
+async function connect(socket: Socket): Promise<void> {
+  const target = config.targets[socket.target]!;
+  const token = await signToken(config.jwtSecret, { sub: socket.user }, "6h");
+  const resume = socket.epoch
+    ? `&since=${socket.lastSeq}&epoch=${encodeURIComponent(socket.epoch)}`
+    : "";
+  const conn = await Deno.connect(target);
+  conns.add(conn);
+  const live = Promise.withResolvers<void>();
+  let isLive = false;
+  await conn.write(encoder.encode(
+    `GET /ws?token=${token}${resume} HTTP/1.1\r\nHost: ${target.hostname}\r\n` +
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  ));
+  const onText = (text: string) => {
+    const frame = JSON.parse(text) as {
+      type: string;
+      seq?: number;
+      epoch?: string;
+    };
+    if (frame.type === "welcome") {
+      if (frame.epoch !== socket.epoch) socket.lastSeq = 0;
+      socket.epoch = frame.epoch ?? "";
+      isLive = true;
+      live.resolve();
+    } else if (frame.type === "message" && frame.seq) {
+      if (frame.seq <= socket.lastSeq) stats.duplicates++;
+      else {
+        if (frame.seq > socket.lastSeq + 1) {
+          stats.gaps += frame.seq - socket.lastSeq - 1;
+        }
+        socket.lastSeq = frame.seq;
+      }
+    }
+  };
+  (async () => {
+    const buf = new Uint8Array(16384);
+    const reader = new FrameReader();
+    let head: Uint8Array | undefined = new Uint8Array(0);
+    try {
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        let chunk: Uint8Array = buf.subarray(0, n);
+        if (head) {
+          head = concat(head, chunk);
+          const end = headerEnd(head);
+          if (end === -1) continue;
+          const status = decoder.decode(head.subarray(0, end));
+          if (!status.startsWith("HTTP/1.1 101")) {
+            const code = Number(status.slice(9, 12));
+            const after = /retry-after: *(\d+)/i.exec(status)?.[1];
+            throw new Refused(code, Number(after ?? 0));
+          }
+          chunk = head.subarray(end);
+          head = undefined;
+        }
+        for (const frame of reader.push(chunk)) {
+          if (frame.opcode === OPCODE.text) {
+            onText(decoder.decode(frame.payload));
+          } else if (frame.opcode === OPCODE.ping) {
+            conn.write(encodeClientFrame(OPCODE.pong, frame.payload)).catch(
+              () => {},
+            );
+          } else if (frame.opcode === OPCODE.close) break;
+        }
+      }
+      throw new Error("connection ended");
+    } catch (error) {
+      if (!isLive) live.reject(error);
+      else if (!stopping) {
+        stats.open--;
+        stats.dropped++;
+        socket.droppedAt = Date.now();
+        count(`dropped: ${error instanceof Error ? error.message : error}`);
+        void reconnect(socket);
+      }
+    } finally {
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch { /* closed already */ }
+    }
+  })();
+  await live.promise;
+  stats.open++;
+}
+
+/** Brings `socket` back: jitter, backoff, Retry-After, the next node. */
+async function reconnect(socket: Socket): Promise<void> {
+  // Spread the first attempts of everyone who dropped at once over 1 s.
+  let delay = Math.random() * 1000;
+  for (let attempt = 0; !stopping; attempt++) {
+    await sleep(delay);
+    if (stopping) return;
+    socket.target = (socket.target + 1) % config.targets.length;
+    stats.attempts++;
+    try {
+      await connect(socket);
+      stats.reconnected++;
+      stats.downMs.push(Date.now() - socket.droppedAt!);
+      socket.droppedAt = undefined;
+      return;
+    } catch (error) {
+      count(`reconnect: ${error instanceof Error ? error.message : error}`);
+      const base = Math.min(3000, 100 * 2 ** attempt);
+      delay = base / 2 + Math.random() * base / 2;
+      if (error instanceof Refused && error.retryAfter > 0) {
+        stats.overloaded++;
+        delay = error.retryAfter * 1000 * (1 + Math.random() * 0.5);
+      }
+    }
+  }
+}
+
+async function openAll(sockets: Socket[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < sockets.length && !stopping; i = next++) {
+      try {
+        await connect(sockets[i]!);
+      } catch (error) {
+        count(`open: ${error instanceof Error ? error.message : error}`);
+        sockets[i]!.droppedAt = Date.now();
+        void reconnect(sockets[i]!);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, worker));
+}
+
+const sockets: Socket[] = Array.from({ length: config.count }, (_, i) => ({
+  user: `u${config.start + i}`,
+  target: (config.start + i) % config.targets.length,
+  lastSeq: 0,
+  epoch: "",
+  droppedAt: undefined,
+}));
+const began = performance.now();
+await openAll(sockets);
+emit({
+  type: "ready",
+  id: config.id,
+  open: stats.open,
+  ms: Math.round(performance.now() - began),
+});
+
+let rest = "";
+for await (const chunk of Deno.stdin.readable) {
+  rest += decoder.decode(chunk);
+  let nl;
+  while ((nl = rest.indexOf("\n")) !== -1) {
+    const command = rest.slice(0, nl).trim();
+    rest = rest.slice(nl + 1);
+    if (command === "stats") {
+      const { downMs, ...counters } = stats;
+      emit({ type: "stats", id: config.id, ...counters, downMs });
+    } else if (command === "seqs") {
+      const seqs = Object.fromEntries(sockets.map((s) => [s.user, s.lastSeq]));
+      emit({ type: "seqs", id: config.id, seqs });
+    } else if (command === "close") {
+      stopping = true;
+    }
+  }
+  if (stopping) break;
+}
+stopping = true;
+for (const conn of conns) {
+  try {
+    conn.close();
+  } catch { /* closed already */ }
+}
+emit({ type: "closed", id: config.id });
+Deno.exit(0);
