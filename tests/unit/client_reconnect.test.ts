@@ -156,7 +156,7 @@ Deno.test("client reconnect - answered pings keep the connection", async () => {
   await using gateway = new FakeGateway();
   const { client } = clientOf(gateway.url, {
     pingInterval: 5,
-    pongTimeout: 200,
+    pongTimeout: 2000,
   });
   try {
     client.connect();
