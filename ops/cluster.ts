@@ -66,7 +66,13 @@ export async function main(args: string[]): Promise<number> {
         if (expected) printer.info(`${name} exited (${how})`);
         // While starting, the start error says it, with the last lines.
         else if (!up) printer.alarm(`${name} exited during start (${how})`);
-        else {
+        // A gateway exits 0 after a drain asked by SIGTERM from outside
+        // (`ctl drain` with an old state file, `kill <pid>`): planned.
+        else if (status.success) {
+          printer.info(
+            `${name} exited cleanly (${how}); the rest keep running`,
+          );
+        } else {
           printer.alarm(
             `!!! ${name} DIED UNEXPECTEDLY (${how}); the rest keep running`,
           );

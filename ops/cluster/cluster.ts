@@ -224,6 +224,7 @@ export async function createCluster(
       gateways: gateways.map((g) => ({
         nodeId: g.nodeId,
         url: g.url,
+        internalUrl: g.internalUrl,
         pid: g.pid ?? 0,
       })),
       etcd: etcd.url,
@@ -231,6 +232,8 @@ export async function createCluster(
       lb: lb?.url ?? null,
       apiKey: secrets.apiKey,
       jwtSecret: secrets.jwtSecret,
+      internalSecret: secrets.internalSecret,
+      prefix,
     }),
     token: (user, { device, expiresIn = "1h" } = {}) =>
       signToken(secrets.jwtSecret, { sub: user, device }, expiresIn),

@@ -49,6 +49,11 @@ export type ProcessSetup = {
 };
 
 const GATEWAY_MAIN = "gateway/main.ts";
+/**
+ * `WSGW_DRAIN_NOTICE_MS` of the gateways behind `--lb`: longer than haproxy
+ * needs to mark a node down (two failed checks, `inter 1s fastinter 250ms`).
+ */
+export const LB_DRAIN_NOTICE_MS = 1500;
 const ROUTER_MAIN = "router/main.ts";
 /** Variables of the launcher's own environment that must differ per child. */
 const PER_CHILD = [
@@ -101,6 +106,10 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
     // address): a per-address limit would throttle them all as one. Set
     // WSGW_CONNECT_RATE to try it anyway.
     WSGW_CONNECT_RATE: baseEnv.WSGW_CONNECT_RATE ?? "0",
+    // haproxy takes a draining node out within ~1.3 s (haproxy_config.ts):
+    // clients are closed only after that, so they reconnect elsewhere.
+    WSGW_DRAIN_NOTICE_MS: baseEnv.WSGW_DRAIN_NOTICE_MS ??
+      (options.lb ? String(LB_DRAIN_NOTICE_MS) : "0"),
   });
   const gateways = ports.gateways.map((p, i) => {
     const nodeId = `gw-${i + 1}`;

@@ -174,7 +174,7 @@ Deno.test("ctl - runs as its own process: nodes --json from a state file", async
   assert.equal(unknown.code, 2);
 });
 
-Deno.test("ctl - drain: through the internal API the node closes its clients with 1012 and leaves; from a state file by SIGTERM", async () => {
+Deno.test("ctl - drain: through the internal API the node closes its clients with 1012 and leaves; from a state file without the secret by SIGTERM", async () => {
   await using cluster = await startTestCluster({ nodes: 2 });
   const env = { WSGW_STATE_FILE: await stateFileOf(cluster) };
   const { client } = await connect(cluster, 1, "hank");
@@ -200,9 +200,17 @@ Deno.test("ctl - drain: through the internal API the node closes its clients wit
     assert.equal(wrong.code, 1);
     assert.match(wrong.err, /401.*WSGW_INTERNAL_SECRET/);
 
-    // Without the internal secret: SIGTERM to the pid in the state file.
+    // A state file without the internal secret (written by hand): SIGTERM
+    // to the pid in it. The launcher's own state files carry the secret.
     const pid = cluster.gateways[0]!.pid!;
-    const bySignal = await ctl(["drain", "gw-1", "--json"], env);
+    const bare = `${cluster.dir}/bare-state.json`;
+    await writeStateFile(bare, {
+      ...cluster.state(),
+      internalSecret: undefined,
+    });
+    const bySignal = await ctl(["drain", "gw-1", "--json"], {
+      WSGW_STATE_FILE: bare,
+    });
     assert.equal(bySignal.code, 0, bySignal.err);
     assert.equal(JSON.parse(bySignal.out).how, `SIGTERM to pid ${pid}`);
     await waitFor(() => !alive(pid), { what: `gw-1 (pid ${pid}) to exit` });

@@ -130,13 +130,22 @@ Deno.test({
         "apiKey",
         "etcd",
         "gateways",
+        "internalSecret",
         "jwtSecret",
         "lb",
+        "prefix",
         "redis",
         "router",
         "routers",
       ]);
       assert.equal(stateProblem(state), undefined);
+      // Secrets inside: the owner's alone.
+      assert.equal((await Deno.stat(stateFile)).mode! & 0o777, 0o600);
+      assert.equal(state.prefix, "/wsgw");
+      assert.ok(state.internalSecret.length >= 32);
+      for (const g of state.gateways) {
+        assert.match(g.internalUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      }
       assert.deepEqual(state.routers, [state.router]);
       assert.match(state.etcd, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(state.redis, /^redis:\/\/127\.0\.0\.1:\d+$/);
