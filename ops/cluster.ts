@@ -14,6 +14,10 @@
 import { describeStatus } from "./cluster/managed_process.ts";
 import { parseClusterArgs, USAGE, UsageError } from "./cluster/cli_args.ts";
 import { createCluster } from "./cluster/cluster.ts";
+import {
+  type ControlServer,
+  startControlServer,
+} from "./cluster/control_server.ts";
 import { createPrinter } from "./cluster/output.ts";
 import { writeStateFile } from "./cluster/state_file.ts";
 import { clusterSummary } from "./cluster/summary.ts";
@@ -101,6 +105,7 @@ export async function main(args: string[]): Promise<number> {
   // Holds the event loop open even if every child dies.
   const keepAlive = setInterval(() => {}, 1 << 30);
   const stateFiles = [`${cluster.dir}/state.json`];
+  let control: ControlServer | undefined;
   if (stateFile) stateFiles.push(stateFile);
   try {
     try {
@@ -115,9 +120,28 @@ export async function main(args: string[]): Promise<number> {
       );
       return 1;
     }
-    for (const file of stateFiles) {
-      await writeStateFile(file, cluster.state());
-    }
+    const running = cluster;
+    control = startControlServer({
+      processes: () => [
+        running.etcd,
+        running.redis,
+        ...running.gateways,
+        ...running.routers,
+        ...(running.lb ? [running.lb] : []),
+      ],
+      changed: () => writeStates(),
+      log: printer.info,
+    });
+    const { url, token } = control;
+    const writeStates = async () => {
+      for (const file of stateFiles) {
+        await writeStateFile(file, {
+          ...running.state(),
+          control: { url, token },
+        });
+      }
+    };
+    await writeStates();
     const ms = performance.now() - began;
     printer.info(clusterSummary(cluster, ms, stateFiles.at(-1)!));
     await stopped.promise;
@@ -125,6 +149,7 @@ export async function main(args: string[]): Promise<number> {
     return signals > 1 ? 130 : 0;
   } finally {
     clearInterval(keepAlive);
+    await control?.[Symbol.asyncDispose]();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
     // The cluster is gone: a state file would only mislead ctl.

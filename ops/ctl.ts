@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { type ConfigFlags, resolveConfig } from "./ctl/ctl_config.ts";
 import type { Command, CommandFlags, CtlIo } from "./ctl/context.ts";
+import { clusterCommand } from "./ctl/cluster_command.ts";
 import { drainCommand } from "./ctl/drain_command.ts";
 import { CtlError, CtlUsageError, oneLine } from "./ctl/errors.ts";
 import { nodesCommand } from "./ctl/nodes_command.ts";
@@ -42,6 +43,12 @@ Commands:
                                  the node closes its clients (1012) and leaves
   secrets [--out FILE] [--force] a fresh env file of random secrets (API keys,
                                  JWT, internal, Grafana); stdout without --out
+  cluster                        the processes of a running \`deno task cluster\`
+                                 (needs its state file)
+  cluster stop|start|restart <process> [--env NAME=value]…
+                                 stop, start or restart gw-N, router-N, etcd,
+                                 redis or lb there; --env is kept for every
+                                 later start (NAME= removes it)
 
 Settings (flag, else environment, else state file):
   --state-file F        a state file of \`deno task cluster\` ($WSGW_STATE_FILE)
@@ -65,6 +72,7 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   token: { run: tokenCommand, flags: ["device", "ttl"] },
   drain: { run: drainCommand, flags: ["wait", "timeout"] },
   secrets: { run: secretsCommand, flags: ["out", "force"] },
+  cluster: { run: clusterCommand, flags: ["env"] },
 };
 const SETTINGS = [
   "state-file",
@@ -99,7 +107,7 @@ export async function main(
     if (command === undefined) throw new CtlUsageError("no command given");
     const spec = COMMANDS[command];
     if (!spec) throw new CtlUsageError(`unknown command "${command}"`);
-    for (const flag of [...COMMAND_FLAGS, "wait", "force"]) {
+    for (const flag of [...COMMAND_FLAGS, "wait", "force", "env"]) {
       if (values[flag] !== undefined && !spec.flags.includes(flag)) {
         throw new CtlUsageError(
           `${command} does not take --${flag === "wait" ? "no-wait" : flag}`,
@@ -142,6 +150,7 @@ function parse(args: string[]) {
           }]),
         ),
         json: { type: "boolean" },
+        env: { type: "string", multiple: true },
         "no-wait": { type: "boolean" },
         force: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -150,7 +159,7 @@ function parse(args: string[]) {
   } catch (error) {
     throw new CtlUsageError(oneLine(error));
   }
-  const values: Record<string, string | boolean | undefined> = {
+  const values: Record<string, string | string[] | boolean | undefined> = {
     ...parsed.values,
   };
   if (values["no-wait"]) values.wait = false;

@@ -34,6 +34,11 @@ export type ClusterState = {
   internalSecret?: string;
   /** `WSGW_ETCD_PREFIX`; always written. */
   prefix?: string;
+  /**
+   * The launcher's control endpoint (`deno task ctl cluster …`); written by
+   * `deno task cluster`, absent for a cluster run as a library.
+   */
+  control?: { url: string; token: string };
 };
 
 /** Writes `state` to `path`, readable by the owner only (it holds secrets). */
@@ -91,6 +96,12 @@ export function stateProblem(value: unknown): string | undefined {
       return `"${key}" must be a string`;
     }
   }
+  const control = v.control as Record<string, unknown> | undefined;
+  if (
+    control !== undefined &&
+    (typeof control !== "object" || control === null ||
+      typeof control.url !== "string" || typeof control.token !== "string")
+  ) return `"control" must be {url, token}`;
   if (v.lb !== null && typeof v.lb !== "string") {
     return `"lb" must be a string or null`;
   }

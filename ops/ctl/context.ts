@@ -23,6 +23,8 @@ export type CommandFlags = {
   wait?: boolean;
   out?: string;
   force?: boolean;
+  /** `--env NAME=value`, repeated (ctl cluster). */
+  env?: string[];
 };
 
 /** Where ctl writes: stdout for results, stderr for notes and errors. */
