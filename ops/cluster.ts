@@ -129,6 +129,8 @@ export async function main(args: string[]): Promise<number> {
         ...running.routers,
         ...(running.lb ? [running.lb] : []),
       ],
+      addGateway: () => running.addGateway(),
+      removeGateway: (name) => running.removeGateway(name),
       changed: () => writeStates(),
       log: printer.info,
     });

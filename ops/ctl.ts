@@ -49,6 +49,9 @@ Commands:
                                  stop, start or restart gw-N, router-N, etcd,
                                  redis or lb there; --env is kept for every
                                  later start (NAME= removes it)
+  cluster add-gateway | remove <gw-N>
+                                 one more gateway (haproxy reloaded with it), or
+                                 drain, stop and drop one
 
 Settings (flag, else environment, else state file):
   --state-file F        a state file of \`deno task cluster\` ($WSGW_STATE_FILE)

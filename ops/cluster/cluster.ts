@@ -15,7 +15,8 @@
  */
 import { makeThrowawayCert } from "./tls_cert.ts";
 import { signToken } from "../../shared/token.ts";
-import { fixedPorts, freePorts, type PortPlan } from "./ports.ts";
+import { fixedPorts, freePort, freePorts, type PortPlan } from "./ports.ts";
+import { waitForLb } from "./lb_socket.ts";
 import { onPath } from "./services.ts";
 import type { ClusterState } from "./state_file.ts";
 import {
@@ -26,7 +27,7 @@ import {
   type Lifecycle,
   type ProcessHandle,
 } from "./handle.ts";
-import { buildProcesses } from "./processes.ts";
+import { buildProcesses, lbSocket } from "./processes.ts";
 
 export {
   type ClusterOptions,
@@ -61,6 +62,16 @@ export type Cluster = AsyncDisposable & {
     user: string,
     options?: { device?: string; expiresIn?: string | number },
   ): Promise<string>;
+  /**
+   * Starts one more gateway (`gw-<highest + 1>`), waits until it is ready,
+   * and with `lb` reloads haproxy with it (clients already connected stay).
+   */
+  addGateway(): Promise<GatewayHandle>;
+  /**
+   * Drains and stops a gateway, drops it from the cluster and from haproxy's
+   * config (reloaded; the other clients stay).
+   */
+  removeGateway(nodeId: string): Promise<void>;
   /** SIGKILL to gateway `i` (0-based); resolves once it has exited. */
   killGateway(i: number): Promise<void>;
   stopEtcd(): Promise<void>;
@@ -147,7 +158,7 @@ export async function createCluster(
   const tls = options.tls ? await makeThrowawayCert(dir) : undefined;
   const say = options.log ?? (() => {});
   const lifecycle: Lifecycle = { stopping: false };
-  const { etcd, redis, gateways, routers, lb } = buildProcesses({
+  const { etcd, redis, gateways, routers, lb, gatewayHandle } = buildProcesses({
     options,
     ports,
     fixed,
@@ -194,6 +205,45 @@ export async function createCluster(
       for (const h of all) h.started = true;
     })();
 
+  const reloadLb = async () => {
+    if (!lb?.running) return;
+    lb.build(); // rewrites haproxy.cfg from the current gateways
+    await lb.kill("SIGUSR2");
+    const want = gateways.map((g) => g.nodeId).sort().join(",");
+    await waitForLb(lbSocket(dir), want, options.readyTimeoutMs ?? 60_000);
+    say(`haproxy reloaded: ${want}`);
+  };
+  const addGateway = async (): Promise<GatewayHandle> => {
+    if (lifecycle.stopping) {
+      throw new ClusterStartError("the cluster is stopping");
+    }
+    const n = Math.max(0, ...gateways.map((g) => Number(g.nodeId.slice(3)))) +
+      1;
+    const p = fixed
+      ? fixedPorts(options.portBase!, n, 1).gateways[n - 1]!
+      : { public: freePort(), internal: freePort() };
+    const gateway = gatewayHandle(p, `gw-${n}`);
+    await gateway.start();
+    gateway.started = true;
+    ports.gateways.push(p);
+    gateways.push(gateway);
+    all.push(gateway);
+    await reloadLb();
+    return gateway;
+  };
+  const removeGateway = async (nodeId: string) => {
+    const i = gateways.findIndex((g) => g.nodeId === nodeId);
+    if (i < 0) throw new RangeError(`no gateway ${nodeId}`);
+    if (gateways.length === 1) {
+      throw new RangeError(`${nodeId} is the last gateway; add one first`);
+    }
+    const gateway = gateways[i]!;
+    await gateway.stop();
+    gateways.splice(gateways.indexOf(gateway), 1);
+    all.splice(all.indexOf(gateway), 1);
+    await reloadLb();
+  };
+
   let stopping: Promise<void> | undefined;
   const removeDir = async () => {
     if (!options.dir) {
@@ -237,6 +287,8 @@ export async function createCluster(
     }),
     token: (user, { device, expiresIn = "1h" } = {}) =>
       signToken(secrets.jwtSecret, { sub: user, device }, expiresIn),
+    addGateway,
+    removeGateway,
     killGateway: (i) => {
       const gateway = gateways[i];
       if (!gateway) throw new RangeError(`no gateway ${i} (0-based)`);

@@ -11,6 +11,8 @@
  * | `POST /v1/processes/<name>/stop` | SIGTERM (a gateway drains), SIGKILL after the stop timeout |
  * | `POST /v1/processes/<name>/start` | starts it again on its ports, answers once ready |
  * | `POST /v1/processes/<name>/restart` | stop, then start |
+ * | `POST /v1/gateways` | one more gateway, then haproxy reloaded with it |
+ * | `DELETE /v1/processes/<gw-N>` | drains and stops that gateway, reloads haproxy without it |
  *
  * A start or restart may carry `{"env": {"NAME": "value"}}`: kept for every
  * later start of that process (`""` removes a variable).
@@ -22,6 +24,8 @@ import type { ProcessHandle } from "./handle.ts";
 /** What the control endpoint acts on. */
 export type ControlTarget = {
   processes(): ProcessHandle[];
+  addGateway(): Promise<ProcessHandle>;
+  removeGateway(name: string): Promise<void>;
   /** Called after every action, e.g. to rewrite the state file with new pids. */
   changed(): Promise<void>;
   log(message: string): void;
@@ -51,6 +55,27 @@ export function startControlServer(target: ControlTarget): ControlServer {
       const url = new URL(request.url);
       if (request.method === "GET" && url.pathname === "/v1/processes") {
         return answer(200, target.processes().map(describe));
+      }
+      if (request.method === "POST" && url.pathname === "/v1/gateways") {
+        return await serialized(async () => {
+          target.log("control: add a gateway");
+          const added = await target.addGateway();
+          target.log(`control: ${added.name} running, pid ${added.pid}`);
+          return describe(added);
+        }, "add a gateway");
+      }
+      const gone = /^\/v1\/processes\/(gw-\d+)$/.exec(url.pathname);
+      if (request.method === "DELETE" && gone) {
+        const name = gone[1]!;
+        if (!target.processes().some((p) => p.name === name)) {
+          return answer(404, { error: `no gateway "${name}"` });
+        }
+        return await serialized(async () => {
+          target.log(`control: remove ${name}`);
+          await target.removeGateway(name);
+          target.log(`control: ${name} removed`);
+          return { name, removed: true };
+        }, `remove ${name}`);
       }
       const match = /^\/v1\/processes\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
       if (request.method !== "POST" || !match) {
@@ -83,22 +108,31 @@ export function startControlServer(target: ControlTarget): ControlServer {
       if (env && action === "stop") {
         return answer(400, { error: "stop takes no env; pass it to start" });
       }
-      const run = queue.then(() => act(process, action as Action, env, target));
-      queue = run.catch(() => {});
-      try {
-        await run;
-      } catch (error) {
-        return answer(500, {
-          error: `${name} did not ${action}: ${
-            error instanceof Error ? error.message : error
-          }`,
-        });
-      } finally {
-        await target.changed();
-      }
-      return answer(200, describe(process));
+      return await serialized(async () => {
+        await act(process, action as Action, env, target);
+        return describe(process);
+      }, `${action} ${name}`);
     },
   );
+  /** Runs `work` after every earlier action; 200 with its result, or 400/500. */
+  async function serialized(
+    work: () => Promise<unknown>,
+    what: string,
+  ): Promise<Response> {
+    const run = queue.then(work);
+    queue = run.catch(() => {});
+    try {
+      return answer(200, await run);
+    } catch (error) {
+      return answer(error instanceof RangeError ? 400 : 500, {
+        error: `could not ${what}: ${
+          error instanceof Error ? error.message : error
+        }`,
+      });
+    } finally {
+      await target.changed();
+    }
+  }
   const { port } = server.addr;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -20,6 +20,8 @@ export type HaproxyConfigOptions = {
   maxconn?: number;
   /** Certificate + key (PEM): the listener speaks TLS and forwards plain TCP. */
   tlsPem?: string;
+  /** Admin socket for `show stat` (the launcher checks a reload through it). */
+  statsSocket?: string;
 };
 
 /** Descriptors haproxy keeps for itself (listeners, checks, logs). */
@@ -58,6 +60,9 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "global",
     // Two file descriptors per proxied connection, within the 20k limit.
     `  maxconn ${maxconn}`,
+    ...(options.statsSocket
+      ? [`  stats socket ${options.statsSocket} mode 600 level admin`]
+      : []),
     "",
     "defaults",
     "  mode tcp",

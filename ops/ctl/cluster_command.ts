@@ -9,6 +9,8 @@
  * deno task ctl --state-file /tmp/wsgw.json cluster
  * deno task ctl --state-file /tmp/wsgw.json cluster restart gw-1 --env WSGW_MAX_DEVICES=3
  * deno task ctl --state-file /tmp/wsgw.json cluster stop etcd
+ * deno task ctl --state-file /tmp/wsgw.json cluster add-gateway
+ * deno task ctl --state-file /tmp/wsgw.json cluster remove gw-3
  * ```
  *
  * @module
@@ -54,6 +56,22 @@ export async function clusterCommand(
       ]),
     ));
   }
+  if (action === "add-gateway" && name === undefined) {
+    const added = await call<ProcessInfo>(control, "POST", "/v1/gateways");
+    if (flags.json) return printJson(io, added);
+    return io.out(
+      `${added.name}: running, pid ${added.pid}, ${added.url}\n`,
+    );
+  }
+  if (action === "remove" && name !== undefined && extra.length === 0) {
+    await call(
+      control,
+      "DELETE",
+      `/v1/processes/${encodeURIComponent(name)}`,
+    );
+    if (flags.json) return printJson(io, { name, removed: true });
+    return io.out(`${name}: drained, stopped and removed\n`);
+  }
   if (!ACTIONS.includes(action) || name === undefined || extra.length > 0) {
     throw new CtlUsageError(
       `cluster takes ${
@@ -98,7 +116,7 @@ function parseEnvFlags(
 
 async function call<T>(
   control: { url: string; token: string },
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "DELETE",
   path: string,
   body?: unknown,
 ): Promise<T> {

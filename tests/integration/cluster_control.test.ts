@@ -4,11 +4,13 @@
  * restart of a gateway with new environment (logged as planned, clients
  * moved with 1012, the state file updated), an API key rotated on the
  * router, etcd and Redis stopped and started (outage drills), bad requests
- * refused with the reason.
+ * refused with the reason; and behind haproxy a gateway added and removed
+ * with haproxy reloaded while the other clients stay connected.
  */
 import assert from "node:assert/strict";
 import { readStateFile } from "../../ops/cluster.ts";
 import { alive, childrenOf } from "../_support/cluster.ts";
+import { onPath } from "../../ops/cluster/services.ts";
 import { Launcher, ROOT } from "../_support/launcher.ts";
 import { waitFor } from "../_support/until.ts";
 import { TestClient } from "../_support/ws_client.ts";
@@ -178,4 +180,110 @@ Deno.test("cluster control - rolling restart with new env, key rotation, etcd an
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+async function push(
+  router: string,
+  apiKey: string,
+  users: string[],
+  data: string,
+): Promise<number> {
+  const response = await fetch(`${router}/v1/push`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ users, data }),
+  });
+  const body = await response.json();
+  return body.results.reduce(
+    (n: number, r: { devices: number }) => n + r.devices,
+    0,
+  );
+}
+
+Deno.test({
+  name:
+    "cluster control - add a gateway behind haproxy and remove it: haproxy reloaded, the other clients stay",
+  ignore: !await onPath("haproxy"),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wsgw-control-test-" });
+    const stateFile = `${dir}/state.json`;
+    try {
+      await using launcher = new Launcher([
+        "--nodes",
+        "2",
+        "--lb",
+        "--lease-ttl",
+        "2",
+        "--state-file",
+        stateFile,
+      ]);
+      await waitFor(() => Deno.stat(stateFile).then(() => true, () => false), {
+        timeout: 60_000,
+        interval: 50,
+        what: "the state file",
+      });
+      const state = await readStateFile(stateFile);
+      const ws = `${state.lb!.replace("http", "ws")}/ws?token=`;
+      const users = ["s0", "s1", "s2", "s3"];
+      const tokens = await Promise.all(
+        users.map((sub) => signToken(state.jwtSecret, { sub })),
+      );
+      const stay = await Promise.all(
+        tokens.map((t) => TestClient.welcomed(ws + t)),
+      );
+
+      const added = await ctl(stateFile, "cluster", "add-gateway", "--json");
+      assert.equal(added.code, 0, added.err);
+      assert.equal(JSON.parse(added.out).name, "gw-3");
+      assert.match(launcher.output, /haproxy reloaded: gw-1,gw-2,gw-3/);
+      const grown = await readStateFile(stateFile);
+      assert.deepEqual(grown.gateways.map((g) => g.nodeId), [
+        "gw-1",
+        "gw-2",
+        "gw-3",
+      ]);
+      // The new haproxy worker counts only its own connections: three new
+      // clients go one to each node, the new one included.
+      const lates = await Promise.all(
+        ["l0", "l1", "l2"].map(async (sub) =>
+          TestClient.welcomed(ws + await signToken(state.jwtSecret, { sub }))
+        ),
+      );
+      const late = lates.find((c) => c.welcome.nodeId === "gw-3");
+      assert.ok(late, lates.map((c) => c.welcome.nodeId).join(","));
+      // The reload dropped nobody: every earlier client still gets pushes.
+      assert.equal(await push(state.router, state.apiKey, users, "a"), 4);
+      for (const c of stay) await c.client.waitMessages(1);
+
+      const removed = await ctl(stateFile, "cluster", "remove", "gw-3");
+      assert.equal(removed.code, 0, removed.err);
+      assert.equal(removed.out, "gw-3: drained, stopped and removed\n");
+      assert.equal((await late.client.closed).code, 1012);
+      assert.match(launcher.output, /haproxy reloaded: gw-1,gw-2\n/);
+      assert.equal((await readStateFile(stateFile)).gateways.length, 2);
+      const again = await TestClient.welcomed(
+        ws + await signToken(state.jwtSecret, { sub: late.welcome.userId }),
+      );
+      assert.notEqual(again.welcome.nodeId, "gw-3");
+      assert.equal(await push(state.router, state.apiKey, users, "b"), 4);
+      for (const c of stay) {
+        assert.equal(c.client.isClosed, undefined);
+        await c.client.waitMessages(2);
+      }
+      assert.doesNotMatch(launcher.output, /UNEXPECTEDLY/);
+      await Promise.all(
+        [...stay, ...lates, again].map((c) => c.client.close()),
+      );
+
+      const children = childrenOf(launcher.child.pid);
+      launcher.child.kill("SIGTERM");
+      assert.equal((await launcher.status()).code, 0, launcher.output);
+      for (const pid of children) assert.equal(alive(pid), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
