@@ -2,7 +2,9 @@
  * `deno task ctl …`: the operator CLI of a wsgw cluster. Reads etcd (through
  * its JSON gateway) and calls the router's push API; aligned tables by
  * default, `--json` for scripts. Exit status 0 on success, 1 when something
- * could not be reached or refused, 2 for a bad command line.
+ * could not be reached or refused, 2 for a bad command line, 3 for a
+ * partial answer (`nodes` or `user` with the router or etcd down: what the
+ * other said, and a note on stderr).
  *
  * @example
  * ```sh
@@ -65,6 +67,10 @@ Settings (flag, else environment, else state file):
   --internal-secret S   gateway internal API secret, for drain ($WSGW_INTERNAL_SECRET)
   --json                JSON output
   -h, --help            this text
+
+Exit status: 0 done; 1 something could not be reached or refused (one line
+on stderr says what); 2 bad command line; 3 partial answer (nodes or user
+printed what etcd or the router said while the other did not answer).
 `;
 
 const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
@@ -118,13 +124,13 @@ export async function main(
       }
     }
     const config = await resolveConfig(values as ConfigFlags, io.env);
-    await spec.run({
+    const result = await spec.run({
       args: positionals,
       flags: values as CommandFlags,
       config,
       io,
     });
-    return 0;
+    return result === "partial" ? 3 : 0;
   } catch (error) {
     if (error instanceof CtlUsageError) {
       io.err(`ctl: ${error.message}\n\n${USAGE}`);
