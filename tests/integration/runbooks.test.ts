@@ -1,8 +1,9 @@
 /**
- * The runbook as written: every `sh` block of docs/OPERATIONS.md "Practise on
- * a local cluster" and "Inside etcd" runs in one bash (`set -euo pipefail`),
- * in order, against the `deno task cluster` its first block starts; only the
- * state file's path is replaced by a temp one. Then what the section says
+ * The runbook as written: the README's "Cluster" quick tour (after its
+ * launcher line), then every `sh` block of docs/OPERATIONS.md "Practise on a
+ * local cluster" and "Inside etcd", run in one bash (`set -euo pipefail`),
+ * in order, against the `deno task cluster` the practice section's first
+ * block starts; only the state file's path is replaced by a temp one. Then what the section says
  * the operator sees is checked in the output of the commands and of the
  * launcher.
  */
@@ -13,6 +14,7 @@ import { Launcher, ROOT } from "../_support/launcher.ts";
 import { waitFor } from "../_support/until.ts";
 
 const DOC = `${ROOT}docs/OPERATIONS.md`;
+const README = `${ROOT}README.md`;
 const DOC_STATE_FILE = "/tmp/wsgw.json";
 const TOOLS = ["haproxy", "etcdctl", "jq", "promtool", "openssl", "curl"];
 
@@ -39,6 +41,12 @@ Deno.test({
     const [launch, ...practice] = shBlocks(doc, "Practise on a local cluster");
     const etcd = shBlocks(doc, "Inside etcd");
     assert.ok(practice.length >= 6 && etcd.length === 1);
+    const [tour] = shBlocks(await Deno.readTextFile(README), "Cluster");
+    const [tourLaunch, ...tourRest] = tour!.split("\n");
+    assert.match(
+      tourLaunch!,
+      /^deno task cluster .*--state-file \/tmp\/wsgw\.json/,
+    );
     const dir = await Deno.makeTempDir({ prefix: "wsgw-runbook-test-" });
     const stateFile = `${dir}/wsgw.json`;
     const here = (block: string) => block.replaceAll(DOC_STATE_FILE, stateFile);
@@ -55,7 +63,7 @@ Deno.test({
         what: `the state file (launcher said: ${launcher.output.slice(-500)})`,
       });
 
-      const blocks = [...practice, ...etcd];
+      const blocks = [tourRest.join("\n"), ...practice, ...etcd];
       const script = [
         "set -euo pipefail",
         ...blocks.map((b, i) => `echo "=== block ${i + 1}"\n${here(b)}`),
@@ -80,6 +88,7 @@ Deno.test({
       assert.match(out, /=== done/);
 
       // What the section says the operator sees.
+      assert.match(out, /user "alice" is on no node/); // the README's tour
       assert.match(out, /gw-2: drained and left the registry in [\d.]+ s/);
       assert.match(out, /"node":"node is draining"/);
       assert.match(out, /gw-2: running, pid \d+/);
