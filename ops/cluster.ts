@@ -143,9 +143,10 @@ export async function main(args: string[]): Promise<number> {
         });
       }
     };
-    await writeStates();
     const ms = performance.now() - began;
+    // The summary first: whoever sees the state file sees the summary too.
     printer.info(clusterSummary(cluster, ms, stateFiles.at(-1)!));
+    await writeStates();
     await stopped.promise;
     printer.info("stopped");
     return signals > 1 ? 130 : 0;

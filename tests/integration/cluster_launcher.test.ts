@@ -152,6 +152,15 @@ Deno.test({
         what: "the launcher to report gw-2's death",
       });
       assert.ok(alive(state.gateways[0].pid));
+      // One drained by SIGTERM from outside exits 0: a planned exit.
+      Deno.kill(state.gateways[0].pid, "SIGTERM");
+      await waitFor(
+        () => /gw-1 exited cleanly \(exit code 0\)/.test(launcher.output),
+        {
+          what: "the launcher to report gw-1's clean exit",
+        },
+      );
+      assert.equal(launcher.output.match(/UNEXPECTEDLY/g)?.length, 1);
 
       launcher.child.kill("SIGTERM");
       const status = await launcher.status();
