@@ -15,8 +15,8 @@
  */
 import { makeThrowawayCert } from "./tls_cert.ts";
 import { signToken } from "../../shared/token.ts";
-import { fixedPorts, freePort, freePorts, type PortPlan } from "./ports.ts";
-import { waitForLb } from "./lb_socket.ts";
+import { fixedPorts, freePorts, type PortPlan } from "./ports.ts";
+import { gatewaySet } from "./gateway_set.ts";
 import { onPath } from "./services.ts";
 import type { ClusterState } from "./state_file.ts";
 import {
@@ -27,7 +27,7 @@ import {
   type Lifecycle,
   type ProcessHandle,
 } from "./handle.ts";
-import { buildProcesses, lbSocket } from "./processes.ts";
+import { buildProcesses } from "./processes.ts";
 
 export {
   type ClusterOptions,
@@ -205,44 +205,19 @@ export async function createCluster(
       for (const h of all) h.started = true;
     })();
 
-  const reloadLb = async () => {
-    if (!lb?.running) return;
-    lb.build(); // rewrites haproxy.cfg from the current gateways
-    await lb.kill("SIGUSR2");
-    const want = gateways.map((g) => g.nodeId).sort().join(",");
-    await waitForLb(lbSocket(dir), want, options.readyTimeoutMs ?? 60_000);
-    say(`haproxy reloaded: ${want}`);
-  };
-  const addGateway = async (): Promise<GatewayHandle> => {
-    if (lifecycle.stopping) {
-      throw new ClusterStartError("the cluster is stopping");
-    }
-    const n = Math.max(0, ...gateways.map((g) => Number(g.nodeId.slice(3)))) +
-      1;
-    const p = fixed
-      ? fixedPorts(options.portBase!, n, 1).gateways[n - 1]!
-      : { public: freePort(), internal: freePort() };
-    const gateway = gatewayHandle(p, `gw-${n}`);
-    await gateway.start();
-    gateway.started = true;
-    ports.gateways.push(p);
-    gateways.push(gateway);
-    all.push(gateway);
-    await reloadLb();
-    return gateway;
-  };
-  const removeGateway = async (nodeId: string) => {
-    const i = gateways.findIndex((g) => g.nodeId === nodeId);
-    if (i < 0) throw new RangeError(`no gateway ${nodeId}`);
-    if (gateways.length === 1) {
-      throw new RangeError(`${nodeId} is the last gateway; add one first`);
-    }
-    const gateway = gateways[i]!;
-    await gateway.stop();
-    gateways.splice(gateways.indexOf(gateway), 1);
-    all.splice(all.indexOf(gateway), 1);
-    await reloadLb();
-  };
+  const { addGateway, removeGateway } = gatewaySet({
+    gateways,
+    all,
+    ports,
+    fixed,
+    portBase: options.portBase,
+    lb,
+    dir,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    lifecycle,
+    gatewayHandle,
+    say,
+  });
 
   let stopping: Promise<void> | undefined;
   const removeDir = async () => {
