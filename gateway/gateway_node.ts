@@ -440,6 +440,13 @@ export class GatewayNode implements NodeApi {
         this.#log.warn("could not mark node draining", { error })
       );
     }
+    // Readiness is 503 from here on: give balancers time to notice before
+    // the first reconnect, or they send it straight back to this node.
+    const notice = this.config.drainNoticeMs;
+    if (notice > 0 && this.sessions.connections > 0) {
+      this.#log.info("drain: not ready, waiting for balancers", { ms: notice });
+      await new Promise((resolve) => setTimeout(resolve, notice));
+    }
     const closing: Promise<void>[] = [];
     while (this.sessions.connections > 0) {
       const sessions = [...this.sessions.all()].slice(0, batch);

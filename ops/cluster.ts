@@ -14,6 +14,10 @@
 import { describeStatus } from "./cluster/managed_process.ts";
 import { parseClusterArgs, USAGE, UsageError } from "./cluster/cli_args.ts";
 import { createCluster } from "./cluster/cluster.ts";
+import {
+  type ControlServer,
+  startControlServer,
+} from "./cluster/control_server.ts";
 import { createPrinter } from "./cluster/output.ts";
 import { writeStateFile } from "./cluster/state_file.ts";
 import { clusterSummary } from "./cluster/summary.ts";
@@ -66,7 +70,13 @@ export async function main(args: string[]): Promise<number> {
         if (expected) printer.info(`${name} exited (${how})`);
         // While starting, the start error says it, with the last lines.
         else if (!up) printer.alarm(`${name} exited during start (${how})`);
-        else {
+        // A gateway exits 0 after a drain asked by SIGTERM from outside
+        // (`ctl drain` with an old state file, `kill <pid>`): planned.
+        else if (status.success) {
+          printer.info(
+            `${name} exited cleanly (${how}); the rest keep running`,
+          );
+        } else {
           printer.alarm(
             `!!! ${name} DIED UNEXPECTEDLY (${how}); the rest keep running`,
           );
@@ -95,6 +105,7 @@ export async function main(args: string[]): Promise<number> {
   // Holds the event loop open even if every child dies.
   const keepAlive = setInterval(() => {}, 1 << 30);
   const stateFiles = [`${cluster.dir}/state.json`];
+  let control: ControlServer | undefined;
   if (stateFile) stateFiles.push(stateFile);
   try {
     try {
@@ -109,16 +120,39 @@ export async function main(args: string[]): Promise<number> {
       );
       return 1;
     }
-    for (const file of stateFiles) {
-      await writeStateFile(file, cluster.state());
-    }
+    const running = cluster;
+    control = startControlServer({
+      processes: () => [
+        running.etcd,
+        running.redis,
+        ...running.gateways,
+        ...running.routers,
+        ...(running.lb ? [running.lb] : []),
+      ],
+      addGateway: () => running.addGateway(),
+      removeGateway: (name) => running.removeGateway(name),
+      changed: () => writeStates(),
+      log: printer.info,
+    });
+    const { url, token } = control;
+    const writeStates = async () => {
+      for (const file of stateFiles) {
+        await writeStateFile(file, {
+          ...running.state(),
+          control: { url, token },
+        });
+      }
+    };
     const ms = performance.now() - began;
+    // The summary first: whoever sees the state file sees the summary too.
     printer.info(clusterSummary(cluster, ms, stateFiles.at(-1)!));
+    await writeStates();
     await stopped.promise;
     printer.info("stopped");
     return signals > 1 ? 130 : 0;
   } finally {
     clearInterval(keepAlive);
+    await control?.[Symbol.asyncDispose]();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
     // The cluster is gone: a state file would only mislead ctl.

@@ -2,7 +2,9 @@
  * `deno task ctl …`: the operator CLI of a wsgw cluster. Reads etcd (through
  * its JSON gateway) and calls the router's push API; aligned tables by
  * default, `--json` for scripts. Exit status 0 on success, 1 when something
- * could not be reached or refused, 2 for a bad command line.
+ * could not be reached or refused, 2 for a bad command line, 3 for a
+ * partial answer (`nodes` or `user` with the router or etcd down: what the
+ * other said, and a note on stderr).
  *
  * @example
  * ```sh
@@ -18,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { type ConfigFlags, resolveConfig } from "./ctl/ctl_config.ts";
 import type { Command, CommandFlags, CtlIo } from "./ctl/context.ts";
+import { clusterCommand } from "./ctl/cluster_command.ts";
 import { drainCommand } from "./ctl/drain_command.ts";
 import { CtlError, CtlUsageError, oneLine } from "./ctl/errors.ts";
 import { nodesCommand } from "./ctl/nodes_command.ts";
@@ -43,6 +46,15 @@ Commands:
   secrets [--out FILE] [--force] a fresh env file of random secrets (API keys,
                                  JWT, internal, etcd, Redis, Grafana); stdout
                                  without --out
+  cluster                        the processes of a running \`deno task cluster\`
+                                 (needs its state file)
+  cluster stop|start|restart <process> [--env NAME=value]…
+                                 stop, start or restart gw-N, router-N, etcd,
+                                 redis or lb there; --env is kept for every
+                                 later start (NAME= removes it)
+  cluster add-gateway | remove <gw-N>
+                                 one more gateway (haproxy reloaded with it), or
+                                 drain, stop and drop one
 
 Settings (flag, else environment, else state file):
   --state-file F        a state file of \`deno task cluster\` ($WSGW_STATE_FILE)
@@ -56,6 +68,10 @@ Settings (flag, else environment, else state file):
   --internal-secret S   gateway internal API secret, for drain ($WSGW_INTERNAL_SECRET)
   --json                JSON output
   -h, --help            this text
+
+Exit status: 0 done; 1 something could not be reached or refused (one line
+on stderr says what); 2 bad command line; 3 partial answer (nodes or user
+printed what etcd or the router said while the other did not answer).
 `;
 
 const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
@@ -66,6 +82,7 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   token: { run: tokenCommand, flags: ["device", "ttl"] },
   drain: { run: drainCommand, flags: ["wait", "timeout"] },
   secrets: { run: secretsCommand, flags: ["out", "force"] },
+  cluster: { run: clusterCommand, flags: ["env"] },
 };
 const SETTINGS = [
   "state-file",
@@ -100,7 +117,7 @@ export async function main(
     if (command === undefined) throw new CtlUsageError("no command given");
     const spec = COMMANDS[command];
     if (!spec) throw new CtlUsageError(`unknown command "${command}"`);
-    for (const flag of [...COMMAND_FLAGS, "wait", "force"]) {
+    for (const flag of [...COMMAND_FLAGS, "wait", "force", "env"]) {
       if (values[flag] !== undefined && !spec.flags.includes(flag)) {
         throw new CtlUsageError(
           `${command} does not take --${flag === "wait" ? "no-wait" : flag}`,
@@ -108,13 +125,13 @@ export async function main(
       }
     }
     const config = await resolveConfig(values as ConfigFlags, io.env);
-    await spec.run({
+    const result = await spec.run({
       args: positionals,
       flags: values as CommandFlags,
       config,
       io,
     });
-    return 0;
+    return result === "partial" ? 3 : 0;
   } catch (error) {
     if (error instanceof CtlUsageError) {
       io.err(`ctl: ${error.message}\n\n${USAGE}`);
@@ -143,6 +160,7 @@ function parse(args: string[]) {
           }]),
         ),
         json: { type: "boolean" },
+        env: { type: "string", multiple: true },
         "no-wait": { type: "boolean" },
         force: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -151,7 +169,7 @@ function parse(args: string[]) {
   } catch (error) {
     throw new CtlUsageError(oneLine(error));
   }
-  const values: Record<string, string | boolean | undefined> = {
+  const values: Record<string, string | string[] | boolean | undefined> = {
     ...parsed.values,
   };
   if (values["no-wait"]) values.wait = false;

@@ -34,6 +34,10 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
   need+=(python3 python3-jwt python3-cryptography)
 # TLS tests make throwaway certificates with the openssl command.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The runbook test (tests/integration/runbooks.test.ts) runs the commands of
+# docs/OPERATIONS.md as written: curl and jq beside etcdctl and promtool.
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 # The dashboard-data check scrapes Redis through its exporter.
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
 # kubectl (for `kubectl kustomize` of deploy/k8s): Debian 12's

@@ -101,6 +101,12 @@ export type Config = {
   readonly maxDevices: number;
   /** Seconds. @default 10 */
   readonly leaseTtl: number;
+  /**
+   * Milliseconds a draining gateway answers 503 on `/readyz` before it closes
+   * its first client, so a balancer polling `/readyz` takes it out first and
+   * the reconnects go to other nodes. @default 0
+   */
+  readonly drainNoticeMs: number;
   /** Largest client frame and largest `data` of a push, in bytes. @default 65536 */
   readonly maxMessageBytes: number;
   /** Largest push API request body, in bytes. @default 4194304 */
@@ -322,6 +328,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
     leaseTtl: int(env, "WSGW_LEASE_TTL", 10, 2),
+    drainNoticeMs: int(env, "WSGW_DRAIN_NOTICE_MS", 0, 0, 600_000),
     maxMessageBytes: int(env, "WSGW_MAX_MESSAGE_BYTES", 65536, 64),
     maxBodyBytes: int(env, "WSGW_MAX_BODY_BYTES", 4 * 1024 * 1024, 1024),
     historySize: int(env, "WSGW_HISTORY_SIZE", 1000, 1),

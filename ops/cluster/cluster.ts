@@ -16,6 +16,7 @@
 import { makeThrowawayCert } from "./tls_cert.ts";
 import { signToken } from "../../shared/token.ts";
 import { fixedPorts, freePorts, type PortPlan } from "./ports.ts";
+import { gatewaySet } from "./gateway_set.ts";
 import { onPath } from "./services.ts";
 import type { ClusterState } from "./state_file.ts";
 import {
@@ -61,6 +62,16 @@ export type Cluster = AsyncDisposable & {
     user: string,
     options?: { device?: string; expiresIn?: string | number },
   ): Promise<string>;
+  /**
+   * Starts one more gateway (`gw-<highest + 1>`), waits until it is ready,
+   * and with `lb` reloads haproxy with it (clients already connected stay).
+   */
+  addGateway(): Promise<GatewayHandle>;
+  /**
+   * Drains and stops a gateway, drops it from the cluster and from haproxy's
+   * config (reloaded; the other clients stay).
+   */
+  removeGateway(nodeId: string): Promise<void>;
   /** SIGKILL to gateway `i` (0-based); resolves once it has exited. */
   killGateway(i: number): Promise<void>;
   stopEtcd(): Promise<void>;
@@ -147,7 +158,7 @@ export async function createCluster(
   const tls = options.tls ? await makeThrowawayCert(dir) : undefined;
   const say = options.log ?? (() => {});
   const lifecycle: Lifecycle = { stopping: false };
-  const { etcd, redis, gateways, routers, lb } = buildProcesses({
+  const { etcd, redis, gateways, routers, lb, gatewayHandle } = buildProcesses({
     options,
     ports,
     fixed,
@@ -194,6 +205,20 @@ export async function createCluster(
       for (const h of all) h.started = true;
     })();
 
+  const { addGateway, removeGateway } = gatewaySet({
+    gateways,
+    all,
+    ports,
+    fixed,
+    portBase: options.portBase,
+    lb,
+    dir,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    lifecycle,
+    gatewayHandle,
+    say,
+  });
+
   let stopping: Promise<void> | undefined;
   const removeDir = async () => {
     if (!options.dir) {
@@ -224,6 +249,7 @@ export async function createCluster(
       gateways: gateways.map((g) => ({
         nodeId: g.nodeId,
         url: g.url,
+        internalUrl: g.internalUrl,
         pid: g.pid ?? 0,
       })),
       etcd: etcd.url,
@@ -231,9 +257,13 @@ export async function createCluster(
       lb: lb?.url ?? null,
       apiKey: secrets.apiKey,
       jwtSecret: secrets.jwtSecret,
+      internalSecret: secrets.internalSecret,
+      prefix,
     }),
     token: (user, { device, expiresIn = "1h" } = {}) =>
       signToken(secrets.jwtSecret, { sub: user, device }, expiresIn),
+    addGateway,
+    removeGateway,
     killGateway: (i) => {
       const gateway = gateways[i];
       if (!gateway) throw new RangeError(`no gateway ${i} (0-based)`);

@@ -87,6 +87,11 @@ export type ProcessHandle = {
   kill(signal?: Deno.Signal): Promise<void>;
   /** stop() then start(). */
   restart(): Promise<void>;
+  /**
+   * Environment added on top of the cluster's at every later start (a
+   * rolling restart with a new secret); a value of `""` removes a variable.
+   */
+  env: Readonly<Record<string, string>>;
   /** Its last output lines. */
   tail(): string;
 };
@@ -116,6 +121,7 @@ export class Handle implements ProcessHandle {
   build: () => ProcessSpec = () => this.#process.spec;
   /** Set once the whole cluster is up: ports are known to others from then on. */
   started = false;
+  env: Readonly<Record<string, string>> = {};
   readonly #lifecycle: Lifecycle;
 
   constructor(
@@ -154,7 +160,7 @@ export class Handle implements ProcessHandle {
       if (this.#lifecycle.stopping) {
         throw new ClusterStartError(`${this.name}: the cluster is stopping`);
       }
-      this.#process.spec = this.build();
+      this.#process.spec = withEnv(this.build(), this.env);
       try {
         await this.#process.start(this.#options.readyTimeoutMs ?? 60_000);
         return;
@@ -184,4 +190,17 @@ export class Handle implements ProcessHandle {
   tail(): string {
     return this.#process.tail();
   }
+}
+
+/** `spec` with `env` on top; `""` removes a variable. */
+function withEnv(
+  spec: ProcessSpec,
+  env: Readonly<Record<string, string>>,
+): ProcessSpec {
+  if (Object.keys(env).length === 0) return spec;
+  const merged: Record<string, string> = { ...spec.env, ...env };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === "") delete merged[name];
+  }
+  return { ...spec, env: merged };
 }

@@ -20,6 +20,8 @@ export type HaproxyConfigOptions = {
   maxconn?: number;
   /** Certificate + key (PEM): the listener speaks TLS and forwards plain TCP. */
   tlsPem?: string;
+  /** Admin socket for `show stat` (the launcher checks a reload through it). */
+  statsSocket?: string;
 };
 
 /** Descriptors haproxy keeps for itself (listeners, checks, logs). */
@@ -58,6 +60,9 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "global",
     // Two file descriptors per proxied connection, within the 20k limit.
     `  maxconn ${maxconn}`,
+    ...(options.statsSocket
+      ? [`  stats socket ${options.statsSocket} mode 600 level admin`]
+      : []),
     "",
     "defaults",
     "  mode tcp",
@@ -78,8 +83,11 @@ export function haproxyConfig(options: HaproxyConfigOptions): string {
     "  balance leastconn",
     "  option httpchk GET /readyz",
     "  http-check expect status 200",
-    // Quick to notice a node that drains or dies, quick to take it back.
-    "  default-server inter 1s fall 2 rise 1",
+    // Quick to notice a node that drains or dies, quick to take it back:
+    // after a first failed check the next comes 250 ms later, so a draining
+    // node is out within ~1.3 s, before it closes its clients
+    // (WSGW_DRAIN_NOTICE_MS).
+    "  default-server inter 1s fastinter 250ms fall 2 rise 1",
     // A node killed with -9 refuses connects until its checks fail (up to
     // 2 s), and leastconn sends it every new client (it now has the fewest):
     // retry a refused connect at once, each retry on another server.

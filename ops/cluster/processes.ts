@@ -26,10 +26,23 @@ import {
 export type ClusterProcesses = {
   etcd: Handle;
   redis: Handle;
-  gateways: (Handle & GatewayHandle)[];
+  gateways: GatewayProcess[];
   routers: Handle[];
   lb: Handle | null;
+  /** A new gateway handle on the given ports (not started, not listed). */
+  gatewayHandle(
+    ports: { public: number; internal: number },
+    nodeId: string,
+  ): GatewayProcess;
 };
+
+/** A gateway's handle as the cluster keeps it. */
+export type GatewayProcess = Handle & GatewayHandle & {
+  readonly publicPort: number;
+};
+
+/** haproxy's admin socket in the cluster dir (reloads are checked through it). */
+export const lbSocket = (dir: string): string => `${dir}/haproxy.sock`;
 
 /** What {@link buildProcesses} needs. */
 export type ProcessSetup = {
@@ -49,6 +62,11 @@ export type ProcessSetup = {
 };
 
 const GATEWAY_MAIN = "gateway/main.ts";
+/**
+ * `WSGW_DRAIN_NOTICE_MS` of the gateways behind `--lb`: longer than haproxy
+ * needs to mark a node down (two failed checks, `inter 1s fastinter 250ms`).
+ */
+export const LB_DRAIN_NOTICE_MS = 1500;
 const ROUTER_MAIN = "router/main.ts";
 /** Variables of the launcher's own environment that must differ per child. */
 const PER_CHILD = [
@@ -101,9 +119,15 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
     // address): a per-address limit would throttle them all as one. Set
     // WSGW_CONNECT_RATE to try it anyway.
     WSGW_CONNECT_RATE: baseEnv.WSGW_CONNECT_RATE ?? "0",
+    // haproxy takes a draining node out within ~1.3 s (haproxy_config.ts):
+    // clients are closed only after that, so they reconnect elsewhere.
+    WSGW_DRAIN_NOTICE_MS: baseEnv.WSGW_DRAIN_NOTICE_MS ??
+      (options.lb ? String(LB_DRAIN_NOTICE_MS) : "0"),
   });
-  const gateways = ports.gateways.map((p, i) => {
-    const nodeId = `gw-${i + 1}`;
+  const gatewayHandle = (
+    p: { public: number; internal: number },
+    nodeId: string,
+  ) => {
     const h = handle(nodeId, () => local(p.public), () => {
       p.public = freePort();
       p.internal = freePort();
@@ -128,8 +152,12 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
       nodeId: { value: nodeId, enumerable: true },
       internalUrl: { get: () => local(p.internal), enumerable: true },
       wsUrl: { get: () => `ws://127.0.0.1:${p.public}/ws`, enumerable: true },
-    }) as Handle & GatewayHandle;
-  });
+      publicPort: { get: () => p.public },
+    }) as GatewayProcess;
+  };
+  const gateways = ports.gateways.map((p, i) =>
+    gatewayHandle(p, `gw-${i + 1}`)
+  );
   const routers = ports.routers.map((_, j) => {
     const h = handle(
       `router-${j + 1}`,
@@ -164,18 +192,20 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
         configPath,
         haproxyConfig({
           port: ports.lb,
-          servers: gateways.map((g, i) => ({
+          // The array the cluster adds gateways to and removes them from.
+          servers: gateways.map((g) => ({
             name: g.nodeId,
-            port: ports.gateways[i]!.public,
+            port: g.publicPort,
           })),
           tlsPem: tls?.pem,
+          statsSocket: lbSocket(dir),
         }),
       );
       return haproxySpec(configPath, ports.lb, tls?.ca);
     };
   }
 
-  return { etcd, redis, gateways, routers, lb };
+  return { etcd, redis, gateways, routers, lb, gatewayHandle };
 }
 
 /** The launcher's environment without what must differ per child, plus `extra`. */

@@ -72,7 +72,9 @@ export function haproxySpec(
 ): ProcessSpec {
   return {
     command: "haproxy",
-    args: ["-db", "-f", configPath],
+    // Master-worker: SIGUSR2 reloads the config (a gateway added or
+    // removed); the old worker keeps its connections until they end.
+    args: ["-W", "-db", "-f", configPath],
     // Ready once it passes a request to a gateway that is up (over TLS,
     // trusting only the cluster's CA, when it terminates TLS).
     ready: () =>

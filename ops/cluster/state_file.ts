@@ -7,7 +7,14 @@
  */
 
 /** One gateway node in the state file. */
-export type GatewayState = { nodeId: string; url: string; pid: number };
+export type GatewayState = {
+  nodeId: string;
+  url: string;
+  /** Its internal API (`POST /internal/drain`, `/metrics`); always written. */
+  internalUrl?: string;
+  /** 0 while it is not running. */
+  pid: number;
+};
 
 /** The JSON of a state file, exactly these keys. */
 export type ClusterState = {
@@ -23,6 +30,15 @@ export type ClusterState = {
   lb: string | null;
   apiKey: string;
   jwtSecret: string;
+  /** `WSGW_INTERNAL_SECRET` of gateways and routers (ctl drain uses it); always written. */
+  internalSecret?: string;
+  /** `WSGW_ETCD_PREFIX`; always written. */
+  prefix?: string;
+  /**
+   * The launcher's control endpoint (`deno task ctl cluster …`); written by
+   * `deno task cluster`, absent for a cluster run as a library.
+   */
+  control?: { url: string; token: string };
 };
 
 /** Writes `state` to `path`, readable by the owner only (it holds secrets). */
@@ -73,6 +89,19 @@ export function stateProblem(value: unknown): string | undefined {
   for (const key of ["router", "etcd", "redis", "apiKey", "jwtSecret"]) {
     if (typeof v[key] !== "string") return `"${key}" must be a string`;
   }
+  // Written by every launcher since the cluster control commands; optional
+  // for files written by hand.
+  for (const key of ["internalSecret", "prefix"]) {
+    if (v[key] !== undefined && typeof v[key] !== "string") {
+      return `"${key}" must be a string`;
+    }
+  }
+  const control = v.control as Record<string, unknown> | undefined;
+  if (
+    control !== undefined &&
+    (typeof control !== "object" || control === null ||
+      typeof control.url !== "string" || typeof control.token !== "string")
+  ) return `"control" must be {url, token}`;
   if (v.lb !== null && typeof v.lb !== "string") {
     return `"lb" must be a string or null`;
   }
@@ -85,8 +114,9 @@ export function stateProblem(value: unknown): string | undefined {
     !v.gateways.every((g) =>
       typeof g === "object" && g !== null &&
       typeof g.nodeId === "string" && typeof g.url === "string" &&
+      (g.internalUrl === undefined || typeof g.internalUrl === "string") &&
       Number.isInteger(g.pid)
     )
-  ) return `"gateways" must be an array of {nodeId, url, pid}`;
+  ) return `"gateways" must be an array of {nodeId, url, internalUrl?, pid}`;
   return undefined;
 }

@@ -46,12 +46,14 @@ export function clusterSummary(
     ...rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`),
     "",
     `  state file  ${stateFile}`,
-    `  in another shell:  export WSGW_STATE_FILE=${stateFile} WSGW_INTERNAL_SECRET=${cluster.internalSecret}`,
+    `  in another shell:  export WSGW_STATE_FILE=${stateFile}`,
+    `  internal secret:   ${cluster.internalSecret}  (in the state file too)`,
     `  token:   deno task ctl token alice`,
     `  connect: ${ws}?token=<token>`,
     `  push:    curl -s ${cluster.router}/v1/push -H 'authorization: Bearer ${cluster.apiKey}' \\`,
     `             -H 'content-type: application/json' -d '${body}'`,
     `  nodes:   deno task ctl nodes`,
+    `  drills:  deno task ctl cluster restart gw-1 --env NAME=value   (also stop|start etcd, redis, router-1, lb)`,
     "  Ctrl-C stops everything.",
   ].join("\n");
 }

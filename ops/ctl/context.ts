@@ -23,6 +23,8 @@ export type CommandFlags = {
   wait?: boolean;
   out?: string;
   force?: boolean;
+  /** `--env NAME=value`, repeated (ctl cluster). */
+  env?: string[];
 };
 
 /** Where ctl writes: stdout for results, stderr for notes and errors. */
@@ -40,8 +42,15 @@ export type CommandContext = {
   io: CtlIo;
 };
 
+/**
+ * What a command that did not throw reports: `"partial"` when one of its
+ * sources (router or etcd) did not answer and it printed the other's part
+ * with a note (ctl exits 3 then).
+ */
+export type CommandResult = void | "partial";
+
 /** A ctl command; throws CtlError to fail. */
-export type Command = (ctx: CommandContext) => Promise<void>;
+export type Command = (ctx: CommandContext) => Promise<CommandResult>;
 
 /**
  * The router of the settings, called with the first key whose scope allows

@@ -7,10 +7,10 @@
  * | --- | --- | --- | --- |
  * | router URL | `--router` | `WSGW_ROUTER` | `router` |
  * | etcd endpoints | `--etcd` | `WSGW_ETCD` | `etcd` |
- * | etcd prefix | `--prefix` | `WSGW_ETCD_PREFIX` | (`/wsgw`) |
+ * | etcd prefix | `--prefix` | `WSGW_ETCD_PREFIX` | `prefix` (else `/wsgw`) |
  * | push-API keys | `--api-key` | `WSGW_API_KEY`, else `WSGW_API_KEYS` | `apiKey` |
  * | JWT secret | `--jwt-secret` | `WSGW_JWT_SECRET` | `jwtSecret` |
- * | internal secret | `--internal-secret` | `WSGW_INTERNAL_SECRET` | (none) |
+ * | internal secret | `--internal-secret` | `WSGW_INTERNAL_SECRET` | `internalSecret` |
  *
  * A key may carry its scope as the router reads it (`key:admin`); the
  * suffix is never sent. Each command takes the first key whose scope covers
@@ -77,7 +77,8 @@ export async function resolveConfig(
   ) => flag ?? (explicit ? fromState ?? fromEnv : fromEnv ?? fromState);
   const etcd = pick(flags.etcd, get("WSGW_ETCD"), state?.etcd);
   const keys = apiKeysOf(flags, get, stateFile, explicit, state?.apiKey);
-  const prefix = flags.prefix ?? get("WSGW_ETCD_PREFIX") ?? "/wsgw";
+  const prefix = pick(flags.prefix, get("WSGW_ETCD_PREFIX"), state?.prefix) ??
+    "/wsgw";
   if (!prefix.startsWith("/") || prefix.endsWith("/")) {
     throw new CtlError(
       `the etcd prefix must start with "/" and not end with one, got "${prefix}"`,
@@ -96,7 +97,11 @@ export async function resolveConfig(
       get("WSGW_JWT_SECRET"),
       state?.jwtSecret,
     ),
-    internalSecret: flags["internal-secret"] ?? get("WSGW_INTERNAL_SECRET"),
+    internalSecret: pick(
+      flags["internal-secret"],
+      get("WSGW_INTERNAL_SECRET"),
+      state?.internalSecret,
+    ),
     state,
     hint: stateFile === undefined
       ? "or --state-file F from `deno task cluster`"

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** A failure ctl reports as one line; `exitCode` 1 or 2. */
+/** A failure ctl reports as one line; `exitCode` 1 or 2 (3, a partial answer, is not a failure: see `CommandResult`). */
 export class CtlError extends Error {
   readonly exitCode: number;
 

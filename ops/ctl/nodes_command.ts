@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { type CommandContext, etcdOf, printJson, routerOf } from "./context.ts";
+import {
+  type CommandContext,
+  type CommandResult,
+  etcdOf,
+  printJson,
+  routerOf,
+} from "./context.ts";
 import { CtlError, oneLine } from "./errors.ts";
 import { age, table, time } from "./table.ts";
 
@@ -23,8 +29,9 @@ export type NodeRow = {
 /** `ctl nodes [--json]` */
 export async function nodesCommand(
   { config, flags, io }: CommandContext,
-): Promise<void> {
+): Promise<CommandResult> {
   let rows: NodeRow[];
+  let result: CommandResult = undefined;
   try {
     rows = await routerOf(config, "admin").call<NodeRow[]>("GET", "/v1/nodes");
   } catch (routerError) {
@@ -49,13 +56,17 @@ export async function nodesCommand(
     io.err(
       `note: ${
         oneLine(routerError)
-      }\nnote: showing the node records in etcd, without counts\n`,
+      }\nnote: showing the node records in etcd, without counts (partial answer, exit 3)\n`,
     );
+    result = "partial";
   }
-  if (flags.json) return printJson(io, rows);
+  if (flags.json) {
+    printJson(io, rows);
+    return result;
+  }
   if (rows.length === 0) {
     io.err("no gateway nodes registered\n");
-    return;
+    return result;
   }
   const now = Date.now();
   io.out(table(
@@ -70,4 +81,5 @@ export async function nodesCommand(
       age(n.startedAt, now),
     ]),
   ));
+  return result;
 }

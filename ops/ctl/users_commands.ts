@@ -6,7 +6,13 @@
  * @module
  */
 import type { DeviceInfo } from "../../shared/node_api.ts";
-import { type CommandContext, etcdOf, printJson, routerOf } from "./context.ts";
+import {
+  type CommandContext,
+  type CommandResult,
+  etcdOf,
+  printJson,
+  routerOf,
+} from "./context.ts";
 import { CtlError, CtlUsageError, oneLine } from "./errors.ts";
 import type { UserKey } from "./etcd_reader.ts";
 import { table, time } from "./table.ts";
@@ -16,7 +22,7 @@ type Presence = { user: string; online: boolean; devices: DeviceInfo[] };
 /** `ctl user <id> [--json]` */
 export async function userCommand(
   { args, config, flags, io }: CommandContext,
-): Promise<void> {
+): Promise<CommandResult> {
   const [user, ...extra] = args;
   if (user === undefined || extra.length > 0) {
     throw new CtlUsageError("user takes one user id: ctl user <id>");
@@ -35,9 +41,11 @@ export async function userCommand(
       }`,
     );
   }
+  let result: CommandResult = undefined;
   for (const failed of [keys, presence]) {
     if (failed.status === "rejected") {
-      io.err(`note: ${oneLine(failed.reason)}\n`);
+      io.err(`note: ${oneLine(failed.reason)} (partial answer, exit 3)\n`);
+      result = "partial";
     }
   }
   const nodes = keys.status === "fulfilled"
@@ -47,12 +55,13 @@ export async function userCommand(
     ? presence.value.devices
     : null;
   if (flags.json) {
-    return printJson(io, {
+    printJson(io, {
       user,
       online: (nodes?.length ?? 0) > 0 || (devices?.length ?? 0) > 0,
       nodes,
       devices,
     });
+    return result;
   }
   if (nodes !== null) {
     io.out(
@@ -73,6 +82,7 @@ export async function userCommand(
   } else if (devices !== null) {
     io.out("no open connections\n");
   }
+  return result;
 }
 
 /** `ctl users [--node <id>] [--limit N] [--json]` */

@@ -110,7 +110,7 @@ Deno.test("ctl - token, nodes, user, users and push against a running cluster", 
   }
 });
 
-Deno.test("ctl - clear errors: unknown command exits 2, unreachable router or etcd exits 1 naming it", async () => {
+Deno.test("ctl - clear errors: unknown command exits 2, unreachable router or etcd exits 1 naming it, a partial answer exits 3", async () => {
   await using cluster = await startTestCluster({ nodes: 1 });
   const env = { WSGW_STATE_FILE: await stateFileOf(cluster) };
 
@@ -133,9 +133,10 @@ Deno.test("ctl - clear errors: unknown command exits 2, unreachable router or et
   assert.equal(users.code, 1);
   assert.match(users.err, new RegExp(`etcd at ${deadEtcd} is unreachable`));
 
-  // nodes falls back to etcd when the router is down, and says so.
+  // nodes falls back to etcd when the router is down, says so, and exits 3
+  // (a partial answer: a script must not take it for the full one).
   const fallback = await ctl(["nodes", "--router", deadRouter, "--json"], env);
-  assert.equal(fallback.code, 0);
+  assert.equal(fallback.code, 3);
   assert.match(fallback.err, /showing the node records in etcd/);
   assert.deepEqual(
     JSON.parse(fallback.out).map((
@@ -143,6 +144,13 @@ Deno.test("ctl - clear errors: unknown command exits 2, unreachable router or et
     ) => [n.nodeId, n.connections]),
     [["gw-1", null]],
   );
+
+  // user with the router down: the etcd half, a note, exit 3.
+  const half = await ctl(["user", "nobody", "--router", deadRouter], env);
+  assert.equal(half.code, 3, half.err);
+  assert.match(half.out, /user "nobody" is on no node/);
+  assert.match(half.err, /note: .*router at .* is unreachable/);
+  assert.match(half.err, /partial answer/);
 
   const noConfig = await ctl(["nodes"], {});
   assert.equal(noConfig.code, 1);
@@ -174,7 +182,7 @@ Deno.test("ctl - runs as its own process: nodes --json from a state file", async
   assert.equal(unknown.code, 2);
 });
 
-Deno.test("ctl - drain: through the internal API the node closes its clients with 1012 and leaves; from a state file by SIGTERM", async () => {
+Deno.test("ctl - drain: through the internal API the node closes its clients with 1012 and leaves; from a state file without the secret by SIGTERM", async () => {
   await using cluster = await startTestCluster({ nodes: 2 });
   const env = { WSGW_STATE_FILE: await stateFileOf(cluster) };
   const { client } = await connect(cluster, 1, "hank");
@@ -200,9 +208,17 @@ Deno.test("ctl - drain: through the internal API the node closes its clients wit
     assert.equal(wrong.code, 1);
     assert.match(wrong.err, /401.*WSGW_INTERNAL_SECRET/);
 
-    // Without the internal secret: SIGTERM to the pid in the state file.
+    // A state file without the internal secret (written by hand): SIGTERM
+    // to the pid in it. The launcher's own state files carry the secret.
     const pid = cluster.gateways[0]!.pid!;
-    const bySignal = await ctl(["drain", "gw-1", "--json"], env);
+    const bare = `${cluster.dir}/bare-state.json`;
+    await writeStateFile(bare, {
+      ...cluster.state(),
+      internalSecret: undefined,
+    });
+    const bySignal = await ctl(["drain", "gw-1", "--json"], {
+      WSGW_STATE_FILE: bare,
+    });
     assert.equal(bySignal.code, 0, bySignal.err);
     assert.equal(JSON.parse(bySignal.out).how, `SIGTERM to pid ${pid}`);
     await waitFor(() => !alive(pid), { what: `gw-1 (pid ${pid}) to exit` });

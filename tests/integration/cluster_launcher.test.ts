@@ -7,63 +7,11 @@ import assert from "node:assert/strict";
 import { stateProblem } from "../../ops/cluster.ts";
 import { onPath } from "../../ops/cluster/services.ts";
 import { alive, childrenOf } from "../_support/cluster.ts";
+import { Launcher } from "../_support/launcher.ts";
 import { waitFor } from "../_support/until.ts";
 import { TestClient } from "../_support/ws_client.ts";
 import { signToken } from "../../shared/token.ts";
 import type { WelcomeFrame } from "../../shared/protocol.ts";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-/** The launcher as a child process, its stdout collected. */
-class Launcher implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  output = "";
-  readonly #pump: Promise<void>;
-  #exited = false;
-
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "ops/cluster.ts", ...args],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const collect = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        this.output += text;
-      }
-    };
-    this.#pump = Promise.all([
-      collect(this.child.stdout),
-      collect(this.child.stderr),
-    ]).then(() => {});
-    this.child.status.then(() => this.#exited = true);
-  }
-
-  async status(): Promise<Deno.CommandStatus> {
-    const status = await this.child.status;
-    await this.#pump;
-    return status;
-  }
-
-  /** Kills the launcher and every process it left, whatever happened. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#exited) return await this.status().then(() => {});
-    // Its children are in their own process groups: find them first.
-    const orphans = childrenOf(this.child.pid);
-    this.child.kill("SIGKILL");
-    await this.status();
-    for (const pid of orphans) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
 
 async function run(args: string[]): Promise<{ code: number; out: string }> {
   await using launcher = new Launcher(args);
@@ -128,15 +76,25 @@ Deno.test({
       const state = JSON.parse(text);
       assert.deepEqual(Object.keys(state).sort(), [
         "apiKey",
+        "control",
         "etcd",
         "gateways",
+        "internalSecret",
         "jwtSecret",
         "lb",
+        "prefix",
         "redis",
         "router",
         "routers",
       ]);
       assert.equal(stateProblem(state), undefined);
+      // Secrets inside: the owner's alone.
+      assert.equal((await Deno.stat(stateFile)).mode! & 0o777, 0o600);
+      assert.equal(state.prefix, "/wsgw");
+      assert.ok(state.internalSecret.length >= 32);
+      for (const g of state.gateways) {
+        assert.match(g.internalUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      }
       assert.deepEqual(state.routers, [state.router]);
       assert.match(state.etcd, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(state.redis, /^redis:\/\/127\.0\.0\.1:\d+$/);
@@ -194,6 +152,15 @@ Deno.test({
         what: "the launcher to report gw-2's death",
       });
       assert.ok(alive(state.gateways[0].pid));
+      // One drained by SIGTERM from outside exits 0: a planned exit.
+      Deno.kill(state.gateways[0].pid, "SIGTERM");
+      await waitFor(
+        () => /gw-1 exited cleanly \(exit code 0\)/.test(launcher.output),
+        {
+          what: "the launcher to report gw-1's clean exit",
+        },
+      );
+      assert.equal(launcher.output.match(/UNEXPECTEDLY/g)?.length, 1);
 
       launcher.child.kill("SIGTERM");
       const status = await launcher.status();
