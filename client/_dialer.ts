@@ -226,17 +226,16 @@ export class Dialer<T> {
       opened = true;
       this.#keepalive.start();
     };
-    // Only a connection's first frame is its welcome: a later one (a forged
-    // history entry once turned its frame into one) is ignored.
-    let first = true;
+    // A connection has one welcome: a later one (a forged history entry
+    // once turned its frame into one) is ignored. A pong may come first.
+    let welcomed = false;
     socket.onmessage = (event) => {
       if (socket !== this.#socket) return;
       this.#keepalive.alive();
-      const isFirst = first;
-      first = false;
-      readFrame(event.data, this.#seqs, isFirst, {
+      readFrame(event.data, this.#seqs, !welcomed, {
         emit: this.#hooks.emit,
         welcome: (welcome) => {
+          welcomed = true;
           timers.clearTimeout(this.#handshakeTimer);
           this.#handshakeTimer = undefined;
           this.#welcomed = true;

@@ -31,12 +31,12 @@ export type FrameHandlers = {
 
 /**
  * Parses `data` and hands it to `handlers`; bad frames become `error`
- * events. A welcome counts only as a connection's `first` frame.
+ * events. A welcome counts only while `welcomeDue` (none came yet).
  */
 export function readFrame(
   data: unknown,
   seqs: SeqTracker,
-  first: boolean,
+  welcomeDue: boolean,
   handlers: FrameHandlers,
 ): void {
   let frame: KnownFrame;
@@ -52,7 +52,7 @@ export function readFrame(
   }
   switch (frame.type) {
     case "welcome":
-      if (!first) return; // not asked for: ignored, the state stays
+      if (!welcomeDue) return; // not asked for: ignored, the state stays
       return welcome(frame, seqs, handlers);
     case "message":
       return message(frame, seqs, handlers);

@@ -392,7 +392,7 @@ var TokenRefresh = class {
 };
 
 // client/_frames.ts
-function readFrame(data, seqs, first, handlers) {
+function readFrame(data, seqs, welcomeDue, handlers) {
   let frame;
   try {
     if (typeof data !== "string") throw new TypeError("binary frame");
@@ -410,7 +410,7 @@ function readFrame(data, seqs, first, handlers) {
   }
   switch (frame.type) {
     case "welcome":
-      if (!first) return;
+      if (!welcomeDue) return;
       return welcome(frame, seqs, handlers);
     case "message":
       return message(frame, seqs, handlers);
@@ -629,14 +629,14 @@ var Dialer = class {
     }, handshakeTimeout);
     const ended = (code, reason) => {
       if (socket !== this.#socket) return;
-      const welcomed = this.#welcomed;
+      const welcomed2 = this.#welcomed;
       this.#forget();
       this.#hooks.emit("disconnected", {
         code,
         reason,
-        wasConnected: welcomed,
+        wasConnected: welcomed2,
       });
-      this.#onClose(code, reason, welcomed || opened, status, url, probeToken);
+      this.#onClose(code, reason, welcomed2 || opened, status, url, probeToken);
     };
     let gone = () => {
     };
@@ -656,15 +656,14 @@ var Dialer = class {
       opened = true;
       this.#keepalive.start();
     };
-    let first = true;
+    let welcomed = false;
     socket.onmessage = (event) => {
       if (socket !== this.#socket) return;
       this.#keepalive.alive();
-      const isFirst = first;
-      first = false;
-      readFrame(event.data, this.#seqs, isFirst, {
+      readFrame(event.data, this.#seqs, !welcomed, {
         emit: this.#hooks.emit,
         welcome: (welcome2) => {
+          welcomed = true;
           timers.clearTimeout(this.#handshakeTimer);
           this.#handshakeTimer = void 0;
           this.#welcomed = true;

@@ -14,11 +14,12 @@ import { Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
 import type { Appended } from "../../shared/history/mod.ts";
 import type { DeliverRequest } from "../../shared/node_api.ts";
-import { requireScope } from "../api_key.ts";
+import { type ApiKeyEnv, requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
 import { HistoryUnavailableError, MessageTooLargeError } from "../errors.ts";
 import { count, type FanOut } from "../fan_out.ts";
 import { historyCall, idempotent } from "../idempotent.ts";
+import { idempotencyKey, keyFingerprint } from "../idempotency_key.ts";
 import { readJson } from "../read_json.ts";
 import { RecentAnswers } from "../recent_answers.ts";
 import {
@@ -30,15 +31,16 @@ import {
 } from "../schemas.ts";
 import { Throttle } from "../throttle.ts";
 
-/** Broadcast ids live beside push ids in the history; the prefix keeps them apart. */
-const BROADCAST_KEY_PREFIX = "broadcast:";
-
 /** Routes of pushes and broadcasts, to mount under `/v1`. */
-export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
+export function pushRoutes(
+  deps: RouterDeps,
+  fanOut: FanOut,
+): Hono<ApiKeyEnv> {
   const { config } = deps;
-  const app = new Hono();
+  const app = new Hono<ApiKeyEnv>();
   const recent = new RecentAnswers();
   const throttle = new Throttle();
+  const fingerprints = config.apiKeys.map(({ key }) => keyFingerprint(key));
 
   app.post("/push", requireScope("push"), async (c) => {
     const body = parse(
@@ -56,9 +58,10 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     const id = body.id ?? crypto.randomUUID();
     const users = [...new Set(body.users)];
     chargePush(c, users.length, dataJson, config.maxPushBytes);
+    const key = idempotencyKey(fingerprints[c.get("apiKeyIndex")]!, "push", id);
     const answer = await idempotent(
       deps,
-      id,
+      key,
       () =>
         push(deps, fanOut, throttle, {
           id,
@@ -67,7 +70,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
           device: body.device,
           // A client's id may come again after a crash: the history answers
           // a retry with the seqs the first attempt got.
-          dedupe: body.id !== undefined,
+          dedupeKey: body.id === undefined ? undefined : key,
         }),
       recent,
       { fresh: body.id === undefined },
@@ -85,7 +88,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
     const id = body.id ?? crypto.randomUUID();
     const answer = await idempotent(
       deps,
-      BROADCAST_KEY_PREFIX + id,
+      idempotencyKey(fingerprints[c.get("apiKeyIndex")]!, "broadcast", id),
       () => broadcast(deps, fanOut, id, dataJson),
       recent,
       { fresh: body.id === undefined },
@@ -101,7 +104,7 @@ type Push = {
   users: string[];
   dataJson: string;
   device: string | undefined;
-  dedupe: boolean;
+  dedupeKey: string | undefined;
 };
 
 /**
@@ -112,7 +115,7 @@ async function push(
   deps: RouterDeps,
   fanOut: FanOut,
   throttle: Throttle,
-  { id, users, dataJson, device, dedupe }: Push,
+  { id, users, dataJson, device, dedupeKey }: Push,
 ): Promise<PushResponse> {
   const ts = Date.now();
   let seqs: Appended[] | undefined;
@@ -126,7 +129,7 @@ async function push(
           ts,
           dataJson,
           ...(device === undefined ? {} : { device }),
-          ...(dedupe ? { dedupe } : {}),
+          ...(dedupeKey === undefined ? {} : { dedupeKey }),
         }),
     );
   } catch (error) {

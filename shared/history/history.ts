@@ -25,12 +25,12 @@ export type NewMessage = {
   dataJson: string;
   device?: string;
   /**
-   * The id may have been appended before (a retried push with a client id):
-   * a user whose current epoch already holds it gets its earlier seq back
-   * and nothing is appended for that user.
-   * @default false
+   * Set when the push may come again (a retry after a crash): a user whose
+   * current epoch already holds a message appended with this key gets that
+   * message's seq back and nothing is appended for that user. The caller
+   * scopes it (the router: API key, route and push id).
    */
-  dedupe?: boolean;
+  dedupeKey?: string;
 };
 
 /** Where one user's copy of an appended message sits: its seq in an epoch. */
@@ -63,8 +63,8 @@ export interface History extends AsyncDisposable {
    * strictly increasing per user within an epoch and assigned atomically per
    * user; every user is trimmed to the configured size and expires after the
    * configured TTL with no append, after which a new epoch starts at seq 1.
-   * With `message.dedupe`, an id already in a user's epoch is not appended
-   * again: its earlier seq is returned.
+   * With `message.dedupeKey`, a key already in a user's epoch is not
+   * appended again: its earlier seq is returned.
    */
   append(users: readonly string[], message: NewMessage): Promise<Appended[]>;
   /** The user's epoch and latest seq, and the retained entries after `after`. */

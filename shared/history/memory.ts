@@ -19,8 +19,10 @@ type UserLog = {
   seq: number;
   entries: HistoryEntry[];
   expiresAt: number;
-  /** Seqs of the retained entries appended with `dedupe`, by push id. */
+  /** Seqs of the retained entries appended with a dedupe key, by key. */
   known?: Map<string, number>;
+  /** The dedupe key of those entries, by seq (to forget it on trim). */
+  keyOf?: Map<number, string>;
 };
 
 type IdRecord = { answer?: unknown; expiresAt: number };
@@ -45,21 +47,29 @@ export class MemoryHistory implements History {
   append(users: readonly string[], message: NewMessage): Promise<Appended[]> {
     this.#sweep();
     const now = this.#now();
-    const { dedupe, ...entry } = message;
+    const { dedupeKey, ...entry } = message;
     const appended = users.map((user) => {
       const log = this.#log(user, now);
-      const known = dedupe ? log.known?.get(message.id) : undefined;
+      const known = dedupeKey === undefined
+        ? undefined
+        : log.known?.get(dedupeKey);
       if (known !== undefined) return { seq: known, epoch: log.epoch };
       log.seq += 1;
       log.entries.push({ ...entry, seq: log.seq });
-      if (dedupe) (log.known ??= new Map()).set(message.id, log.seq);
+      if (dedupeKey !== undefined) {
+        (log.known ??= new Map()).set(dedupeKey, log.seq);
+        (log.keyOf ??= new Map()).set(log.seq, dedupeKey);
+      }
       if (log.entries.length > this.#size) {
         const evicted = log.entries.splice(
           0,
           log.entries.length - this.#size,
         );
         for (const old of evicted) {
-          if (log.known?.get(old.id) === old.seq) log.known.delete(old.id);
+          const key = log.keyOf?.get(old.seq);
+          if (key === undefined) continue;
+          log.keyOf!.delete(old.seq);
+          log.known!.delete(key);
         }
       }
       log.expiresAt = now + this.#ttlMs;

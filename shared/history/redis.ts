@@ -151,7 +151,7 @@ export class RedisHistory implements History {
             ts,
             message.dataJson,
             message.device ?? "",
-            message.dedupe ? "1" : "0",
+            message.dedupeKey ?? "",
           );
         })),
     ) as AppendReply[];

@@ -18,15 +18,16 @@
  * (its ids would be from the old epoch, and XADD refuses ids that go back).
  * Exact `MAXLEN` keeps precisely `size` entries; both keys expire together.
  *
- * A dedupe append (a push id a client chose, which a retry may repeat) looks
- * the id up first: `i:<id>` in the meta hash holds the seq it got, and the
- * same id is answered with that seq instead of being appended twice. Such
- * entries carry a `k` field, and the records of the entries a trim evicts
- * are removed with them (`d` counts the records, so plain appends skip the
- * look at what the trim evicts).
+ * A dedupe append (a push a retry may repeat) looks its dedupe key up first:
+ * `i:<key>` in the meta hash holds the seq it got, and the same key is
+ * answered with that seq instead of being appended twice. Such entries carry
+ * the key in a `k` field, and the records of the entries a trim evicts are
+ * removed with them (`d` counts the records, so plain appends skip the look
+ * at what the trim evicts).
  *
  * KEYS: meta, stream. ARGV: new epoch, ttl ms, size, id, ts, dataJson,
- * device ("" for a push to every device of the user), dedupe ("1" or "0").
+ * device ("" for a push to every device of the user), dedupe key ("" for
+ * none).
  */
 export const APPEND = `
 if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
@@ -34,9 +35,9 @@ if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
   redis.call("HSET", KEYS[1], "epoch", ARGV[1], "seq", 0)
 end
 local epoch = redis.call("HGET", KEYS[1], "epoch")
-local dedupe = ARGV[8] == "1"
+local dedupe = ARGV[8] ~= ""
 if dedupe then
-  local known = redis.call("HGET", KEYS[1], "i:" .. ARGV[4])
+  local known = redis.call("HGET", KEYS[1], "i:" .. ARGV[8])
   if known then return {tonumber(known), epoch} end
 end
 local records = tonumber(redis.call("HGET", KEYS[1], "d") or "0")
@@ -45,14 +46,11 @@ if records > 0 then
   if over > 0 then
     for _, old in ipairs(redis.call("XRANGE", KEYS[2], "-", "+", "COUNT", over)) do
       local fields = old[2]
-      local id, kept = nil, false
       for i = 1, #fields, 2 do
-        if fields[i] == "id" then id = fields[i + 1] end
-        if fields[i] == "k" then kept = true end
-      end
-      if kept and id then
-        redis.call("HDEL", KEYS[1], "i:" .. id)
-        redis.call("HINCRBY", KEYS[1], "d", -1)
+        if fields[i] == "k" then
+          redis.call("HDEL", KEYS[1], "i:" .. fields[i + 1])
+          redis.call("HINCRBY", KEYS[1], "d", -1)
+        end
       end
     end
   end
@@ -66,8 +64,8 @@ if ARGV[7] ~= "" then
 end
 if dedupe then
   table.insert(fields, "k")
-  table.insert(fields, "1")
-  redis.call("HSET", KEYS[1], "i:" .. ARGV[4], seq)
+  table.insert(fields, ARGV[8])
+  redis.call("HSET", KEYS[1], "i:" .. ARGV[8], seq)
   redis.call("HINCRBY", KEYS[1], "d", 1)
 end
 redis.call("XADD", KEYS[2], "MAXLEN", ARGV[3], entry, unpack(fields))

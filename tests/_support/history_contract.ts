@@ -64,7 +64,7 @@ export function historyContract(backend: string, open: OpenHistory): void {
 
   test("a dedupe append of an id already in the epoch returns its seq and appends nothing", async () => {
     await using history = await open(DEFAULTS);
-    const first = { ...message("order-7"), dedupe: true };
+    const first = { ...message("order-7"), dedupeKey: "key-a:push:order-7" };
     assert.deepEqual(await seqs(history.append(["a", "b"], first)), [1, 1]);
     await history.append(["a"], message());
     // A retry of the same push, after a crash, with another user added.
@@ -75,16 +75,21 @@ export function historyContract(backend: string, open: OpenHistory): void {
     ]);
     assert.deepEqual(seqsOf(await history.read("a", 0, 10)), [1, 2]);
     assert.deepEqual(seqsOf(await history.read("b", 0, 10)), [1]);
-    // Without dedupe the same id is appended again (server-made ids are unique).
+    // Another key (another API key's push with the same id) is appended.
     assert.deepEqual(
-      await seqs(history.append(["b"], { ...first, dedupe: false })),
+      await seqs(
+        history.append(["b"], { ...first, dedupeKey: "key-b:push:order-7" }),
+      ),
       [2],
     );
+    // Without a key the same id is appended again (server-made ids are unique).
+    const { dedupeKey: _, ...plain } = first;
+    assert.deepEqual(await seqs(history.append(["b"], plain)), [3]);
   });
 
   test("a dedupe record leaves with its entry when the history is trimmed", async () => {
     await using history = await open({ ...DEFAULTS, size: 2 });
-    const kept = { ...message("kept"), dedupe: true };
+    const kept = { ...message("kept"), dedupeKey: "k:push:kept" };
     assert.deepEqual(await seqs(history.append(["u"], kept)), [1]);
     await history.append(["u"], message());
     await history.append(["u"], message());

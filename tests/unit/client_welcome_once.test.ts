@@ -4,7 +4,7 @@ import { FakeGateway } from "../_support/client_fake_gateway.ts";
 import { recordEvents } from "../_support/client_fakes.ts";
 import { waitFor } from "../_support/until.ts";
 
-Deno.test("client - a welcome that is not the connection's first frame is ignored", async () => {
+Deno.test("client - a second welcome on one connection is ignored", async () => {
   await using gateway = new FakeGateway();
   const client = new WsgwClient({
     url: gateway.url,

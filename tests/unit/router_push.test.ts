@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { historyWith, routerFixture } from "../_support/router_fixture.ts";
+import {
+  API_KEY,
+  historyWith,
+  routerFixture,
+} from "../_support/router_fixture.ts";
+import {
+  idempotencyKey,
+  keyFingerprint,
+} from "../../router/idempotency_key.ts";
 import { waitFor } from "../_support/until.ts";
 import { type History, MemoryHistory } from "../../shared/history/mod.ts";
 import type { DeliverTarget } from "../../shared/node_api.ts";
@@ -89,7 +97,8 @@ Deno.test("push - a push id still in progress is waited for, then answered", asy
 
 Deno.test("push - a push id held too long by another request is 409 push_in_progress", async () => {
   await using f = await routerFixture({ override: { pendingWaitMs: 100 } });
-  assert.equal((await f.history.reserve("held")).state, "reserved");
+  const held = idempotencyKey(keyFingerprint(API_KEY), "push", "held");
+  assert.equal((await f.history.reserve(held)).state, "reserved");
   const response = await f.request("/v1/push", {
     json: { users: ["u"], data: 1, id: "held" },
   });
@@ -290,7 +299,9 @@ Deno.test("push - without an id: no reservation, and the answered id answers the
     json: { users: ["alice"], data: 1, id: first.id },
   })).json();
   assert.deepEqual(again, first);
-  assert.deepEqual(reserved, [first.id]);
+  assert.deepEqual(reserved, [
+    idempotencyKey(keyFingerprint(API_KEY), "push", first.id),
+  ]);
   assert.equal(node.delivered.length, 1);
 });
 
