@@ -45,8 +45,8 @@ export type ChannelOptions = {
   inboundRate: number;
   /** Called once when the gateway closes this session, with the reason. */
   onClose: (session: ChannelSession, reason: CloseReason) => void;
-  /** Reads this user's history after a seq, as frames (device-filtered into skips). */
-  fill: (after: number) => Promise<HistorySlice>;
+  /** Reads the connection's user's history after a seq, as frames (device-filtered into skips). */
+  fill: (info: ChannelInfo, after: number) => Promise<HistorySlice>;
   /** Called after each frame is written; `live` is false for history. */
   onWrite?: (frame: OrderedFrame, live: boolean) => void;
   /** Called for each frame dropped because this connection already had it. */
@@ -103,7 +103,7 @@ export class ChannelSession implements OrderSink {
     });
     this.#order = new DeliveryOrder({
       sink: this,
-      read: options.fill,
+      read: (after) => options.fill(this.info, after),
       maxQueueBytes: options.sendBufferBytes,
       onOverflow: () => this.close("slowConsumer"),
       onDuplicate: options.onDuplicate,

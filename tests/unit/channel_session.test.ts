@@ -48,7 +48,7 @@ function session(
       sendBufferBytes: 1 << 20,
       inboundRate: 10,
       onClose: (_, reason) => closes.push(reason),
-      fill: (after) => {
+      fill: (_info, after) => {
         fills.push(after);
         const frames = history.filter((seq) => seq > after).map((seq) =>
           frame(seq)

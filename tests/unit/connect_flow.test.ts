@@ -38,7 +38,7 @@ async function connectTo(history: History, resume: Resume) {
       sendBufferBytes: 1 << 20,
       inboundRate: 10,
       onClose: () => {},
-      fill: async (after) =>
+      fill: async (_info, after) =>
         historySlice(await history.read("alice", after, 100), after, 100, null),
       fillRetryMs: 1,
     },
