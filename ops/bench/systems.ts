@@ -32,6 +32,8 @@ export type System = {
   gatewayPids: number[];
   /** The push-API process (router, emitter), when separate. */
   apiPids: number[];
+  /** Backends of the system: etcd and Redis (wsgw cluster), Redis (Socket.IO). */
+  backendPids: number[];
   /** Sends one broadcast to every socket; resolves when the API accepted it. */
   broadcast(data: unknown): Promise<void>;
   stop(): Promise<void>;
@@ -134,6 +136,9 @@ async function startWsgwCluster(nodes: number): Promise<System> {
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: cluster.gateways.map((g) => g.pid!),
     apiPids: cluster.routers.map((r) => r.pid!),
+    backendPids: [cluster.etcd.pid, cluster.redis.pid].flatMap((pid) =>
+      pid === undefined || pid === null ? [] : [pid]
+    ),
     broadcast: (data) =>
       post(`${cluster.router}/v1/broadcast`, { data }, authorization),
     // A process writes its CPU profile only when it exits by itself.
@@ -161,6 +166,8 @@ async function startEmbedded(): Promise<System> {
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: [child.pid],
     apiPids: [],
+    // In-memory registry and history: no backend process.
+    backendPids: [],
     broadcast: (data) => post(`${url}/v1/broadcast`, { data }, authorization),
     stop: () => child.kill(),
   };
@@ -206,6 +213,7 @@ async function startRaw(nodes: number): Promise<System> {
     pushUrl: `${urls[0]}/push`,
     gatewayPids: peers.map((p) => p.child.pid),
     apiPids: [],
+    backendPids: [],
     broadcast: async (data) => {
       await Promise.all(urls.map((url) => post(`${url}/broadcast`, { data })));
     },
@@ -234,6 +242,7 @@ async function startSio(nodes: number): Promise<System> {
     pushUrl: `${api}/push`,
     gatewayPids: peers.map((p) => p.child.pid),
     apiPids: [emitter!.child.pid],
+    backendPids: redis.pid === undefined ? [] : [redis.pid],
     broadcast: (data) => post(`${api}/broadcast`, { data }),
     stop: async () => {
       await Promise.all([emitter!, ...peers].map((p) => p.child.kill()));
