@@ -25,7 +25,7 @@ import {
   BroadcastRequest,
   type BroadcastResponse,
   parse,
-  PushRequest,
+  parsePushRequest,
   type PushResponse,
 } from "../schemas.ts";
 import { Throttle } from "../throttle.ts";
@@ -41,8 +41,7 @@ export function pushRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
   const throttle = new Throttle();
 
   app.post("/push", requireScope("push"), async (c) => {
-    const body = parse(
-      PushRequest,
+    const body = parsePushRequest(
       await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
     );
     if (body.users.length > config.maxPushUsers) {
