@@ -49,6 +49,11 @@ export type ChannelOptions = {
   fill: (after: number) => Promise<HistorySlice>;
   /** Called after each frame is written; `live` is false for history. */
   onWrite?: (frame: OrderedFrame, live: boolean) => void;
+  /**
+   * Called whenever this session sends or queues anything: its buffered
+   * bytes may have grown. One function for every session of a node.
+   */
+  onSend?: (session: ChannelSession) => void;
   /** Called for each frame dropped because this connection already had it. */
   onDuplicate?: () => void;
   /** Called when history could not be read for a gap (it is tried again). */
@@ -144,6 +149,7 @@ export class ChannelSession implements OrderSink {
    */
   deliver(frame: OrderedFrame): boolean {
     if (this.closed) return false;
+    this.#options.onSend?.(this);
     return this.#order.deliver(frame);
   }
 
@@ -151,6 +157,7 @@ export class ChannelSession implements OrderSink {
   sendFrame(frame: ServerFrame): void {
     if (this.closed || this.#socket.readyState !== OPEN) return;
     this.#socket.send(JSON.stringify(frame));
+    this.#options.onSend?.(this);
   }
 
   /**
@@ -242,6 +249,7 @@ export class ChannelSession implements OrderSink {
       return false;
     }
     this.#socket.send(frame.json);
+    this.#options.onSend?.(this);
     this.#options.onWrite?.(frame, live);
     return true;
   }
@@ -250,6 +258,7 @@ export class ChannelSession implements OrderSink {
   announce(announcement: Announcement): void {
     if (this.closed || this.#socket.readyState !== OPEN) return;
     this.#socket.send(JSON.stringify(announcement));
+    this.#options.onSend?.(this);
     this.#options.onAnnounce?.(announcement);
   }
 

@@ -107,6 +107,8 @@ export class GatewayNode implements NodeApi {
   #drainDone: Promise<void> | undefined;
   readonly #deviceLimit: DeviceLimit;
   readonly #sendBudget: SendBudget;
+  /** Every session's `onSend`: one function for the node, not one per socket. */
+  readonly #touched: (session: ChannelSession) => void;
   #sendBudgetTimer: ReturnType<typeof setInterval> | undefined;
   /** Looks in history of users' connections, at a bounded rate. */
   readonly #catchUps = new PacedUsers({
@@ -156,10 +158,9 @@ export class GatewayNode implements NodeApi {
     this.sessions = new SessionManager({
       maxDevices: options.config.maxDevices,
     });
-    this.#sendBudget = new SendBudget(
-      this.config.nodeSendBufferBytes,
-      () => this.sessions.all(),
-    );
+    this.#sendBudget = new SendBudget(this.config.nodeSendBufferBytes);
+    const budget = this.#sendBudget;
+    this.#touched = (session) => budget.touched(session);
   }
 
   get nodeId(): string {
@@ -274,6 +275,7 @@ export class GatewayNode implements NodeApi {
       {
         sendBufferBytes: this.config.sendBufferBytes,
         inboundRate: this.config.inboundRate,
+        onSend: this.#touched,
         onClose: (closed, reason) => {
           this.metrics.evictions.inc({ reason });
           this.#remove(closed);
