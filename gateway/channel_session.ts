@@ -49,6 +49,11 @@ export type ChannelOptions = {
   fill: (info: ChannelInfo, after: number) => Promise<HistorySlice>;
   /** Called after each frame is written; `live` is false for history. */
   onWrite?: (frame: OrderedFrame, live: boolean) => void;
+  /**
+   * Called whenever this session sends or queues anything: its buffered
+   * bytes may have grown. One function for every session of a node.
+   */
+  onSend?: (session: ChannelSession) => void;
   /** Called for each frame dropped because this connection already had it. */
   onDuplicate?: () => void;
   /** Called when history could not be read for a gap (it is tried again). */
@@ -147,6 +152,7 @@ export class ChannelSession implements OrderSink {
    */
   deliver(frame: OrderedFrame): boolean {
     if (this.closed) return false;
+    this.#options.onSend?.(this);
     return this.#order.deliver(frame);
   }
 
@@ -154,6 +160,7 @@ export class ChannelSession implements OrderSink {
   sendFrame(frame: ServerFrame): void {
     if (this.closed || this.#socket.readyState !== OPEN) return;
     this.#socket.send(JSON.stringify(frame));
+    this.#options.onSend?.(this);
   }
 
   /**
@@ -245,6 +252,7 @@ export class ChannelSession implements OrderSink {
       return false;
     }
     this.#socket.send(frame.json);
+    this.#options.onSend?.(this);
     this.#options.onWrite?.(frame, live);
     return true;
   }
@@ -253,6 +261,7 @@ export class ChannelSession implements OrderSink {
   announce(announcement: Announcement): void {
     if (this.closed || this.#socket.readyState !== OPEN) return;
     this.#socket.send(JSON.stringify(announcement));
+    this.#options.onSend?.(this);
     this.#options.onAnnounce?.(announcement);
   }
 

@@ -95,10 +95,8 @@ export class GatewayNode implements NodeApi {
     this.sessions = new SessionManager({
       maxDevices: options.config.maxDevices,
     });
-    this.#sendBudget = new SendBudget(
-      this.config.nodeSendBufferBytes,
-      () => this.sessions.all(),
-    );
+    this.#sendBudget = new SendBudget(this.config.nodeSendBufferBytes);
+    const budget = this.#sendBudget;
     this.#registration = new NodeRegistration({
       config: this.config,
       registry: this.#registry,
@@ -114,6 +112,7 @@ export class GatewayNode implements NodeApi {
       metrics: this.metrics,
       log: this.#log,
       closed: (session) => this.#remove(session),
+      sent: (session) => budget.touched(session),
     });
     this.#delivery = new NodeDelivery({
       sessions: this.sessions,

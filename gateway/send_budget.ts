@@ -6,6 +6,12 @@
  * are closed with 4008 until the total is back under 90% of it: a few slow
  * clients reconnect, the process and everyone else stay up.
  *
+ * Only sessions that may hold bytes are read: those written to since the
+ * last check ({@link SendBudget.touched}) and those that held bytes then. A
+ * send buffer only shrinks while nothing is written, so a session seen empty
+ * and not written to since is still empty; reading every socket's buffered
+ * amount four times a second was a cost per idle socket.
+ *
  * @module
  */
 
@@ -22,26 +28,37 @@ const SHED_TO = 0.9;
 /** Checks a node's total send buffer against its budget and sheds the slowest. */
 export class SendBudget {
   readonly #budget: number;
-  readonly #sessions: () => Iterable<BudgetedSession>;
+  /** Sessions that may hold bytes. */
+  readonly #watched = new Set<BudgetedSession>();
 
-  constructor(
-    budgetBytes: number,
-    sessions: () => Iterable<BudgetedSession>,
-  ) {
+  constructor(budgetBytes: number) {
     this.#budget = budgetBytes;
-    this.#sessions = sessions;
+  }
+
+  /** `session` was written to (or queued a frame): read it at the next check. */
+  touched(session: BudgetedSession): void {
+    this.#watched.add(session);
+  }
+
+  /** Sessions read at the next check. */
+  get watched(): number {
+    return this.#watched.size;
   }
 
   /**
    * Sheds the slowest sessions when the total is over the budget; returns how
-   * many were closed. Cost: one pass over the sessions, a sort only when over.
+   * many were closed. Cost: one pass over the watched sessions, a sort only
+   * when over.
    */
   enforce(): number {
     let total = 0;
     const sessions: BudgetedSession[] = [];
-    for (const session of this.#sessions()) {
-      const bytes = session.bufferedBytes;
-      if (bytes === 0) continue;
+    for (const session of this.#watched) {
+      const bytes = session.closed ? 0 : session.bufferedBytes;
+      if (bytes === 0) {
+        this.#watched.delete(session);
+        continue;
+      }
       total += bytes;
       sessions.push(session);
     }
@@ -52,6 +69,7 @@ export class SendBudget {
       if (total <= this.#budget * SHED_TO) break;
       total -= session.bufferedBytes;
       session.close("nodeSendBudget");
+      this.#watched.delete(session);
       closed++;
     }
     return closed;

@@ -28,6 +28,8 @@ export type SessionHooksDeps = {
   log: Logger;
   /** The gateway closed `session` (it is gone from the node's sessions next). */
   closed: (session: ChannelSession) => void;
+  /** `session` was written to (the node's send budget watches it again). */
+  sent: (session: ChannelSession) => void;
 };
 
 /** Builds the options all sessions of one node share. */
@@ -37,6 +39,7 @@ export function sessionOptions(deps: SessionHooksDeps): ChannelOptions {
   return {
     sendBufferBytes: config.sendBufferBytes,
     inboundRate: config.inboundRate,
+    onSend: deps.sent,
     onClose: (session, reason) => {
       metrics.evictions.inc({ reason });
       deps.closed(session);

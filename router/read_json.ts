@@ -44,6 +44,9 @@ export async function readJson(
   }
 }
 
+/** Stateless without `stream`: one decoder serves every request. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 async function readText(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = () =>
     new PayloadTooLargeError(`body is larger than ${maxBytes} bytes`);
@@ -60,7 +63,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   // A request built in-process (app.request) may declare a false length.
   if (body.byteLength > maxBytes) throw tooLarge();
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+    return utf8.decode(body);
   } catch (error) {
     throw new BadRequestError(
       "body: is not valid UTF-8",

@@ -2,10 +2,15 @@
 /**
  * The HTTP push load loop, a process of its own: `concurrency` keep-alive
  * connections (raw HTTP/1.1 over `Deno.connect`, cheaper than `fetch`), each
- * POSTing `{"users": ["u<random>"], "data": {...}}` back to back. Config as
- * `Deno.args[0]`; JSON lines on stdout: `progress` each second, `measuring`
- * when the warm-up ends, `done` with counts and the latency histogram of the
- * measured window.
+ * POSTing `{"users": ["u<random>"], "data": {"n":…,"sent":…}}`. Closed loop
+ * (`rate` 0): each connection sends its next push when the last is answered.
+ * Open loop (`rate` R): pushes are due at a fixed R per second whatever the
+ * answers; a due push waits for a free connection, and its latency (API and
+ * end-to-end, through `sent` in the payload) counts from when it was due, so
+ * an overloaded system shows queueing instead of a slower offered rate.
+ * Config as `Deno.args[0]`; JSON lines on stdout: `progress` each second,
+ * `measuring` when the warm-up ends, `done` with counts and the latency
+ * histogram of the measured window.
  *
  * @module
  */
@@ -23,6 +28,8 @@ export type HttpLoadConfig = {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** Pushes per second offered in total (open loop); 0 for a closed loop. */
+  rate?: number;
 };
 
 const config = JSON.parse(Deno.args[0]!) as HttpLoadConfig;
@@ -41,9 +48,22 @@ let stopping = false;
 let requests = 0;
 let total = 0;
 let seq = 0;
+/** Open loop: due times (performance.now() ms) not yet sent; waiting workers. */
+const due: number[] = [];
+let dueHead = 0;
+const idle: ((at: number | undefined) => void)[] = [];
+let offered = 0;
 
 function emit(line: Record<string, unknown>): void {
   console.log(JSON.stringify(line));
+}
+
+/** The next push's due time: now (closed loop), or the oldest due one (open loop). */
+function nextDue(): Promise<number | undefined> | number | undefined {
+  if (stopping) return undefined;
+  if (!config.rate) return performance.now();
+  if (dueHead < due.length) return due[dueHead++];
+  return new Promise((resolve) => idle.push(resolve));
 }
 
 async function worker(): Promise<void> {
@@ -51,17 +71,20 @@ async function worker(): Promise<void> {
   const buf = new Uint8Array(65536);
   let rest: Uint8Array = new Uint8Array(0);
   while (!stopping) {
+    const began = await nextDue();
+    if (began === undefined) break;
     try {
       conn ??= await Deno.connect({
         hostname: url.hostname,
         port: Number(url.port),
       });
       const user = `u${Math.floor(Math.random() * config.users)}`;
-      const body = `{"users":["${user}"],"data":{"n":${seq++}}}`;
+      // `sent`: when the push was due, in epoch ms; clients measure from it.
+      const sent = (performance.timeOrigin + began).toFixed(2);
+      const body = `{"users":["${user}"],"data":{"n":${seq++},"sent":${sent}}}`;
       const request = encoder.encode(
         `${head}Content-Length: ${body.length}\r\n\r\n${body}`,
       );
-      const began = performance.now();
       await conn.write(request);
       // Read one response: head, then Content-Length bytes (or a chunked body).
       let end = -1;
@@ -125,14 +148,35 @@ function lastChunk(b: Uint8Array, from: number): number {
   return text.startsWith("0\r\n\r\n") ? from + 5 : -1;
 }
 
+/** Open loop: every few ms, the pushes that fell due since, to waiting workers first. */
+function offer(start: number): ReturnType<typeof setInterval> {
+  return setInterval(() => {
+    const now = performance.now();
+    const target = Math.floor((now - start) / 1000 * config.rate!);
+    for (; offered < target; offered++) {
+      const at = start + offered * 1000 / config.rate!;
+      const waiting = idle.shift();
+      if (waiting) waiting(at);
+      else due.push(at);
+    }
+    // Drop what was handed out, now and then.
+    if (dueHead > 4096) {
+      due.splice(0, dueHead);
+      dueHead = 0;
+    }
+  }, 2);
+}
+
 let last = 0;
 const progress = setInterval(() => {
   emit({ type: "progress", rps: total - last, measuring });
   last = total;
 }, 1000);
 const workers = Array.from({ length: config.concurrency }, worker);
+const offering = config.rate ? offer(performance.now()) : undefined;
 await new Promise((r) => setTimeout(r, config.warmupMs));
 measuring = true;
+const offeredAtStart = offered;
 const began = performance.now();
 const startedAt = Date.now();
 emit({ type: "measuring", at: startedAt });
@@ -142,6 +186,9 @@ const measuredMs = performance.now() - began;
 emit({
   type: "done",
   requests,
+  // Open loop: pushes due in the window, and those still waiting at its end.
+  offered: offered - offeredAtStart,
+  backlog: due.length - dueHead,
   measuredMs: Math.round(measuredMs),
   startedAt,
   endedAt: Date.now(),
@@ -151,6 +198,8 @@ emit({
 });
 stopping = true;
 clearInterval(progress);
+clearInterval(offering);
+for (const waiting of idle.splice(0)) waiting(undefined);
 await Promise.race([
   Promise.all(workers),
   new Promise((r) => setTimeout(r, 2000)),

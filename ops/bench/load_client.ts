@@ -81,8 +81,14 @@ function fail(reason: string): void {
   stats.errors[key] = (stats.errors[key] ?? 0) + 1;
 }
 
-/** Time of a message from its `"ts":<ms>` field (the server's accept time). */
-function tsOf(text: string): number {
+/**
+ * When a message started, in epoch ms: the loader's `"sent":<ms>` in the
+ * payload (when the push was due), else the frame's `"ts":<ms>` (the
+ * server's accept time, which leaves out the time before the API took it).
+ */
+function startOf(text: string): number {
+  const sent = text.indexOf('"sent":');
+  if (sent !== -1) return Number.parseFloat(text.slice(sent + 7, sent + 30));
   const at = text.lastIndexOf('"ts":');
   if (at === -1) return 0;
   let value = 0;
@@ -95,12 +101,12 @@ function tsOf(text: string): number {
 }
 
 function onMessage(text: string): void {
-  const now = Date.now();
+  const now = performance.timeOrigin + performance.now();
   stats.received++;
   if (stats.firstReceipt === 0) stats.firstReceipt = now;
   stats.lastReceipt = now;
-  const ts = tsOf(text);
-  if (ts > 0) latency.record(now - ts);
+  const start = startOf(text);
+  if (start > 0) latency.record(now - start);
 }
 
 const tokens = new Map<string, Promise<string>>();

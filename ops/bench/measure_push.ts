@@ -1,8 +1,11 @@
 /**
  * One measured push run against a system whose fleet is connected: the HTTP
- * load loop in its own process, CPU of the socket-holding and API processes
- * over the measured window, receipts from the fleet. Used by the `push` and
- * `fanout-cost` scenarios.
+ * load loop in its own process (closed or open loop), CPU over the measured
+ * window of every process (socket holders, push API, backends, load loop,
+ * load clients) and of the whole machine, receipts from the fleet. CPU is
+ * given per *delivered* push (deliveries / devices per user): a system that
+ * accepts faster than it delivers is charged for what it delivered. Used by
+ * the `push` and `fanout-cost` scenarios.
  *
  * @module
  */
@@ -10,7 +13,7 @@ import { Child } from "./child.ts";
 import type { Fleet } from "./fleet.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import type { HttpLoadConfig } from "./http_load.ts";
-import { loadAverage, totalCpu } from "./proc_stats.ts";
+import { loadAverage, machineBusySeconds, totalCpu } from "./proc_stats.ts";
 import { profileFlags, type System } from "./systems.ts";
 
 /** The HTTP side of a push run. */
@@ -19,6 +22,10 @@ export type PushLoad = {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** Pushes/s offered (open loop); 0 for a closed loop. */
+  rate: number;
+  /** Devices per user: a delivered push is this many deliveries. */
+  devices: number;
 };
 
 /** Figures of one push run. */
@@ -35,6 +42,25 @@ export type PushFigures = {
   apiCpuSeconds: number;
   gatewayCpuPer10kPushes: number;
   apiCpuPer10kPushes: number;
+  /** Open loop: pushes/s offered; 0 for a closed loop. */
+  offeredRps: number;
+  /** Open loop: due pushes still unsent when the window closed. */
+  backlog: number;
+  /** Where e2e latency starts: the loader's due time (`sent`) in every run. */
+  e2eFrom: "sent";
+  deliveredPushes: number;
+  deliveredPushRps: number;
+  /** CPU µs per delivered push, by process group. */
+  gatewayUsPerDelivered: number;
+  apiUsPerDelivered: number;
+  backendUsPerDelivered: number;
+  /** gateways + API + backends: the system under test. */
+  systemUsPerDelivered: number;
+  /** CPU % (of one core) of the load loop and of the load clients. */
+  loaderCpuPercent: number;
+  clientsCpuPercent: number;
+  /** Busy CPU % of the whole machine (200 = both cores), others included. */
+  machineCpuPercent: number;
   statuses: Record<string, number>;
   errors: Record<string, number>;
   load1: number;
@@ -82,7 +108,11 @@ export async function measurePush(
   const config: HttpLoadConfig = {
     url: system.pushUrl,
     authorization: system.authorization,
-    ...load,
+    users: load.users,
+    concurrency: load.concurrency,
+    warmupMs: load.warmupMs,
+    durationMs: load.durationMs,
+    rate: load.rate,
   };
   const loader = new Child(
     "http-load",
@@ -100,11 +130,19 @@ export async function measurePush(
   try {
     await loader.next("measuring", load.warmupMs + 60_000);
     await fleet.reset();
-    const gw0 = totalCpu(system.gatewayPids);
-    const api0 = totalCpu(system.apiPids);
+    const groups = () => [
+      totalCpu(system.gatewayPids),
+      totalCpu(system.apiPids),
+      totalCpu(system.backendPids),
+      totalCpu([loader.pid]),
+      totalCpu(fleet.pids),
+      machineBusySeconds(),
+    ];
+    const before = groups();
     const done = await loader.next("done", load.durationMs + 60_000);
-    const gw1 = totalCpu(system.gatewayPids);
-    const api1 = totalCpu(system.apiPids);
+    const used = groups().map((x, i) => x - before[i]!);
+    const [gwCpu, apiCpu, backendCpu, loaderCpu, clientsCpu, machineCpu] =
+      used as [number, number, number, number, number, number];
     const load1 = loadAverage();
     // Deliveries of the last accepted pushes are still on their way.
     await new Promise((r) => setTimeout(r, 1000));
@@ -115,6 +153,10 @@ export async function measurePush(
     const seconds = (done.measuredMs as number) / 1000;
     const per10k = (cpu: number) =>
       requests > 0 ? round(cpu / requests * 10_000, 3) : 0;
+    const delivered = received.received / load.devices;
+    const usPer = (cpu: number) =>
+      delivered > 0 ? round(cpu / delivered * 1e6, 1) : 0;
+    const percent = (cpu: number) => round(cpu / seconds * 100, 1);
     return {
       requests,
       pushRps: Math.round(requests / seconds),
@@ -124,10 +166,22 @@ export async function measurePush(
       e2eP99Ms: received.latency.quantile(0.99),
       deliveries: received.received,
       deliveriesPerSec: Math.round(received.received / seconds),
-      gatewayCpuSeconds: round(gw1 - gw0),
-      apiCpuSeconds: round(api1 - api0),
-      gatewayCpuPer10kPushes: per10k(gw1 - gw0),
-      apiCpuPer10kPushes: per10k(api1 - api0),
+      gatewayCpuSeconds: round(gwCpu),
+      apiCpuSeconds: round(apiCpu),
+      gatewayCpuPer10kPushes: per10k(gwCpu),
+      apiCpuPer10kPushes: per10k(apiCpu),
+      offeredRps: load.rate,
+      backlog: (done.backlog as number | undefined) ?? 0,
+      e2eFrom: "sent",
+      deliveredPushes: Math.round(delivered),
+      deliveredPushRps: Math.round(delivered / seconds),
+      gatewayUsPerDelivered: usPer(gwCpu),
+      apiUsPerDelivered: usPer(apiCpu),
+      backendUsPerDelivered: usPer(backendCpu),
+      systemUsPerDelivered: usPer(gwCpu + apiCpu + backendCpu),
+      loaderCpuPercent: percent(loaderCpu),
+      clientsCpuPercent: percent(clientsCpu),
+      machineCpuPercent: percent(machineCpu),
       statuses: done.statuses as Record<string, number>,
       errors: done.errors as Record<string, number>,
       load1,

@@ -22,6 +22,8 @@ export type BenchOptions = {
   runs: number;
   /** Connects per second (connections scenario); 0 for as fast as possible. */
   rate: number;
+  /** push, fanout-cost: pushes/s offered in an open loop; 0 for a closed loop. */
+  pushRate: number;
   idleMs: number;
   heartbeatMs: number;
   /** fanout-cost: node counts. */
@@ -80,7 +82,11 @@ Flags (defaults depend on the scenario):
   --devices D        devices per user (default 10)
   --placement P      spread (socket i → node i mod K, like an L4 balancer) or
                      user (all devices of a user on one node)
-  --concurrency C    HTTP clients of the push load loop (default 600)
+  --concurrency C    HTTP connections of the push load loop (default 600)
+  --push-rate R      push, fanout-cost: open loop at R pushes/s in total (each
+                     push due at a fixed time, latency counted from then);
+                     default 0 = closed loop (each connection pushes again
+                     when answered)
   --warmup S, --duration S   push load loop, seconds (default 2, 5)
   --runs R           runs per system (default 1; 3 for the docs)
   --rate R           connects/s in total (connections; default 0 = as fast as possible)
@@ -114,6 +120,7 @@ export function parseBenchArgs(
       duration: { type: "string" },
       runs: { type: "string" },
       rate: { type: "string" },
+      "push-rate": { type: "string" },
       idle: { type: "string" },
       heartbeat: { type: "string" },
       mappings: { type: "string" },
@@ -165,6 +172,7 @@ export function parseBenchArgs(
     durationMs: num("duration", values.duration, 5) * 1000,
     runs: num("runs", values.runs, d.runs ?? 1),
     rate: num("rate", values.rate, 0),
+    pushRate: num("push-rate", values["push-rate"], 0),
     idleMs: num("idle", values.idle, 10) * 1000,
     heartbeatMs: num("heartbeat", values.heartbeat, 25) * 1000,
     nodeCounts: (values["node-counts"] ?? "1,2,4").split(",").map(Number),

@@ -47,3 +47,19 @@ export function loadAverage(): number {
     return -1;
   }
 }
+
+/**
+ * CPU seconds the whole machine has spent busy (every core, every process:
+ * user, nice, system, irq, softirq, steal), from `/proc/stat`; the others
+ * on a shared machine included.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const line = Deno.readTextFileSync("/proc/stat").split("\n")[0]!;
+    const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line
+      .split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS;
+  } catch {
+    return 0;
+  }
+}

@@ -8,6 +8,7 @@
 import { spread } from "./summary.ts";
 
 const KEYS: Record<string, string[]> = {
+  // CPU in µs per *delivered* push; e2e from the loader's due time.
   push: [
     "pushRps",
     "deliveredPushRps",
@@ -15,19 +16,23 @@ const KEYS: Record<string, string[]> = {
     "apiP99Ms",
     "e2eP50Ms",
     "e2eP99Ms",
-    "deliveriesPerSec",
-    "gatewayCpuPer10kPushes",
-    "apiCpuPer10kPushes",
+    "gatewayUsPerDelivered",
+    "apiUsPerDelivered",
+    "backendUsPerDelivered",
+    "systemUsPerDelivered",
+    "machineCpuPercent",
     "load1",
   ],
   "fanout-cost": [
     "pushRps",
     "deliveredPushRps",
-    "gatewayCpuPer10kPushes",
-    "gatewayCpuPer10kDelivered",
-    "apiCpuPer10kPushes",
     "e2eP50Ms",
     "e2eP99Ms",
+    "gatewayUsPerDelivered",
+    "apiUsPerDelivered",
+    "backendUsPerDelivered",
+    "systemUsPerDelivered",
+    "machineCpuPercent",
     "load1",
   ],
   connections: [
@@ -48,8 +53,45 @@ const KEYS: Record<string, string[]> = {
   ],
 };
 
-for (const file of Deno.args) {
-  const result = JSON.parse(await Deno.readTextFile(file));
+// `--merge`: one table of every file's runs, per system (an interleaved
+// session: A/B/A/B rounds written to one file each).
+const merge = Deno.args.includes("--merge");
+const files = Deno.args.filter((a) => a !== "--merge");
+const loaded = await Promise.all(
+  files.map(async (file) => JSON.parse(await Deno.readTextFile(file))),
+);
+const results = merge && loaded.length > 0
+  ? [mergeRuns(loaded, files)]
+  : loaded;
+
+// deno-lint-ignore no-explicit-any
+function mergeRuns(all: any[], names: string[]): any {
+  const bySystem = new Map<
+    string,
+    { system: string; nodes: number; runs: unknown[] }
+  >();
+  for (const result of all) {
+    for (const r of result.results) {
+      let entry = bySystem.get(r.system);
+      if (!entry) {
+        bySystem.set(
+          r.system,
+          entry = { system: r.system, nodes: r.nodes, runs: [] },
+        );
+      }
+      entry.runs.push(...r.runs);
+    }
+  }
+  return {
+    ...all[0],
+    command: `${all[0].command} (${all.length} files merged: ${
+      names.join(", ")
+    })`,
+    results: [...bySystem.values()],
+  };
+}
+
+for (const result of results) {
   console.log(
     `### ${result.scenario}\n\n\`${result.command}\` — ${result.startedAt}, ${result.seconds} s, ${result.machine.uptime}\n`,
   );

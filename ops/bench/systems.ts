@@ -36,6 +36,8 @@ export type System = {
   etcdUrl?: string;
   /** wsgw cluster: SIGKILL to socket-holding node `i` (0-based). */
   killNode?(i: number): Promise<void>;
+  /** Backends of the system: etcd and Redis (wsgw cluster), Redis (Socket.IO). */
+  backendPids: number[];
   /** Sends one broadcast to every socket; resolves when the API accepted it. */
   broadcast(data: unknown): Promise<void>;
   stop(): Promise<void>;
@@ -148,6 +150,9 @@ async function startWsgwCluster(nodes: number, lb: boolean): Promise<System> {
     apiPids: cluster.routers.map((r) => r.pid!),
     etcdUrl: cluster.etcd.url,
     killNode: (i) => cluster.killGateway(i),
+    backendPids: [cluster.etcd.pid, cluster.redis.pid].flatMap((pid) =>
+      pid === undefined || pid === null ? [] : [pid]
+    ),
     broadcast: (data) =>
       post(`${cluster.router}/v1/broadcast`, { data }, authorization),
     // A process writes its CPU profile only when it exits by itself.
@@ -175,6 +180,8 @@ async function startEmbedded(): Promise<System> {
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: [child.pid],
     apiPids: [],
+    // In-memory registry and history: no backend process.
+    backendPids: [],
     broadcast: (data) => post(`${url}/v1/broadcast`, { data }, authorization),
     stop: () => child.kill(),
   };
@@ -220,6 +227,7 @@ async function startRaw(nodes: number): Promise<System> {
     pushUrl: `${urls[0]}/push`,
     gatewayPids: peers.map((p) => p.child.pid),
     apiPids: [],
+    backendPids: [],
     broadcast: async (data) => {
       await Promise.all(urls.map((url) => post(`${url}/broadcast`, { data })));
     },
@@ -248,6 +256,7 @@ async function startSio(nodes: number): Promise<System> {
     pushUrl: `${api}/push`,
     gatewayPids: peers.map((p) => p.child.pid),
     apiPids: [emitter!.child.pid],
+    backendPids: redis.pid === undefined ? [] : [redis.pid],
     broadcast: (data) => post(`${api}/broadcast`, { data }),
     stop: async () => {
       await Promise.all([emitter!, ...peers].map((p) => p.child.kill()));

@@ -26,7 +26,7 @@ import {
   BroadcastRequest,
   type BroadcastResponse,
   parse,
-  PushRequest,
+  parsePushRequest,
   type PushResponse,
 } from "../schemas.ts";
 import { Throttle } from "../throttle.ts";
@@ -43,8 +43,7 @@ export function pushRoutes(
   const fingerprints = config.apiKeys.map(({ key }) => keyFingerprint(key));
 
   app.post("/push", requireScope("push"), async (c) => {
-    const body = parse(
-      PushRequest,
+    const body = parsePushRequest(
       await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
     );
     if (body.users.length > config.maxPushUsers) {

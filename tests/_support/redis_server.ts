@@ -11,6 +11,8 @@ export type RedisServer = AsyncDisposable & {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** The server's process id while it runs. */
+  readonly pid: number | undefined;
   /** SIGTERM, and waits until the process has exited. */
   stop(): Promise<void>;
   /** SIGKILL (a crash), and waits until the process has exited. */
@@ -59,6 +61,9 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child?.pid;
+    },
     stop: () => halt("SIGTERM"),
     kill: () => halt("SIGKILL"),
     async restart() {

@@ -85,6 +85,35 @@ Deno.test("bench - push: raw and embedded wsgw, side by side", async () => {
   assertPushRuns(results);
 });
 
+Deno.test("bench - push, open loop: the offered rate is kept and CPU is given per delivered push", async () => {
+  const { results } = await bench(
+    "push",
+    "--systems",
+    "wsgw-embedded",
+    "--devices",
+    "1",
+    "--push-rate",
+    "200",
+    ...PUSH,
+  );
+  assertPushRuns(results);
+  const [run] = results[0]!.runs as (PushRun & {
+    offeredRps: number;
+    backlog: number;
+    deliveredPushRps: number;
+    gatewayUsPerDelivered: number;
+    machineCpuPercent: number;
+  })[];
+  assert.equal(run!.offeredRps, 200);
+  // A closed loop of 20 connections pushes thousands a second; the open
+  // loop no more than is due (a late warm-up can catch up inside the window).
+  assert.ok(run!.pushRps > 0 && run!.pushRps <= 400, `${run!.pushRps}/s`);
+  assert.ok(run!.deliveredPushRps > 0);
+  assert.ok(run!.gatewayUsPerDelivered > 0);
+  assert.ok(run!.machineCpuPercent > 0);
+  assert.match(String(results[0]!.system), /open loop 200 push\/s/);
+});
+
 Deno.test("bench - fanout-cost: wsgw cluster and Socket.IO on 1 and 2 nodes", async () => {
   const { results } = await bench(
     "fanout-cost",

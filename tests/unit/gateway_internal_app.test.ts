@@ -91,3 +91,78 @@ Deno.test("internal app - during a rotation the current and the previous secret 
   }
   assert.deepEqual(delivered, [SECRET, "previous-secret"]);
 });
+
+Deno.test("internal app - deliver-batch hands the node only the known fields, and refuses bad fields with 400", async () => {
+  const seen: DeliverRequest[] = [];
+  const node = {
+    deliver: (request: DeliverRequest) => {
+      seen.push(request);
+      return Promise.resolve({ devices: {} });
+    },
+  } as unknown as NodeApi;
+  const app = createInternalApp(node, {
+    secrets: [SECRET],
+    log: createLogger({ write: () => {} }),
+  });
+  const ok = await app.request(
+    "/internal/deliver-batch",
+    post({
+      deliveries: [
+        {
+          ...delivery("p1", "a"),
+          extra: 1,
+          device: "phone",
+          targets: [{ user: "a", seq: 3, epoch: "e1", more: true }, {
+            user: "b",
+            seq: 0,
+          }],
+        },
+      ],
+      other: [],
+    }),
+  );
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+  assert.deepEqual(seen, [{
+    id: "p1",
+    dataJson: "1",
+    ts: 1,
+    device: "phone",
+    targets: [{ user: "a", seq: 3, epoch: "e1" }, { user: "b", seq: 0 }],
+  }]);
+  const bad: unknown[] = [
+    { deliveries: [{ ...delivery("p", "a"), dataJson: "1 2" }] },
+    { deliveries: [{ ...delivery("p", "a"), dataJson: "" }] },
+    { deliveries: [{ ...delivery("p", "a"), ts: "1" }] },
+    { deliveries: [{ ...delivery("p", "a"), device: 5 }] },
+    {
+      deliveries: [{
+        ...delivery("p", "a"),
+        targets: [{ user: "a", seq: -1 }],
+      }],
+    },
+    {
+      deliveries: [{
+        ...delivery("p", "a"),
+        targets: [{ user: "a", seq: 1.5 }],
+      }],
+    },
+    { deliveries: [{ ...delivery("p", "a"), targets: [{ user: 1, seq: 1 }] }] },
+    {
+      deliveries: [{
+        ...delivery("p", "a"),
+        targets: [{ user: "a", seq: 1, epoch: 2 }],
+      }],
+    },
+    { deliveries: [[]] },
+    { deliveries: {} },
+    [],
+  ];
+  for (const body of bad) {
+    const response = await app.request("/internal/deliver-batch", post(body));
+    assert.equal(response.status, 400, JSON.stringify(body));
+    const answer = await response.json();
+    assert.equal(answer.error.code, "bad_request");
+  }
+  assert.equal(seen.length, 1);
+});

@@ -50,7 +50,8 @@ export async function broadcastScenario(
           await new Promise((r) => setTimeout(r, 100));
           stats = await fleet.stats();
         }
-        const ms = Math.max(1, stats.lastReceipt - sent);
+        // Receipt times are fractional ms (performance.timeOrigin + now).
+        const ms = Math.max(1, Math.round(stats.lastReceipt - sent));
         const figures = {
           sockets: ready.open,
           received: stats.received,

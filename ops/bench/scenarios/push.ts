@@ -32,6 +32,12 @@ export async function pushOn(
   placement: "spread" | "user",
 ): Promise<PushRuns> {
   const system = await startSystem(kind, nodes);
+  const mode = options.pushRate
+    ? `open loop ${options.pushRate} push/s`
+    : `closed loop ${options.concurrency} connections`;
+  system.label += `; ${
+    placement === "user" && nodes > 1 ? "user placement, " : ""
+  }${options.devices} device(s)/user, ${mode}`;
   options.say(`${system.label}: connecting ${options.sockets} sockets`);
   const fleet = Fleet.start(system, {
     sockets: options.sockets,
@@ -57,13 +63,16 @@ export async function pushOn(
         concurrency: options.concurrency,
         warmupMs: options.warmupMs,
         durationMs: options.durationMs,
+        rate: options.pushRate,
+        devices: options.devices,
       }, options.say);
       options.say(
-        `  run ${
-          run + 1
-        }: ${figures.pushRps} push/s, api p50 ${figures.apiP50Ms} ms p99 ${figures.apiP99Ms} ms, ` +
-          `e2e p50 ${figures.e2eP50Ms} ms p99 ${figures.e2eP99Ms} ms, ${figures.deliveriesPerSec} deliveries/s, ` +
-          `gateway CPU ${figures.gatewayCpuPer10kPushes} s/10k pushes, load ${figures.load1}`,
+        `  run ${run + 1}: ${figures.pushRps} push/s` +
+          (options.pushRate ? ` (offered ${options.pushRate}/s)` : "") +
+          `, api p50 ${figures.apiP50Ms} ms p99 ${figures.apiP99Ms} ms, ` +
+          `e2e p50 ${figures.e2eP50Ms} ms p99 ${figures.e2eP99Ms} ms, ${figures.deliveredPushRps} delivered pushes/s, ` +
+          `CPU µs per delivered push: gateways ${figures.gatewayUsPerDelivered}, api ${figures.apiUsPerDelivered}, ` +
+          `backends ${figures.backendUsPerDelivered}; machine ${figures.machineCpuPercent}%, load ${figures.load1}`,
       );
       runs.push(figures);
     }
