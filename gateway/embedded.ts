@@ -16,7 +16,7 @@ import { MemoryHistory } from "../shared/history/mod.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { createMetricsRegistry } from "../shared/metrics.ts";
 import { MemoryRegistry } from "../shared/registry/mod.ts";
-import { serve } from "../shared/serve.ts";
+import { serve, shutdownWithin } from "../shared/serve.ts";
 import { createRouterApp } from "../router/app.ts";
 import { createDemoService } from "../demo/demo_service.ts";
 import { createRouterMetrics } from "../router/metrics.ts";
@@ -118,7 +118,8 @@ export async function startEmbedded(
       await demo?.[Symbol.asyncDispose]();
       await gateway.drain();
       await routes[Symbol.asyncDispose]();
-      await server.shutdown();
+      await shutdownWithin(server, undefined, () =>
+        log.warn("server shutdown cut short: connections still open"));
     })();
   return { url, node: gateway, shutdown, [Symbol.asyncDispose]: shutdown };
 }

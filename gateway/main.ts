@@ -14,7 +14,7 @@ import { createHealthRoutes } from "../shared/health_routes.ts";
 import type { Logger } from "../shared/log.ts";
 import { renderMetrics } from "../shared/metrics.ts";
 import { NodeIdTakenError } from "../shared/registry/etcd.ts";
-import { serve } from "../shared/serve.ts";
+import { serve, shutdownWithin } from "../shared/serve.ts";
 import { GatewayNode } from "./gateway_node.ts";
 import { createInternalApp, type DrainPace } from "./internal_app.ts";
 import { createPublicRoutes } from "./public_routes.ts";
@@ -94,8 +94,10 @@ export async function startGateway(
   log.info("gateway listening", { url, internalUrl });
 
   const close = async () => {
-    await publicServer.server.shutdown();
-    await internalServer.server.shutdown();
+    const late = () =>
+      log.warn("server shutdown cut short: connections still open");
+    await shutdownWithin(publicServer.server, undefined, late);
+    await shutdownWithin(internalServer.server, undefined, late);
     await backends[Symbol.asyncDispose]();
   };
   let stopping: Promise<void> | undefined;

@@ -11,7 +11,7 @@ import type { Config } from "../shared/config.ts";
 import { deadline } from "../shared/deadline.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import type { Logger } from "../shared/log.ts";
-import { serve } from "../shared/serve.ts";
+import { serve, shutdownWithin } from "../shared/serve.ts";
 import { createRouterApp } from "./app.ts";
 import { MissedDeliveries } from "./missed_deliveries.ts";
 import { createRouterMetrics } from "./metrics.ts";
@@ -83,7 +83,8 @@ export async function startRouter(
     url,
     shutdown: () =>
       stopping ??= (async () => {
-        await server.shutdown();
+        await shutdownWithin(server, undefined, () =>
+          log.warn("server shutdown cut short: connections still open"));
         missed[Symbol.dispose]();
         await routes[Symbol.asyncDispose]();
         await backends[Symbol.asyncDispose]();

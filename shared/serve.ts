@@ -27,3 +27,34 @@ export async function serve(
     port: addr.port,
   };
 }
+
+/** Longest a graceful server shutdown may take before the process goes on. */
+export const SHUTDOWN_WAIT_MS = 5000;
+
+/**
+ * Shuts `server` down gracefully, waiting at most `ms` for its connections
+ * to finish. Deno's shutdown waits for every connection, and one the peer
+ * abandoned half-way (a WebSocket handshake given up while this process was
+ * stopped was seen to stay in CLOSE-WAIT) would hold the process forever.
+ * Resolves true when the shutdown finished, false when it was cut short.
+ */
+export async function shutdownWithin(
+  server: Pick<Deno.HttpServer, "shutdown">,
+  ms: number = SHUTDOWN_WAIT_MS,
+  onLate?: () => void,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    const done = await Promise.race([
+      server.shutdown().then(() => true as const),
+      late,
+    ]);
+    if (!done) onLate?.();
+    return done;
+  } finally {
+    clearTimeout(timer);
+  }
+}
