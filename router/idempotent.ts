@@ -24,8 +24,10 @@ const completeWarnings = new Throttle();
 export type IdempotentOptions = {
   /**
    * The key was just made up by this router (a push without `id`): no other
-   * request can hold it, so the reservation round trip to the history is
-   * skipped; the answer is still stored for a retry with the answered id.
+   * request can hold it and no client can retry with it before the answer
+   * names it, so neither the reservation nor the answer goes to the history
+   * (one Redis write per push less). A client that wants a safe retry sends
+   * its own `id`.
    * @default false
    */
   fresh?: boolean;
@@ -37,7 +39,7 @@ export type IdempotentOptions = {
  * `work` runs anyway and `recent` keeps its answer: a retry reaching this
  * replica gets it, one reaching another replica pushes again.
  *
- * A `fresh` key skips the reservation: `work` runs at once.
+ * A `fresh` key is not made idempotent: `work` runs at once.
  *
  * @throws {PushInProgressError} when another request holds `key` for longer
  * than `pendingWaitMs`.
@@ -50,7 +52,7 @@ export async function idempotent<T>(
   { fresh = false }: IdempotentOptions = {},
 ): Promise<T> {
   const { history, log, metrics } = deps;
-  if (fresh) return await store(deps, key, await work(), recent);
+  if (fresh) return await work();
   const remembered = recent.get(key);
   if (remembered) return await remembered as T;
   const deadline = Date.now() + (deps.pendingWaitMs ?? 5000);
