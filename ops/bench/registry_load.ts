@@ -28,9 +28,9 @@ import { createLogger, silentLogger } from "../../shared/log.ts";
 import { Etcd3 } from "etcd3";
 import { EtcdRegistry } from "../../shared/registry/etcd.ts";
 import type { RegistryEvent } from "../../shared/registry/mod.ts";
-import { bulkLoadUsers } from "../../tests/_support/etcd_bulk.ts";
-import { startEtcd } from "../../tests/_support/etcd_server.ts";
-import { nodeRecord } from "../../tests/_support/registry_contract.ts";
+import { bulkLoadUsers } from "../servers/etcd_bulk.ts";
+import { startEtcd } from "../servers/etcd_server.ts";
+import { nodeRecord } from "../servers/etcd_bulk.ts";
 import { RouteCache } from "../../router/route_cache.ts";
 
 const { values } = parseArgs({

@@ -9,7 +9,7 @@
  */
 import { startCluster } from "../cluster.ts";
 import { freePort } from "../cluster/ports.ts";
-import { startRedis } from "../../tests/_support/redis_server.ts";
+import { startRedis } from "../servers/redis_server.ts";
 import { Child } from "./child.ts";
 
 /** Which system: `wsgw-embedded` is wsgw with one process. */

@@ -18,7 +18,7 @@ import {
   EtcdProcess,
   type EtcdServerOptions,
   removeAll,
-} from "./etcd_server.ts";
+} from "../../ops/servers/etcd_server.ts";
 
 /** A running cluster started by {@link startEtcdCluster}. */
 export type EtcdCluster = AsyncDisposable & {

@@ -7,6 +7,9 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { nodeRecord } from "../../ops/servers/etcd_bulk.ts";
+
+export { nodeRecord };
 import type {
   NodeRecord,
   Registry,
@@ -20,17 +23,6 @@ export type RegistryBackend = AsyncDisposable & {
   /** A new handle onto this backend (what another process would see). */
   open(): Promise<Registry>;
 };
-
-/** A node record for tests. */
-export function nodeRecord(nodeId: string): NodeRecord {
-  return {
-    nodeId,
-    url: `http://127.0.0.1:1/${nodeId}`,
-    internalUrl: `http://127.0.0.1:2/${nodeId}`,
-    startedAt: 1700000000000,
-    draining: false,
-  };
-}
 
 /** User ids the protocol allows and keys must survive. */
 export const AWKWARD_USERS = [

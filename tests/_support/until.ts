@@ -44,10 +44,5 @@ export async function waitFor<T>(
   }
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks; we release it at once). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+/** A free TCP port on 127.0.0.1: the launcher's, so there is one. */
+export { freePort } from "../../ops/cluster/ports.ts";

@@ -11,7 +11,7 @@ import {
   ownersInEtcd,
   startTestCluster,
 } from "../_support/cluster.ts";
-import { bulkLoadUsers } from "../_support/etcd_bulk.ts";
+import { bulkLoadUsers } from "../../ops/servers/etcd_bulk.ts";
 import { waitFor } from "../_support/until.ts";
 import type { TestClient } from "../_support/ws_client.ts";
 

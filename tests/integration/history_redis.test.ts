@@ -14,7 +14,10 @@ import {
   message,
   seqs,
 } from "../_support/history_contract.ts";
-import { type RedisServer, startRedis } from "../_support/redis_server.ts";
+import {
+  type RedisServer,
+  startRedis,
+} from "../../ops/servers/redis_server.ts";
 import { waitFor } from "../_support/until.ts";
 
 const OPTIONS: HistoryOptions = { size: 100, ttl: 60 };

@@ -12,7 +12,7 @@ import { secretsEnvFile } from "../../ops/ctl/secrets_command.ts";
 import { loadConfig } from "../../shared/config.ts";
 import { RedisHistory } from "../../shared/history/redis.ts";
 import { createLogger } from "../../shared/log.ts";
-import { startEtcd } from "../_support/etcd_server.ts";
+import { startEtcd } from "../../ops/servers/etcd_server.ts";
 import { opsTest, run } from "../_support/ops_tools.ts";
 import { freePort, waitFor } from "../_support/until.ts";
 

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { signToken } from "../../shared/token.ts";
-import { startEtcd } from "../_support/etcd_server.ts";
+import { startEtcd } from "../../ops/servers/etcd_server.ts";
 import {
   exposedMetrics,
   isExposed,
@@ -19,7 +19,7 @@ import {
   sampleValue,
   skipUnless,
 } from "../_support/ops_tools.ts";
-import { startRedis } from "../_support/redis_server.ts";
+import { startRedis } from "../../ops/servers/redis_server.ts";
 import { freePort, waitFor } from "../_support/until.ts";
 import { rawUpgrade, TestClient } from "../_support/ws_client.ts";
 

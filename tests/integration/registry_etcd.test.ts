@@ -17,8 +17,8 @@ import {
   RegistryUnavailableError,
 } from "../../shared/registry/etcd.ts";
 import type { RegistryEvent } from "../../shared/registry/mod.ts";
-import { bulkLoadUsers, bulkUser } from "../_support/etcd_bulk.ts";
-import { type EtcdServer, startEtcd } from "../_support/etcd_server.ts";
+import { bulkLoadUsers, bulkUser } from "../../ops/servers/etcd_bulk.ts";
+import { type EtcdServer, startEtcd } from "../../ops/servers/etcd_server.ts";
 import { nodeRecord, registryContract } from "../_support/registry_contract.ts";
 import { freePort, waitFor } from "../_support/until.ts";
 import { WatchMirror } from "../_support/watch_mirror.ts";

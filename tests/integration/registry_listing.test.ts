@@ -11,7 +11,7 @@ import { EtcdRegistry } from "../../shared/registry/etcd.ts";
 import { createEtcdClient } from "../../shared/registry/_etcd_client.ts";
 import { listUsers } from "../../shared/registry/_user_listing.ts";
 import { RegistryKeys } from "../../shared/registry/keys.ts";
-import { startEtcd } from "../_support/etcd_server.ts";
+import { startEtcd } from "../../ops/servers/etcd_server.ts";
 import { AWKWARD_USERS, nodeRecord } from "../_support/registry_contract.ts";
 import { waitFor } from "../_support/until.ts";
 import { WatchMirror } from "../_support/watch_mirror.ts";

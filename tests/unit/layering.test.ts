@@ -10,6 +10,7 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** Folders each product folder may import, besides itself. */
 const ALLOWED: Record<string, readonly string[]> = {
+  // ops/ may launch and measure the product; tests/ may import anything.
   shared: [],
   router: ["shared"],
   gateway: ["shared"],
@@ -27,16 +28,10 @@ const EXCEPTIONS = new Set([
   "gateway/embedded.ts -> router/node_client.ts",
   "gateway/embedded.ts -> router/route_cache.ts",
   "gateway/embedded.ts -> demo/demo_service.ts",
-  // To move (#20): the demo page's route into demo/, the state-file reader
-  // and the etcd/Redis launchers where ops/ and tests/ may both import them.
+  // To move (#20): the demo page's route into demo/, and the state-file
+  // reader where demo/ and ops/ may both import it.
   "demo/main.ts -> gateway/public_routes.ts",
   "demo/cli_args.ts -> ops/cluster/state_file.ts",
-  "ops/bench/registry_load.ts -> tests/_support/etcd_bulk.ts",
-  "ops/bench/registry_load.ts -> tests/_support/etcd_server.ts",
-  "ops/bench/registry_load.ts -> tests/_support/registry_contract.ts",
-  "ops/bench/systems.ts -> tests/_support/redis_server.ts",
-  "ops/bench/scenarios/registry.ts -> tests/_support/etcd_server.ts",
-  "ops/bench/scenarios/registry.ts -> tests/_support/registry_contract.ts",
 ]);
 
 /** Every `.ts` file under `dir` (generated bundles and node_modules left out). */

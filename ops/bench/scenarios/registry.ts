@@ -8,8 +8,8 @@
  */
 import { silentLogger } from "../../../shared/log.ts";
 import { EtcdRegistry } from "../../../shared/registry/etcd.ts";
-import { startEtcd } from "../../../tests/_support/etcd_server.ts";
-import { nodeRecord } from "../../../tests/_support/registry_contract.ts";
+import { startEtcd } from "../../servers/etcd_server.ts";
+import { nodeRecord } from "../../servers/etcd_bulk.ts";
 import { Child } from "../child.ts";
 import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { NodeRecord } from "../../shared/registry/mod.ts";
 import { Buffer } from "node:buffer";
 import { Etcd3 } from "etcd3";
 import { encodeUserValue, RegistryKeys } from "../../shared/registry/keys.ts";
@@ -58,4 +59,15 @@ export async function bulkLoadUsers(
     client.close();
   }
   return txns;
+}
+
+/** A node record for tests and benchmarks (its URLs lead nowhere). */
+export function nodeRecord(nodeId: string): NodeRecord {
+  return {
+    nodeId,
+    url: `http://127.0.0.1:1/${nodeId}`,
+    internalUrl: `http://127.0.0.1:2/${nodeId}`,
+    startedAt: 1700000000000,
+    draining: false,
+  };
 }

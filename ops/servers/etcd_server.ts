@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { freePort } from "./until.ts";
+import { freePort } from "../cluster/ports.ts";
 
 /** A running (or stopped) etcd started by {@link startEtcd}. */
 export type EtcdServer = AsyncDisposable & {

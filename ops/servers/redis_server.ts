@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { freePort, waitFor } from "./until.ts";
+import { freePort } from "../cluster/ports.ts";
 
 /** A running redis-server started by {@link startRedis}. */
 export type RedisServer = AsyncDisposable & {
@@ -102,10 +102,13 @@ async function spawn(port: number, dir: string): Promise<Deno.ChildProcess> {
   let exited = false;
   child.status.then(() => exited = true);
   try {
-    await waitFor(async () => exited || await answersPing(port), {
-      timeout: 5000,
-      what: `redis-server on port ${port} to answer PING`,
-    });
+    const deadline = Date.now() + 5000;
+    while (!exited && !await answersPing(port)) {
+      if (Date.now() > deadline) {
+        throw new Error(`redis-server on port ${port} did not answer PING`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     if (exited) throw new Error("redis-server exited");
   } catch (error) {
     if (!exited) child.kill("SIGKILL");
