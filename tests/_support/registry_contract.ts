@@ -8,15 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { nodeRecord } from "../../ops/servers/etcd_bulk.ts";
-
-export { nodeRecord };
-import type {
-  NodeRecord,
-  Registry,
-  RegistryEvent,
-} from "../../shared/registry/mod.ts";
+import type { Registry, RegistryEvent } from "../../shared/registry/mod.ts";
 import { waitFor } from "./until.ts";
 import { WatchMirror } from "./watch_mirror.ts";
+
+/** The node-record fixture, for the tests that take it from here. */
+export { nodeRecord };
 
 /** A fresh, empty backend for one test. */
 export type RegistryBackend = AsyncDisposable & {
