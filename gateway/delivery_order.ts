@@ -161,9 +161,7 @@ export class DeliveryOrder {
     const last = this.#lastSeq ?? seq - 1;
     if (seq <= last) return this.#duplicate(frame);
     if (seq > last + 1) return this.#hold(frame);
-    this.#lastSeq = seq;
-    if (frame.skip || this.#unstored?.has(frame.id)) return false;
-    return this.#options.sink.write(frame, true);
+    return this.#pass(frame, true);
   }
 
   /**
@@ -203,6 +201,16 @@ export class DeliveryOrder {
   stop(): void {
     this.#stopped.abort();
     this.#queue.clear();
+  }
+
+  /**
+   * Moves the connection to `frame`'s seq and writes it, unless it is meant
+   * for another device or went out already without a seq. True when written.
+   */
+  #pass(frame: OrderedFrame, live: boolean): boolean {
+    this.#lastSeq = frame.seq;
+    if (frame.skip || this.#unstored?.has(frame.id)) return false;
+    return this.#options.sink.write(frame, live);
   }
 
   #duplicate(frame: OrderedFrame): false {
@@ -300,9 +308,7 @@ export class DeliveryOrder {
       if (seq <= this.#lastSeq!) continue;
       if (seq > this.#lastSeq! + 1) this.#gap(seq - 1);
       await this.#room();
-      this.#lastSeq = seq;
-      if (frame.skip || this.#unstored?.has(frame.id)) continue;
-      if (this.#options.sink.write(frame, false)) this.#replayed++;
+      if (this.#pass(frame, false)) this.#replayed++;
     }
     if (slice.more) this.#wanted = true;
     else if (slice.seq > this.#lastSeq!) this.#gap(slice.seq);
@@ -333,10 +339,7 @@ export class DeliveryOrder {
           this.#gap(seq - 1);
         }
         await this.#room();
-        this.#lastSeq = seq;
-        if (!frame.skip && !this.#unstored?.has(frame.id)) {
-          this.#options.sink.write(frame, true);
-        }
+        this.#pass(frame, true);
       } else if (frame.arrival >= mark) keep.push(frame);
     }
     for (const frame of keep) this.#queue.putBack(frame);
@@ -361,15 +364,11 @@ export class DeliveryOrder {
         }
         progressed = true;
         await this.#room();
-        if (frame.seq !== undefined) {
-          if (this.#lastSeq !== undefined && frame.seq <= this.#lastSeq) {
-            this.#duplicate(frame);
-            continue;
-          }
-          this.#lastSeq = frame.seq;
-          if (frame.skip || this.#unstored?.has(frame.id)) continue;
-        }
-        this.#options.sink.write(frame, true);
+        if (frame.seq === undefined) {
+          this.#options.sink.write(frame, true);
+        } else if (this.#lastSeq !== undefined && frame.seq <= this.#lastSeq) {
+          this.#duplicate(frame);
+        } else this.#pass(frame, true);
       }
       if (!progressed) return;
     }
