@@ -83,11 +83,12 @@ export class OrderQueue<F extends QueueFrame> {
    * a read started then showed their history gone.
    */
   dropDead(epoch: string, mark: number): void {
-    const dead = (f: Queued<F>) =>
-      f.seq !== undefined && f.epoch !== undefined && f.epoch !== epoch &&
-      f.arrival < mark;
-    if (!this.#frames.some(dead)) return;
-    for (const frame of this.take(epoch)) if (!dead(frame)) this.putBack(frame);
+    this.#dropWhere(
+      epoch,
+      (f) =>
+        f.seq !== undefined && f.epoch !== undefined && f.epoch !== epoch &&
+        f.arrival < mark,
+    );
   }
 
   /**
@@ -96,13 +97,23 @@ export class OrderQueue<F extends QueueFrame> {
    * delivery, or an append a Redis failover lost). Returns how many.
    */
   dropBeyond(epoch: string, seq: number, mark: number): number {
-    const beyond = (f: Queued<F>) =>
-      f.seq !== undefined && f.seq > seq && f.arrival < mark &&
-      (f.epoch === undefined || f.epoch === epoch);
-    if (!this.#frames.some(beyond)) return 0;
+    return this.#dropWhere(
+      epoch,
+      (f) =>
+        f.seq !== undefined && f.seq > seq && f.arrival < mark &&
+        (f.epoch === undefined || f.epoch === epoch),
+    );
+  }
+
+  /** Drops the frames `doomed` picks (keeping the rest in order); returns how many. */
+  #dropWhere(
+    epoch: string,
+    doomed: (frame: Queued<F>) => boolean,
+  ): number {
+    if (!this.#frames.some(doomed)) return 0;
     let dropped = 0;
     for (const frame of this.take(epoch)) {
-      if (beyond(frame)) dropped++;
+      if (doomed(frame)) dropped++;
       else this.putBack(frame);
     }
     return dropped;
