@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { deadline, DeadlineError } from "./deadline.ts";
 
 /** A listening server and its base URL. */
 export type Listening = { server: Deno.HttpServer; url: string; port: number };
@@ -43,18 +44,12 @@ export async function shutdownWithin(
   ms: number = SHUTDOWN_WAIT_MS,
   onLate?: () => void,
 ): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
   try {
-    const done = await Promise.race([
-      server.shutdown().then(() => true as const),
-      late,
-    ]);
-    if (!done) onLate?.();
-    return done;
-  } finally {
-    clearTimeout(timer);
+    await deadline(server.shutdown(), ms, "server shutdown");
+    return true;
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error;
+    onLate?.();
+    return false;
   }
 }
