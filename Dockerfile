@@ -2,8 +2,9 @@
 #   docker build -t wsgw .
 #   docker run wsgw gateway/main.ts     a gateway node of a cluster
 #   docker run wsgw router/main.ts      a router (push API)
-#   docker run -p 8080:8080 wsgw gateway/embedded.ts
-#                                       one process, memory backends (trying it)
+#   docker run -p 8080:8080 wsgw demo/embedded_demo.ts
+#                                       one process, memory backends, the demo
+#                                       at / (trying it; `deno task start`)
 #   docker run --rm wsgw ops/ctl.ts --help
 # Configuration comes from the environment (README.md "Configuration").
 # tests/integration/ops_image.test.ts stages exactly what this file copies
@@ -26,17 +27,17 @@ COPY --chown=1993:1993 gateway/ gateway/
 COPY --chown=1993:1993 router/ router/
 # The browser client the gateways serve at /client.js (built, committed).
 COPY --chown=1993:1993 client/dist/ client/dist/
-# The demo service the embedded process mounts with its development secret.
+# The demo: `deno task start` (demo/embedded_demo.ts) mounts it on the
+# embedded process while the development secret is in use.
 COPY --chown=1993:1993 demo/ demo/
-# The operator CLI, for `docker compose exec router1 deno run -A ops/ctl.ts`;
-# it reads `deno task cluster` state files too, hence state_file.ts.
+# The operator CLI, for `docker compose exec router1 deno run -A ops/ctl.ts`
+# (the state files of `deno task cluster` it reads: shared/cluster_state.ts).
 COPY --chown=1993:1993 ops/ctl.ts ops/ctl.ts
 COPY --chown=1993:1993 ops/ctl/ ops/ctl/
-COPY --chown=1993:1993 ops/cluster/state_file.ts ops/cluster/state_file.ts
 # Fetch every npm package the entry points import, as locked, and type-check
 # them once so a broken build fails here and not at start.
-RUN deno install --frozen --entrypoint gateway/main.ts router/main.ts gateway/embedded.ts demo/main.ts ops/ctl.ts \
- && deno check gateway/main.ts router/main.ts gateway/embedded.ts demo/main.ts ops/ctl.ts
+RUN deno install --frozen --entrypoint gateway/main.ts router/main.ts gateway/embedded.ts demo/embedded_demo.ts demo/main.ts ops/ctl.ts \
+ && deno check gateway/main.ts router/main.ts gateway/embedded.ts demo/embedded_demo.ts demo/main.ts ops/ctl.ts
 
 ENV WSGW_HOST=0.0.0.0 \
     PORT=8080

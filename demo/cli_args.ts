@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { readStateFile } from "../ops/cluster/state_file.ts";
+import { readStateFile } from "../shared/cluster_state.ts";
 
 /** Usage text of `deno task demo --help`. */
 export const USAGE = `\

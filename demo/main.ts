@@ -1,8 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task demo`: the demo business service on its own port, in front of a
- * cluster (or any wsgw). Serves the demo page at `/` (the page a gateway
- * serves), `/client.js`, the `/demo/*` routes and `/healthz`.
+ * cluster (or any wsgw). Serves the demo page at `/` (the page of the
+ * embedded process), `/client.js`, the `/demo/*` routes and `/healthz`.
  *
  * @example
  * ```sh
@@ -17,9 +17,9 @@ import { exitOnSignals } from "../shared/entry_point.ts";
 import { jsonNotFound } from "../shared/json_errors.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { serve } from "../shared/serve.ts";
-import { createPublicRoutes } from "../gateway/public_routes.ts";
 import { type DemoArgs, parseDemoArgs, USAGE, UsageError } from "./cli_args.ts";
 import { createDemoService } from "./demo_service.ts";
+import { createPageRoutes } from "./page_routes.ts";
 
 /** A running standalone demo service. */
 export type RunningDemo = AsyncDisposable & {
@@ -43,8 +43,8 @@ export async function startDemo(
   });
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  // The same page and client module every gateway serves.
-  app.route("/", createPublicRoutes({ demoPage: true }));
+  // No gateway on this origin: the page's client module comes from here.
+  app.route("/", createPageRoutes({ clientModule: true }));
   app.route("/", service.app);
   app.notFound(jsonNotFound);
   const { server, url } = await serve(args.host, args.port, app.fetch);

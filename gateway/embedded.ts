@@ -1,16 +1,17 @@
 /**
- * `deno task start`: the embedded all-in-one. One process serves the push API
- * (the router app) and one gateway node on the same port, with the in-memory
- * registry and history: no etcd, no Redis.
+ * The embedded all-in-one: one process serves the push API (the router app)
+ * and one gateway node on the same port, with the in-memory registry and
+ * history: no etcd, no Redis. `deno task start` runs it with the demo
+ * mounted (demo/embedded_demo.ts); run on its own it serves no demo.
  *
  * @example
  * ```sh
- * deno task start            # http://127.0.0.1:8080, dev secrets
- * PORT=9000 deno task start
+ * deno run -A gateway/embedded.ts      # http://127.0.0.1:8080, dev secrets
  * ```
  * @module
  */
-import { type Config, DEV_JWT_SECRET } from "../shared/config.ts";
+import type { Hono } from "hono";
+import type { Config } from "../shared/config.ts";
 import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { MemoryHistory } from "../shared/history/mod.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
@@ -18,7 +19,6 @@ import { createMetricsRegistry } from "../shared/metrics.ts";
 import { MemoryRegistry } from "../shared/registry/mod.ts";
 import { serve, shutdownWithin } from "../shared/serve.ts";
 import { createRouterApp } from "../router/app.ts";
-import { createDemoService } from "../demo/demo_service.ts";
 import { createRouterMetrics } from "../router/metrics.ts";
 import { LocalNodeClient } from "../router/node_client.ts";
 import { RouteCache } from "../router/route_cache.ts";
@@ -35,17 +35,22 @@ export type Embedded = AsyncDisposable & {
   shutdown(): Promise<void>;
 };
 
+/**
+ * Routes a caller serves beside the push API in the same process (the demo),
+ * stopped before the node drains.
+ */
+export type MountedService = AsyncDisposable & { app: Hono };
+
 /** Options of {@link startEmbedded}. */
 export type EmbeddedOptions = {
-  /** Milliseconds from a demo upload to its push. @default 3000 */
-  demoJobMs?: number;
+  /**
+   * Builds routes to serve on the same port, given the push API as an
+   * in-process fetch (its HTTP contract without a socket).
+   */
+  mount?: (pushApi: (request: Request) => Promise<Response>) => MountedService;
 };
 
-/**
- * Starts the embedded process on `config.port` (0 picks a free port). With
- * the development JWT secret it also mounts the demo service (`/demo/*`),
- * which signs tokens for any user: fine on a laptop only.
- */
+/** Starts the embedded process on `config.port` (0 picks a free port). */
 export async function startEmbedded(
   config: Config,
   log: Logger = createLogger({ level: config.logLevel }),
@@ -83,26 +88,12 @@ export async function startEmbedded(
     metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
     readyChecks: { node: () => gateway.assertReady() },
   });
-  const withDemo = config.jwtSecret === DEV_JWT_SECRET;
   app.route(
     "/",
-    createPublicRoutes({
-      demoPage: withDemo,
-      allowedOrigins: config.allowedOrigins,
-    }),
+    createPublicRoutes({ allowedOrigins: config.allowedOrigins }),
   );
-  const demo = withDemo
-    ? createDemoService({
-      jwtSecret: config.jwtSecret,
-      apiKey: config.apiKeys[0]!.key,
-      // The demo calls the push API over its HTTP contract, in-process.
-      routerUrl: "http://embedded.invalid",
-      routerFetch: async (request) => await app.fetch(request),
-      jobMs: options.demoJobMs,
-      log,
-    })
-    : undefined;
-  if (demo) app.route("/", demo.app);
+  const mounted = options.mount?.(async (request) => await app.fetch(request));
+  if (mounted) app.route("/", mounted.app);
   const { server, url } = await serve(
     config.host,
     config.port,
@@ -115,7 +106,7 @@ export async function startEmbedded(
   let stopped: Promise<void> | undefined;
   const shutdown = () =>
     stopped ??= (async () => {
-      await demo?.[Symbol.asyncDispose]();
+      await mounted?.[Symbol.asyncDispose]();
       await gateway.drain();
       await routes[Symbol.asyncDispose]();
       await shutdownWithin(server, undefined, () =>

@@ -19,7 +19,7 @@ import {
   startControlServer,
 } from "./cluster/control_server.ts";
 import { createPrinter } from "./cluster/output.ts";
-import { writeStateFile } from "./cluster/state_file.ts";
+import { writeStateFile } from "../shared/cluster_state.ts";
 import { clusterSummary } from "./cluster/summary.ts";
 
 export {
@@ -35,7 +35,7 @@ export {
   type ClusterState,
   readStateFile,
   stateProblem,
-} from "./cluster/state_file.ts";
+} from "../shared/cluster_state.ts";
 
 /**
  * Runs the launcher until a signal stops it; resolves with the exit status:

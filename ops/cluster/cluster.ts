@@ -18,7 +18,7 @@ import { signToken } from "../../shared/token.ts";
 import { fixedPorts, freePorts, type PortPlan } from "./ports.ts";
 import { gatewaySet } from "./gateway_set.ts";
 import { onPath } from "./services.ts";
-import type { ClusterState } from "./state_file.ts";
+import type { ClusterState } from "../../shared/cluster_state.ts";
 import {
   type ClusterOptions,
   ClusterStartError,

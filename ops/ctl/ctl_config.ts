@@ -19,8 +19,8 @@
  * @module
  */
 import { type ApiKey, parseApiKey } from "../../shared/api_keys.ts";
-import type { ClusterState } from "../cluster/state_file.ts";
-import { readStateFile } from "../cluster/state_file.ts";
+import type { ClusterState } from "../../shared/cluster_state.ts";
+import { readStateFile } from "../../shared/cluster_state.ts";
 import { CtlError } from "./errors.ts";
 
 /** What ctl knows about the cluster; any of it may be missing. */

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../shared/config.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { decodeImage } from "../../demo/image/codec.ts";
-import { type Embedded, startEmbedded } from "../../gateway/embedded.ts";
+import type { Embedded } from "../../gateway/embedded.ts";
+import { startEmbeddedDemo } from "../../demo/embedded_demo.ts";
 import { browserTest } from "../_support/browser.ts";
 import { freePort } from "../_support/until.ts";
 import { demoClient, DemoPage, testCover } from "./_demo_page.ts";
@@ -20,7 +21,7 @@ const JOB_MS = 1200;
 /** The embedded process on `port`, as `deno task start` runs it (dev secrets). */
 function startDemoEmbedded(port: number): Promise<Embedded> {
   const { config } = loadConfig({ PORT: String(port) }, "embedded");
-  return startEmbedded(config, silentLogger, { demoJobMs: JOB_MS });
+  return startEmbeddedDemo(config, silentLogger, { jobMs: JOB_MS });
 }
 
 browserTest(

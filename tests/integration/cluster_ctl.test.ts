@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../ops/ctl.ts";
-import { writeStateFile } from "../../ops/cluster/state_file.ts";
+import { writeStateFile } from "../../shared/cluster_state.ts";
 import { freePort } from "../../ops/cluster/ports.ts";
 import {
   alive,

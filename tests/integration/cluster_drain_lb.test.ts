@@ -12,7 +12,7 @@
 // deno-lint-ignore-file no-console
 import assert from "node:assert/strict";
 import { main as ctl } from "../../ops/ctl.ts";
-import { writeStateFile } from "../../ops/cluster/state_file.ts";
+import { writeStateFile } from "../../shared/cluster_state.ts";
 import { onPath } from "../../ops/cluster/services.ts";
 import { startTestCluster } from "../_support/cluster.ts";
 import { waitFor } from "../_support/until.ts";

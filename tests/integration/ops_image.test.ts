@@ -124,7 +124,7 @@ opsTest("ops - the image builds from the committed tree", [
     assert.ok(entrypoint.includes("--cached-only"));
     const port = freePort();
     embedded = new Deno.Command(Deno.execPath(), {
-      args: [...entrypoint.slice(1), "gateway/embedded.ts"],
+      args: [...entrypoint.slice(1), "demo/embedded_demo.ts"],
       cwd: stage,
       env: { DENO_DIR: denoDir, PORT: String(port), NO_COLOR: "1" },
       stdout: "null",
@@ -139,7 +139,8 @@ opsTest("ops - the image builds from the committed tree", [
         (await sh(`PORT=${port} ${probe}`, stage, denoDir)).code === 0,
       { timeout: 30_000, interval: 200, what: "the HEALTHCHECK to pass" },
     );
-    // What the gateway serves from files, not imports, came along too.
+    // What is served from files, not imports (the client module, the demo
+    // page), came along too.
     for (const path of ["/client.js", "/"]) {
       const response = await fetch(`http://127.0.0.1:${port}${path}`);
       await response.body?.cancel();

@@ -1,7 +1,9 @@
 /**
  * The cluster state file (PROTOCOL.md "Local cluster state file"): what
  * `deno task cluster --state-file F` writes once everything is ready, and
- * what `deno task ctl --state-file F` and the tests read back.
+ * what `deno task ctl --state-file F`, `deno task demo --state-file F` and
+ * the tests read back. It lives in shared/ because ops/ and demo/ both read
+ * it and neither may import the other.
  *
  * @module
  */
