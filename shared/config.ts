@@ -4,29 +4,29 @@
  *
  * @module
  */
-import { type ApiKey, parseApiKey } from "./api_keys.ts";
+import type { ApiKey } from "./api_keys.ts";
 import { ConfigError } from "./errors.ts";
-import { loadTokenConfig, type TokenConfig } from "./token_config.ts";
+import type { TokenConfig } from "./token_config.ts";
+import { checkUrl, loadBackends, type TlsFiles } from "./config_backends.ts";
+import { internalSecrets, loadSecrets } from "./config_secrets.ts";
 import {
-  checkUrl,
-  loadBackends,
-  strongSecret,
-  type TlsFiles,
-} from "./config_backends.ts";
-
-export type { TlsFiles };
+  type Env,
+  envInt as int,
+  envList as list,
+  envString as str,
+} from "./env_reader.ts";
 import {
   DEFAULT_INTERNAL_NETWORKS,
   InternalUrlPolicy,
 } from "./internal_url_policy.ts";
 
-/** The variables of client-token checking, which only gateways read. */
-const TOKEN_VARIABLES = [
-  "WSGW_JWT_SECRET",
-  "WSGW_JWT_PREVIOUS_SECRET",
-  "WSGW_JWT_PUBLIC_KEY",
-  "WSGW_JWT_JWKS_URL",
-] as const;
+export type { TlsFiles };
+export {
+  DEV_API_KEY,
+  DEV_JWT_SECRET,
+  MIN_API_KEY_LENGTH,
+  MIN_SECRET_LENGTH,
+} from "./config_secrets.ts";
 
 /** Which process is being configured; decides which variables are required. */
 export type Mode = "embedded" | "gateway" | "router";
@@ -136,17 +136,6 @@ export type Config = {
 /** The result of {@link loadConfig}: the config and warnings to print loudly. */
 export type LoadedConfig = { config: Config; warnings: string[] };
 
-/** Shortest JWT and internal secret outside dev mode (256 bits as hex is 64). */
-export const MIN_SECRET_LENGTH = 32;
-/** Shortest push-API key outside dev mode. */
-export const MIN_API_KEY_LENGTH = 24;
-
-/** Development secrets `deno task start` falls back to. */
-export const DEV_API_KEY = "dev-api-key";
-export const DEV_JWT_SECRET = "dev-secret";
-
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
  * Validates the environment for one process.
  *
@@ -158,77 +147,10 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   const warnings: string[] = [];
-  const dev = mode === "embedded";
-  const secret = (name: string, fallback: string): string => {
-    const value = str(env, name);
-    if (value !== undefined) return value;
-    if (!dev) {
-      throw new ConfigError(name, `${name} is required in ${mode} mode`);
-    }
-    warnings.push(
-      `${name} is not set: using the insecure development value "${fallback}"`,
-    );
-    return fallback;
-  };
-
   const { etcd, etcdUsername, etcdPassword, etcdTls, redis, redisTls } =
     loadBackends((name) => str(env, name), mode);
 
-  // Each role holds only its own secrets: the internet-facing gateways no
-  // push-API keys, the routers nothing that can sign a client token.
-  const unused = (name: string, why: string) => {
-    if (str(env, name) === undefined) return;
-    warnings.push(
-      `${name} is set but a ${mode} does not use it (${why}): remove it from this process's environment`,
-    );
-  };
-  // etcd's root can change every user and permission: no node needs it.
-  unused("WSGW_ETCD_ROOT_PASSWORD", "it is etcd-auth's, to turn auth on");
-  let apiKeys: ApiKey[] = [];
-  if (mode === "gateway") {
-    unused("WSGW_API_KEYS", "the push API runs on routers");
-  } else {
-    const keyEntries = list(env, "WSGW_API_KEYS");
-    if (keyEntries.length === 0) {
-      keyEntries.push(secret("WSGW_API_KEYS", DEV_API_KEY));
-    }
-    apiKeys = keyEntries.map((entry, i) =>
-      parseApiKey(entry, i + 1, "WSGW_API_KEYS")
-    );
-    if (!dev) {
-      for (const [i, { key }] of apiKeys.entries()) {
-        strongSecret(
-          "WSGW_API_KEYS",
-          key,
-          MIN_API_KEY_LENGTH,
-          `entry ${i + 1}`,
-        );
-      }
-    }
-  }
-  let tokens: TokenConfig;
-  if (mode === "router") {
-    for (const name of TOKEN_VARIABLES) {
-      unused(name, "only gateways check client tokens");
-    }
-    tokens = loadTokenConfig({}, {}, warnings);
-  } else {
-    tokens = loadTokenConfig(
-      env,
-      dev ? { devSecret: DEV_JWT_SECRET } : { requiredIn: mode },
-      warnings,
-    );
-    if (!dev) {
-      for (
-        const [name, value] of [
-          ["WSGW_JWT_SECRET", tokens.jwtSecret],
-          ["WSGW_JWT_PREVIOUS_SECRET", tokens.jwtPreviousSecret],
-        ] as const
-      ) {
-        if (value !== undefined) strongSecret(name, value, MIN_SECRET_LENGTH);
-      }
-    }
-  }
+  const { apiKeys, tokens } = loadSecrets(env, mode, warnings);
   const allowedOrigins = list(env, "WSGW_ALLOWED_ORIGINS");
   for (const origin of allowedOrigins) {
     if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
@@ -240,20 +162,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
       );
     }
   }
-  const internalSecret = str(env, "WSGW_INTERNAL_SECRET") ??
-    (dev ? crypto.randomUUID() : required(env, "WSGW_INTERNAL_SECRET", mode));
-  const internalOtherSecret = str(env, "WSGW_INTERNAL_OTHER_SECRET");
-  if (!dev) {
-    strongSecret("WSGW_INTERNAL_SECRET", internalSecret, MIN_SECRET_LENGTH);
-    if (internalOtherSecret !== undefined) {
-      strongSecret(
-        "WSGW_INTERNAL_OTHER_SECRET",
-        internalOtherSecret,
-        MIN_SECRET_LENGTH,
-      );
-    }
-  }
-
+  const { internalSecret, internalOtherSecret } = internalSecrets(env, mode);
   const internalNetworks = list(env, "WSGW_INTERNAL_NETWORKS");
   if (internalNetworks.length === 0) {
     internalNetworks.push(...DEFAULT_INTERNAL_NETWORKS);
@@ -351,50 +260,4 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     );
   }
   return { config: Object.freeze(config), warnings };
-}
-
-function str(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function required(env: Env, name: string, mode: Mode): string {
-  const value = str(env, name);
-  if (value === undefined) {
-    throw new ConfigError(name, `${name} is required in ${mode} mode`);
-  }
-  return value;
-}
-
-function list(env: Env, name: string): string[] {
-  return (str(env, name) ?? "").split(",").map((s) => s.trim()).filter((s) =>
-    s !== ""
-  );
-}
-
-function int(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  const raw = str(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
-    throw new ConfigError(
-      name,
-      `${name} must be a ${
-        min > 0 ? "positive" : "non-negative"
-      } integer, got "${raw}"`,
-    );
-  }
-  if (value < min || value > max) {
-    throw new ConfigError(
-      name,
-      `${name} must be between ${min} and ${max}, got ${value}`,
-    );
-  }
-  return value;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { createPublicKey } from "node:crypto";
+import { type Env, envString } from "./env_reader.ts";
 import { ConfigError } from "./errors.ts";
 
 /** Asymmetric algorithms a client token may be signed with. */
@@ -33,8 +34,6 @@ export type TokenConfig = {
   readonly jwtJwksCooldownMs: number;
 };
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const PEM_BLOCK =
   /-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----/g;
 
@@ -50,10 +49,7 @@ export function loadTokenConfig(
   fallback: { devSecret?: string; requiredIn?: string },
   warnings: string[],
 ): TokenConfig {
-  const text = (name: string) => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
+  const text = (name: string) => envString(env, name);
   const jwtPublicKeys = publicKeys(text("WSGW_JWT_PUBLIC_KEY"));
   const jwtJwksUrl = text("WSGW_JWT_JWKS_URL");
   if (jwtJwksUrl !== undefined) {

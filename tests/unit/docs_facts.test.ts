@@ -21,7 +21,12 @@ function section(markdown: string, heading: string): string {
 
 Deno.test("docs - every variable the configuration reads is in the README's table", async () => {
   const sources = (await Promise.all(
-    ["shared/config.ts", "shared/token_config.ts"].map(read),
+    [
+      "shared/config.ts",
+      "shared/config_secrets.ts",
+      "shared/config_backends.ts",
+      "shared/token_config.ts",
+    ].map(read),
   )).join("\n");
   const names = new Set(
     [...sources.matchAll(/"((?:WSGW_[A-Z_]+)|PORT)"/g)].map((m) => m[1]!),
