@@ -7,34 +7,32 @@
  *
  * @module
  */
-import type { CLOSE } from "../shared/protocol.ts";
 import { connectUrl, tokenProtocols } from "./_connect_url.ts";
 import { classifyFailure, statusFromErrorMessage } from "./_failure.ts";
 import { Keepalive } from "./_keepalive.ts";
 import type { SeqTracker } from "./_seq_tracker.ts";
 import type { Settings } from "./_settings.ts";
-import { TokenTimeoutError, WsgwStopError } from "./_errors.ts";
+import { WsgwStopError } from "./_errors.ts";
+import {
+  messageOf,
+  refusedError,
+  type Stop,
+  terminalClose,
+  tokenError,
+  tokenStop,
+  unauthorizedStop,
+} from "./_outcomes.ts";
 import { PendingSet } from "./_pending_set.ts";
 import { TokenRefresh } from "./_token_refresh.ts";
 import { fetchToken } from "./_token_source.ts";
 import type {
   WsgwClientEventMap,
-  WsgwClosed,
-  WsgwError,
   WsgwMessage,
   WsgwTokenContext,
   WsgwWelcome,
 } from "./_types.ts";
 import { readFrame } from "./_frames.ts";
 
-// Typed against shared/protocol.ts (type-only: the built module imports nothing).
-const EVICTED: typeof CLOSE.evicted.code = 4001;
-const DISCONNECTED: typeof CLOSE.disconnected.code = 4003;
-/** Closes after which the server wants the client gone: no reconnect. */
-const TERMINAL_CLOSES: Record<number, "evicted" | "disconnected"> = {
-  [EVICTED]: "evicted",
-  [DISCONNECTED]: "disconnected",
-};
 /** IANA-registered close code "Timeout", sent when dropping a dead socket. */
 const CLOSE_TIMEOUT = 3008;
 
@@ -48,7 +46,7 @@ export type DialerHooks<T> = {
   /** The attempt or connection is over: retry, waiting at least `retryAfter` ms. */
   lost(retryAfter?: number): void;
   /** Stop for good. */
-  stop(closed: WsgwClosed, error?: WsgwError): void;
+  stop(stop: Stop): void;
 };
 
 /** Dials and runs one connection at a time for a client. */
@@ -164,17 +162,9 @@ export class Dialer<T> {
     if (error instanceof WsgwStopError) {
       // Also from a refresh: the live socket goes with the client.
       this.drop(1000, "token stopped", false);
-      return this.#hooks.stop({ code: 1000, reason: "token stopped" }, {
-        code: "token_stopped",
-        message: error.message,
-        cause: error,
-      });
+      return this.#hooks.stop(tokenStop(error));
     }
-    const code = error instanceof TokenTimeoutError ? "token_timeout" : "token";
-    const message = code === "token"
-      ? `the token function failed: ${messageOf(error)}`
-      : messageOf(error);
-    this.#hooks.emit("error", { code, message, cause: error });
+    this.#hooks.emit("error", tokenError(error));
     this.#hooks.lost();
   }
 
@@ -257,14 +247,9 @@ export class Dialer<T> {
     url: string,
     probeToken: string | undefined,
   ): void {
-    const terminal = TERMINAL_CLOSES[code];
+    const terminal = terminalClose(code, reason);
     if (terminal) {
-      const why = reason || terminal;
-      this.#hooks.stop({ code, reason: why }, {
-        code: terminal,
-        message: `the server closed the connection: ${why}`,
-        closeCode: code,
-      });
+      this.#hooks.stop(terminal);
     } else if (opened) {
       this.#hooks.lost();
     } else {
@@ -287,22 +272,11 @@ export class Dialer<T> {
     if (generation !== this.#generation) return;
     if (verdict.kind === "unauthorized") {
       if (++this.#authFailures >= this.#settings.maxAuthFailures) {
-        // Deno reports 0 for a socket that never opened, browsers 1006.
-        const closeCode = code || 1006;
-        return this.#hooks.stop({ code: closeCode, reason: "unauthorized" }, {
-          code: "unauthorized",
-          message: "the gateway refused the token (HTTP 401)",
-          closeCode,
-          status: 401,
-        });
+        return this.#hooks.stop(unauthorizedStop(code));
       }
       this.#nextReason = "unauthorized";
     } else if (verdict.kind === "refused") {
-      this.#hooks.emit("error", {
-        code: "refused",
-        message: `the gateway refused the connection (HTTP ${verdict.status})`,
-        status: verdict.status,
-      });
+      this.#hooks.emit("error", refusedError(verdict.status));
     }
     this.#hooks.lost(verdict.retryAfter);
   }
@@ -368,8 +342,4 @@ export class Dialer<T> {
   settled(bound: number): Promise<void> {
     return this.#pending.settled(bound);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -81,7 +81,7 @@ export class WsgwClient<T = unknown> extends UntypedTarget {
       welcomed: (welcome, wasRecovering) =>
         this.#welcomed(welcome, wasRecovering),
       lost: (retryAfter) => this.#retry(retryAfter),
-      stop: (closed, error) => this.#finish(closed, error),
+      stop: ({ closed, error }) => this.#finish(closed, error),
     });
     const { pingInterval, pongTimeout } = settings;
     this.#lifecycle = new Lifecycle(

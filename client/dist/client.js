@@ -241,6 +241,79 @@ var WsgwClientError = class extends Error {
   }
 };
 
+// client/_outcomes.ts
+var EVICTED = 4001;
+var DISCONNECTED = 4003;
+var TERMINAL_CLOSES = {
+  [EVICTED]: "evicted",
+  [DISCONNECTED]: "disconnected",
+};
+function terminalClose(code, reason) {
+  const terminal = TERMINAL_CLOSES[code];
+  if (!terminal) return void 0;
+  const why = reason || terminal;
+  return {
+    closed: {
+      code,
+      reason: why,
+    },
+    error: {
+      code: terminal,
+      message: `the server closed the connection: ${why}`,
+      closeCode: code,
+    },
+  };
+}
+function tokenStop(error) {
+  return {
+    closed: {
+      code: 1e3,
+      reason: "token stopped",
+    },
+    error: {
+      code: "token_stopped",
+      message: error.message,
+      cause: error,
+    },
+  };
+}
+function tokenError(error) {
+  const code = error instanceof TokenTimeoutError ? "token_timeout" : "token";
+  const message2 = code === "token"
+    ? `the token function failed: ${messageOf(error)}`
+    : messageOf(error);
+  return {
+    code,
+    message: message2,
+    cause: error,
+  };
+}
+function unauthorizedStop(code) {
+  const closeCode = code || 1006;
+  return {
+    closed: {
+      code: closeCode,
+      reason: "unauthorized",
+    },
+    error: {
+      code: "unauthorized",
+      message: "the gateway refused the token (HTTP 401)",
+      closeCode,
+      status: 401,
+    },
+  };
+}
+function refusedError(status) {
+  return {
+    code: "refused",
+    message: `the gateway refused the connection (HTTP ${status})`,
+    status,
+  };
+}
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
 // client/_pending_set.ts
 var PendingSet = class {
   #timers;
@@ -480,12 +553,6 @@ function message(frame, seqs, handlers) {
 }
 
 // client/_dialer.ts
-var EVICTED = 4001;
-var DISCONNECTED = 4003;
-var TERMINAL_CLOSES = {
-  [EVICTED]: "evicted",
-  [DISCONNECTED]: "disconnected",
-};
 var CLOSE_TIMEOUT = 3008;
 var Dialer = class {
   #url;
@@ -591,24 +658,9 @@ var Dialer = class {
   #tokenFailed(error) {
     if (error instanceof WsgwStopError) {
       this.drop(1e3, "token stopped", false);
-      return this.#hooks.stop({
-        code: 1e3,
-        reason: "token stopped",
-      }, {
-        code: "token_stopped",
-        message: error.message,
-        cause: error,
-      });
+      return this.#hooks.stop(tokenStop(error));
     }
-    const code = error instanceof TokenTimeoutError ? "token_timeout" : "token";
-    const message2 = code === "token"
-      ? `the token function failed: ${messageOf(error)}`
-      : messageOf(error);
-    this.#hooks.emit("error", {
-      code,
-      message: message2,
-      cause: error,
-    });
+    this.#hooks.emit("error", tokenError(error));
     this.#hooks.lost();
   }
   #open(socket, url, probeToken, wasRecovering) {
@@ -676,17 +728,9 @@ var Dialer = class {
     };
   }
   #onClose(code, reason, opened, status, url, probeToken) {
-    const terminal = TERMINAL_CLOSES[code];
+    const terminal = terminalClose(code, reason);
     if (terminal) {
-      const why = reason || terminal;
-      this.#hooks.stop({
-        code,
-        reason: why,
-      }, {
-        code: terminal,
-        message: `the server closed the connection: ${why}`,
-        closeCode: code,
-      });
+      this.#hooks.stop(terminal);
     } else if (opened) {
       this.#hooks.lost();
     } else {
@@ -703,24 +747,11 @@ var Dialer = class {
     if (generation !== this.#generation) return;
     if (verdict.kind === "unauthorized") {
       if (++this.#authFailures >= this.#settings.maxAuthFailures) {
-        const closeCode = code || 1006;
-        return this.#hooks.stop({
-          code: closeCode,
-          reason: "unauthorized",
-        }, {
-          code: "unauthorized",
-          message: "the gateway refused the token (HTTP 401)",
-          closeCode,
-          status: 401,
-        });
+        return this.#hooks.stop(unauthorizedStop(code));
       }
       this.#nextReason = "unauthorized";
     } else if (verdict.kind === "refused") {
-      this.#hooks.emit("error", {
-        code: "refused",
-        message: `the gateway refused the connection (HTTP ${verdict.status})`,
-        status: verdict.status,
-      });
+      this.#hooks.emit("error", refusedError(verdict.status));
     }
     this.#hooks.lost(verdict.retryAfter);
   }
@@ -784,9 +815,6 @@ var Dialer = class {
     return this.#pending.settled(bound);
   }
 };
-function messageOf(error) {
-  return error instanceof Error ? error.message : String(error);
-}
 
 // client/_lifecycle.ts
 var Lifecycle = class {
@@ -1009,7 +1037,7 @@ var WsgwClient = class extends UntypedTarget {
       welcomed: (welcome2, wasRecovering) =>
         this.#welcomed(welcome2, wasRecovering),
       lost: (retryAfter) => this.#retry(retryAfter),
-      stop: (closed, error) => this.#finish(closed, error),
+      stop: ({ closed, error }) => this.#finish(closed, error),
     });
     const { pingInterval, pongTimeout } = settings;
     this.#lifecycle = new Lifecycle(
