@@ -7,10 +7,9 @@
  *
  * @module
  */
-import { HistoryFullError } from "../shared/errors.ts";
-import type { History } from "../shared/history/mod.ts";
 import type { RouterDeps } from "./deps.ts";
 import { HistoryUnavailableError, PushInProgressError } from "./errors.ts";
+import { historyCall } from "./history_call.ts";
 import type { RecentAnswers } from "./recent_answers.ts";
 import { Throttle } from "./throttle.ts";
 
@@ -124,28 +123,4 @@ async function store<T>(
     recent.remember(key, () => Promise.resolve(answer));
   }
   return answer;
-}
-
-/**
- * Runs one history operation, turning a failure into 503 `history_unavailable`
- * and counting it in `wsgw_history_errors_total{op}`.
- */
-export async function historyCall<T>(
-  deps: Pick<RouterDeps, "metrics">,
-  op: keyof History & string,
-  call: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    deps.metrics.historyErrors.inc({ op });
-    // Other causes may name hosts; a full Redis is worth saying as such.
-    const full = error instanceof HistoryFullError;
-    throw new HistoryUnavailableError(
-      `history ${op} failed${
-        full ? ": Redis is full (maxmemory reached)" : ""
-      }`,
-      { cause: error },
-    );
-  }
 }

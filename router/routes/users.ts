@@ -11,7 +11,7 @@ import { userIdProblem } from "../../shared/protocol.ts";
 import { requireScope } from "../api_key.ts";
 import type { RouterDeps } from "../deps.ts";
 import { count, type FanOut } from "../fan_out.ts";
-import { historyCall } from "../idempotent.ts";
+import { historyCall } from "../history_call.ts";
 import { readJson } from "../read_json.ts";
 import {
   DEFAULT_MESSAGES_LIMIT,
