@@ -6,7 +6,7 @@
  */
 
 /** Where a reconnecting client left off. */
-export type Resume = { since: number; epoch: string | undefined };
+export type ResumePoint = { since: number; epoch: string | undefined };
 
 /** The subprotocol every wsgw connection offers, and the gateway picks. */
 export const PROTOCOL = "wsgw.v1";
@@ -48,7 +48,7 @@ export function parseSocketUrl(url: string | URL): URL {
  */
 export function connectUrl(
   base: URL,
-  resume: Resume | undefined,
+  resume: ResumePoint | undefined,
   token?: string,
 ): string {
   const url = new URL(base);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Resume } from "./_connect_url.ts";
+import type { ResumePoint } from "./_connect_url.ts";
 
 /** Ids of seq-less messages remembered; a reconnect replays far fewer. */
 const SEQLESS_IDS = 512;
@@ -43,7 +43,7 @@ export class SeqTracker {
   }
 
   /** What the next connection sends; `undefined` before any position. */
-  resume(): Resume | undefined {
+  resume(): ResumePoint | undefined {
     if (!this.#resumable) return undefined;
     return { since: this.position, epoch: this.#epoch || undefined };
   }

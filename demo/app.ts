@@ -21,7 +21,7 @@ import { userIdProblem } from "../shared/protocol.ts";
 import { signToken, type TokenVerifier } from "../shared/token.ts";
 import type { CoverJobs } from "./cover_jobs.ts";
 import { FILTER_NAMES, FILTERS } from "./image/filters.ts";
-import type { RouterClient } from "./router_client.ts";
+import type { PushApiClient } from "./push_api_client.ts";
 import { checkUpload, MAX_UPLOAD_BYTES } from "./upload.ts";
 
 /** Seconds a demo token is valid; the page asks for a new one per connection. */
@@ -32,7 +32,7 @@ export type DemoAppDeps = {
   /** Signs client tokens: the demo is the business backend. */
   jwtSecret: string;
   verifier: TokenVerifier;
-  router: Pick<RouterClient, "presence">;
+  router: Pick<PushApiClient, "presence">;
   jobs: CoverJobs;
   /** The gateway `/ws` URL pages connect to; null: the page's own origin. */
   wsUrl: string | null;

@@ -33,10 +33,10 @@ same values the cluster runs with; they override the state file's.
 `;
 
 /** A bad command line or environment; the message names the flag or variable. */
-export class UsageError extends Error {
+export class DemoUsageError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "UsageError";
+    this.name = "DemoUsageError";
   }
 }
 
@@ -56,7 +56,7 @@ export type DemoArgs = {
  * Parses `args`, reading the state file when one is named.
  *
  * @returns `"help"` for `--help`.
- * @throws {UsageError} naming the flag or variable at fault.
+ * @throws {DemoUsageError} naming the flag or variable at fault.
  */
 export async function parseDemoArgs(
   args: string[],
@@ -79,7 +79,7 @@ export async function parseDemoArgs(
       },
     }));
   } catch (error) {
-    throw new UsageError(
+    throw new DemoUsageError(
       error instanceof Error ? error.message : String(error),
     );
   }
@@ -91,7 +91,9 @@ export async function parseDemoArgs(
   const stateFile = values["state-file"];
   if (stateFile !== undefined) {
     const state = await readStateFile(stateFile).catch((error) => {
-      throw new UsageError(`--state-file: ${error.message}`, { cause: error });
+      throw new DemoUsageError(`--state-file: ${error.message}`, {
+        cause: error,
+      });
     });
     router ??= state.router;
     gateway ??= state.lb ?? state.gateways[0]?.url;
@@ -99,18 +101,18 @@ export async function parseDemoArgs(
     jwtSecret ??= state.jwtSecret;
   }
   if (router === undefined) {
-    throw new UsageError("--router (or --state-file) is required");
+    throw new DemoUsageError("--router (or --state-file) is required");
   }
   if (gateway === undefined) {
-    throw new UsageError("--gateway (or --state-file) is required");
+    throw new DemoUsageError("--gateway (or --state-file) is required");
   }
   if (apiKey === undefined) {
-    throw new UsageError(
+    throw new DemoUsageError(
       "WSGW_API_KEYS is not set (and no --state-file gives an API key)",
     );
   }
   if (jwtSecret === undefined) {
-    throw new UsageError(
+    throw new DemoUsageError(
       "WSGW_JWT_SECRET is not set (and no --state-file gives a JWT secret)",
     );
   }
@@ -130,12 +132,12 @@ function httpUrl(flag: string, value: string): URL {
   try {
     url = new URL(value);
   } catch (error) {
-    throw new UsageError(`${flag} must be a URL, got "${value}"`, {
+    throw new DemoUsageError(`${flag} must be a URL, got "${value}"`, {
       cause: error,
     });
   }
   if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
-    throw new UsageError(`${flag} must be an http(s) URL, got "${value}"`);
+    throw new DemoUsageError(`${flag} must be an http(s) URL, got "${value}"`);
   }
   return url;
 }
@@ -160,7 +162,7 @@ function integer(
 ): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(
+    throw new DemoUsageError(
       `${flag} must be an integer from ${min} to ${max}, got "${value}"`,
     );
   }

@@ -12,7 +12,7 @@ import { WsgwError } from "../shared/errors.ts";
 import type { CoverInput, ProcessedCover } from "./cover_processor.ts";
 import type { FilterName } from "./image/filters.ts";
 import { ImageError } from "./image/image.ts";
-import type { RouterClient } from "./router_client.ts";
+import type { PushApiClient } from "./push_api_client.ts";
 import type { CheckedUpload } from "./upload.ts";
 
 /** A job as the page sees it (`GET /demo/jobs/:id`). */
@@ -61,7 +61,7 @@ type Job = {
 
 /** Options of {@link CoverJobs}. */
 export type CoverJobsOptions = {
-  router: Pick<RouterClient, "push">;
+  router: Pick<PushApiClient, "push">;
   filters: { run(input: CoverInput): Promise<ProcessedCover> };
   log: Logger;
   /** Milliseconds a job takes at least, from upload to push. @default 3000 */

@@ -12,7 +12,7 @@ import { TokenVerifier } from "../shared/token.ts";
 import { createDemoApp } from "./app.ts";
 import { CoverJobs } from "./cover_jobs.ts";
 import { FilterWorker } from "./filter_worker.ts";
-import { RouterClient } from "./router_client.ts";
+import { PushApiClient } from "./push_api_client.ts";
 
 /** Options of {@link createDemoService}. */
 export type DemoServiceOptions = {
@@ -37,7 +37,7 @@ export type DemoService = AsyncDisposable & { app: Hono; jobs: CoverJobs };
 /** Creates the demo service's routes and job runner. */
 export function createDemoService(options: DemoServiceOptions): DemoService {
   const log = options.log.with({ component: "demo" });
-  const router = new RouterClient({
+  const router = new PushApiClient({
     url: options.routerUrl,
     apiKey: options.apiKey,
     fetch: options.routerFetch,

@@ -17,7 +17,12 @@ import { exitOnSignals } from "../shared/entry_point.ts";
 import { jsonNotFound } from "../shared/json_errors.ts";
 import { createLogger, type Logger } from "../shared/log.ts";
 import { serve } from "../shared/serve.ts";
-import { type DemoArgs, parseDemoArgs, USAGE, UsageError } from "./cli_args.ts";
+import {
+  type DemoArgs,
+  DemoUsageError,
+  parseDemoArgs,
+  USAGE,
+} from "./cli_args.ts";
 import { createDemoService } from "./demo_service.ts";
 import { createPageRoutes } from "./page_routes.ts";
 
@@ -66,7 +71,7 @@ if (import.meta.main) {
   try {
     args = await parseDemoArgs(Deno.args, Deno.env.toObject());
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof DemoUsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
     Deno.exit(2);
   }

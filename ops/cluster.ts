@@ -12,7 +12,11 @@
  * @module
  */
 import { describeStatus } from "./cluster/managed_process.ts";
-import { parseClusterArgs, USAGE, UsageError } from "./cluster/cli_args.ts";
+import {
+  ClusterUsageError,
+  parseClusterArgs,
+  USAGE,
+} from "./cluster/cli_args.ts";
 import { createCluster } from "./cluster/cluster.ts";
 import {
   type ControlServer,
@@ -48,7 +52,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     parsed = parseClusterArgs(args, Deno.env.toObject());
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof ClusterUsageError)) throw error;
     printer.alarm(`${error.message} (see --help)`);
     return 2;
   }

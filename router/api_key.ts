@@ -2,7 +2,8 @@
  * Bearer API key check of the push API: 401 `unauthorized` without a bearer
  * key, 403 `forbidden` with a wrong one (hono's bearerAuth answers 401 to
  * both), 403 `insufficient_scope` with a key whose scope does not cover the
- * route. Keys are compared in constant time.
+ * route. Keys are compared in constant time. The keys and their scopes
+ * themselves (`WSGW_API_KEYS`) are `shared/api_key_scopes.ts`.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import {
   type ApiKey,
   indexOfKey,
   type Scope,
-} from "../shared/api_keys.ts";
+} from "../shared/api_key_scopes.ts";
 import { ForbiddenError, UnauthorizedError } from "../shared/errors.ts";
 
 /** Context variables the key check sets for {@link requireScope}. */

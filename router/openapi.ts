@@ -9,7 +9,7 @@ import type { Config } from "../shared/config.ts";
 import { EXAMPLES } from "./openapi_examples.ts";
 import { DESCRIPTION, errorDescriptions, limitsText } from "./openapi_text.ts";
 import {
-  BroadcastRequest,
+  BroadcastBody,
   BroadcastResponse,
   DEFAULT_MESSAGES_LIMIT,
   DisconnectRequest,
@@ -122,7 +122,7 @@ export function buildOpenApiDocument(
           summary: "Send a live-only message to every connection",
           requestBody: {
             required: true,
-            ...json(ref("BroadcastRequest", BroadcastRequest, "input")),
+            ...json(ref("BroadcastRequest", BroadcastBody, "input")),
           },
           responses: {
             "200": {

@@ -142,9 +142,12 @@ export const PushResponse = z.object({
 });
 export type PushResponse = z.infer<typeof PushResponse>;
 
-/** Body of `POST /v1/broadcast`. */
-export const BroadcastRequest = z.object({ data: Data, id: PushId.optional() });
-export type BroadcastRequest = z.infer<typeof BroadcastRequest>;
+/**
+ * Body of `POST /v1/broadcast` (the OpenAPI component `BroadcastRequest`;
+ * what a router asks of a node is `shared/node_api.ts`'s BroadcastRequest).
+ */
+export const BroadcastBody = z.object({ data: Data, id: PushId.optional() });
+export type BroadcastBody = z.infer<typeof BroadcastBody>;
 
 /** Answer of `POST /v1/broadcast`. */
 export const BroadcastResponse = z.object({
@@ -157,8 +160,8 @@ export const BroadcastResponse = z.object({
 });
 export type BroadcastResponse = z.infer<typeof BroadcastResponse>;
 
-/** One connection, as presence shows it. */
-export const DeviceInfo = z.object({
+/** One connection, as the presence answer shows it. */
+export const PresenceDevice = z.object({
   connId: z.string(),
   nodeId: z.string(),
   device: z.string().nullable(),
@@ -169,7 +172,7 @@ export const DeviceInfo = z.object({
 export const PresenceResponse = z.object({
   user: z.string(),
   online: z.boolean(),
-  devices: z.array(DeviceInfo).meta({ description: "Oldest first." }),
+  devices: z.array(PresenceDevice).meta({ description: "Oldest first." }),
   unreachable: Unreachable,
 });
 export type PresenceResponse = z.infer<typeof PresenceResponse>;

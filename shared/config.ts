@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ApiKey } from "./api_keys.ts";
+import type { ApiKey } from "./api_key_scopes.ts";
 import { ConfigError } from "./errors.ts";
 import type { TokenConfig } from "./token_config.ts";
 import { checkUrl, loadBackends, type TlsFiles } from "./config_backends.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type ApiKey, parseApiKey } from "./api_keys.ts";
+import { type ApiKey, parseApiKey } from "./api_key_scopes.ts";
 import type { Mode } from "./config.ts";
 import { strongSecret } from "./config_backends.ts";
 import {

@@ -53,10 +53,10 @@ export type ClusterArgs =
   };
 
 /** A bad command line; the message names the flag. */
-export class UsageError extends Error {
+export class ClusterUsageError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "UsageError";
+    this.name = "ClusterUsageError";
   }
 }
 
@@ -65,7 +65,7 @@ const LEVELS = ["debug", "info", "warn", "error"];
 /**
  * Parses `args`; secrets not given as flags come from `env`.
  *
- * @throws {UsageError} for an unknown flag or a bad value.
+ * @throws {ClusterUsageError} for an unknown flag or a bad value.
  */
 export function parseClusterArgs(
   args: string[],
@@ -95,14 +95,14 @@ export function parseClusterArgs(
       },
     }));
   } catch (error) {
-    throw new UsageError(
+    throw new ClusterUsageError(
       error instanceof Error ? error.message : String(error),
     );
   }
   if (values.help) return { help: true };
   const level = values["log-level"];
   if (level !== undefined && !LEVELS.includes(level)) {
-    throw new UsageError(
+    throw new ClusterUsageError(
       `--log-level must be one of ${LEVELS.join(", ")}, got "${level}"`,
     );
   }
@@ -110,7 +110,7 @@ export function parseClusterArgs(
   if (
     prefix !== undefined && (!prefix.startsWith("/") || prefix.endsWith("/"))
   ) {
-    throw new UsageError(
+    throw new ClusterUsageError(
       `--prefix must start with "/" and not end with one, got "${prefix}"`,
     );
   }
@@ -144,7 +144,7 @@ function int(
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new UsageError(
+    throw new ClusterUsageError(
       `${flag} must be an integer from ${min} to ${max}, got "${raw}"`,
     );
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { allows, type Scope } from "../../shared/api_keys.ts";
+import { allows, type Scope } from "../../shared/api_key_scopes.ts";
 import type { CtlConfig } from "./ctl_config.ts";
 import { need } from "./ctl_config.ts";
 import { CtlError } from "./errors.ts";

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type ApiKey, parseApiKey } from "../../shared/api_keys.ts";
+import { type ApiKey, parseApiKey } from "../../shared/api_key_scopes.ts";
 import type { ClusterState } from "../../shared/cluster_state.ts";
 import { readStateFile } from "../../shared/cluster_state.ts";
 import { CtlError } from "./errors.ts";

@@ -24,7 +24,7 @@ import { idempotencyKey, keyFingerprint } from "../idempotency_key.ts";
 import { readJson } from "../read_json.ts";
 import { RecentAnswers } from "../recent_answers.ts";
 import {
-  BroadcastRequest,
+  BroadcastBody,
   type BroadcastResponse,
   parse,
   parsePushRequest,
@@ -80,7 +80,7 @@ export function pushRoutes(
 
   app.post("/broadcast", requireScope("broadcast"), async (c) => {
     const body = parse(
-      BroadcastRequest,
+      BroadcastBody,
       await readJson(c.req.raw, { maxBytes: config.maxBodyBytes }),
     );
     const dataJson = encodeData(body.data, config.maxMessageBytes);

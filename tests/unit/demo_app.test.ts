@@ -10,7 +10,7 @@ import { CoverJobs } from "../../demo/cover_jobs.ts";
 import { processCover } from "../../demo/cover_processor.ts";
 import { FilterWorker } from "../../demo/filter_worker.ts";
 import { decodeImage, encodeImage } from "../../demo/image/codec.ts";
-import type { PushAnswer } from "../../demo/router_client.ts";
+import type { PushAnswer } from "../../demo/push_api_client.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { TokenVerifier } from "../../shared/token.ts";
 

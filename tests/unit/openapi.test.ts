@@ -68,7 +68,7 @@ Deno.test("openapi - every example is accepted by the schema the API uses", () =
   const byName: Record<keyof typeof EXAMPLES, z.ZodType> = {
     PushRequest: schemas.PushRequest,
     PushResponse: schemas.PushResponse,
-    BroadcastRequest: schemas.BroadcastRequest,
+    BroadcastRequest: schemas.BroadcastBody,
     BroadcastResponse: schemas.BroadcastResponse,
     PresenceResponse: schemas.PresenceResponse,
     DisconnectRequest: schemas.DisconnectRequest,

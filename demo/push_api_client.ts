@@ -30,8 +30,8 @@ const PresenceAnswer = z.object({
 /** Answer of `GET /v1/users/:user/presence`. */
 export type PresenceAnswer = z.infer<typeof PresenceAnswer>;
 
-/** Options of {@link RouterClient}. */
-export type RouterClientOptions = {
+/** Options of {@link PushApiClient}. */
+export type PushApiClientOptions = {
   /** Base URL of a router (or of the embedded process). */
   url: string;
   apiKey: string;
@@ -42,13 +42,13 @@ export type RouterClientOptions = {
 };
 
 /** Calls the push API with an API key. */
-export class RouterClient {
+export class PushApiClient {
   readonly #url: string;
   readonly #apiKey: string;
   readonly #fetch: (request: Request) => Promise<Response>;
   readonly #timeoutMs: number;
 
-  constructor(options: RouterClientOptions) {
+  constructor(options: PushApiClientOptions) {
     this.#url = options.url.replace(/\/+$/, "");
     this.#apiKey = options.apiKey;
     this.#fetch = options.fetch ?? ((request) => fetch(request));

@@ -9,7 +9,8 @@
  * | `broadcast` | the above and `POST /v1/broadcast` |
  * | `admin` | everything, with `POST /v1/users/:user/disconnect` and `GET /v1/nodes` |
  *
- * A key without a suffix is `admin`, as before scopes existed.
+ * A key without a suffix is `admin`, as before scopes existed. The router's
+ * bearer check that uses them is `router/api_key.ts`.
  *
  * @module
  */
