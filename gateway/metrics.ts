@@ -17,19 +17,16 @@ export type GatewayGauges = {
   ready?(): boolean;
 };
 
-/** Close codes wsgw itself uses or a normal client sends; others count as "other". */
-const KNOWN_CLOSE_CODES = new Set([
-  1000,
-  1001,
-  1005,
-  1006,
-  1008,
-  1009,
-  1011,
-  1012,
-  4001,
-  4003,
-  4008,
+/**
+ * Close codes of a normal close or a failure, from RFC 6455 (7.4.1): going
+ * away, no status, abnormal, too big, internal error.
+ */
+const STANDARD_CLOSE_CODES = [1000, 1001, 1005, 1006, 1009, 1011];
+
+/** Close codes wsgw itself sends or a normal client causes; others count as "other". */
+const KNOWN_CLOSE_CODES = new Set<number>([
+  ...STANDARD_CLOSE_CODES,
+  ...Object.values(CLOSE).map((close) => close.code),
 ]);
 
 /**
