@@ -5,11 +5,10 @@
  * @module
  */
 import { z } from "zod";
+import { MAX_PUSH_USERS } from "../shared/config.ts";
 import { BadRequestError } from "../shared/errors.ts";
 import { MAX_USER_ID_LENGTH, userIdProblem } from "../shared/protocol.ts";
 
-/** Most users one push may name. */
-export const MAX_PUSH_USERS = 10_000;
 /** Longest push id, in characters. */
 export const MAX_PUSH_ID_LENGTH = 128;
 /** Longest device label, in characters (as in client tokens). */

@@ -133,6 +133,12 @@ export type Config = {
   readonly logLevel: "debug" | "info" | "warn" | "error";
 };
 
+/**
+ * The most users one push may name: the ceiling and the default of
+ * `WSGW_MAX_PUSH_USERS`, and the bound of the push schema.
+ */
+export const MAX_PUSH_USERS = 10_000;
+
 /** The result of {@link loadConfig}: the config and warnings to print loudly. */
 export type LoadedConfig = { config: Config; warnings: string[] };
 
@@ -220,7 +226,13 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     allowedOrigins,
     connectRate: int(env, "WSGW_CONNECT_RATE", 50, 0),
     connectBudget: int(env, "WSGW_CONNECT_BUDGET", 0, 0),
-    maxPushUsers: int(env, "WSGW_MAX_PUSH_USERS", 10000, 1, 10000),
+    maxPushUsers: int(
+      env,
+      "WSGW_MAX_PUSH_USERS",
+      MAX_PUSH_USERS,
+      1,
+      MAX_PUSH_USERS,
+    ),
     maxPushBytes: int(env, "WSGW_MAX_PUSH_BYTES", 16 * 1024 * 1024, 1024),
     keyRequestRate: int(env, "WSGW_KEY_REQUEST_RATE", 1000, 0),
     keyByteRate: int(env, "WSGW_KEY_BYTE_RATE", 16 * 1024 * 1024, 0),
