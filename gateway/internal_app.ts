@@ -11,11 +11,8 @@
 import { isOneJsonValue } from "../shared/json_value.ts";
 import { Hono } from "hono";
 import { z } from "zod";
-import {
-  BadRequestError,
-  UnauthorizedError,
-  WsgwError,
-} from "../shared/errors.ts";
+import { BadRequestError, UnauthorizedError } from "../shared/errors.ts";
+import { jsonErrorHandler } from "../shared/json_errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { DeliverBatchResult, NodeApi } from "../shared/node_api.ts";
 import { matchesSecret } from "../shared/secret_compare.ts";
@@ -130,19 +127,11 @@ export function createInternalApp(
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: "no such route" } }, 404)
   );
-  app.onError((error, c) => {
-    if (error instanceof WsgwError) {
-      return c.json(
-        { error: { code: error.code, message: error.message } },
-        error.status as 400,
-      );
+  app.onError(jsonErrorHandler((error, c, expected) => {
+    if (!expected) {
+      options.log.error("internal request failed", { error, path: c.req.path });
     }
-    options.log.error("internal request failed", { error, path: c.req.path });
-    return c.json(
-      { error: { code: "internal", message: "internal error" } },
-      500,
-    );
-  });
+  }));
   return app;
 }
 
