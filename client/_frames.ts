@@ -12,13 +12,6 @@ import type {
 import type { SeqTracker } from "./_seq_tracker.ts";
 import type { WsgwClientEventMap, WsgwMessage, WsgwWelcome } from "./_types.ts";
 
-/** The user's history restarted under a new epoch (PROTOCOL.md). */
-type ResetFrame = { type: "reset"; epoch: string };
-/** Seqs `from..to` of this epoch will never be delivered (PROTOCOL.md). */
-type GapFrame = { type: "gap"; from: number; to: number };
-/** Every frame this client understands. */
-type KnownFrame = ServerFrame | ResetFrame | GapFrame;
-
 /** Where the frames go. */
 export type FrameHandlers = {
   emit<K extends "reset" | "gap" | "error">(
@@ -39,7 +32,7 @@ export function readFrame(
   welcomeDue: boolean,
   handlers: FrameHandlers,
 ): void {
-  let frame: KnownFrame;
+  let frame: ServerFrame;
   try {
     if (typeof data !== "string") throw new TypeError("binary frame");
     frame = JSON.parse(data);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { TokenFrame } from "../shared/protocol.ts";
 import type { Settings } from "./_settings.ts";
 import { fetchToken, refreshDelay, tokenExpiry } from "./_token_source.ts";
 
@@ -74,7 +75,7 @@ export class TokenRefresh {
     const socket = this.#hooks.socket();
     if (socket?.readyState !== 1) return;
     this.#token = token;
-    socket.send(JSON.stringify({ type: "token", token }));
+    socket.send(JSON.stringify({ type: "token", token } satisfies TokenFrame));
     this.schedule();
   }
 

@@ -1,6 +1,10 @@
 /**
- * Wire types of the public client protocol and of the node-internal API
- * (PROTOCOL.md). The only place frames and close codes are defined.
+ * The client protocol (PROTOCOL.md "Client connection"): the frames of a
+ * connection, its close codes, the rule for user ids and the one encoding of
+ * a message frame. The only place frames and close codes are defined; the
+ * node-internal API's types are `shared/node_api.ts`, the push API's
+ * schemas `router/schemas.ts`. The browser client imports these as types
+ * only, so its bundle carries none of this module.
  *
  * @module
  */
@@ -49,7 +53,8 @@ export type MessageFrame = {
   broadcast?: true;
 };
 
-export type PongFrame = { type: "pong" };
+/** The answer to a client's `ping`. */
+type PongFrame = { type: "pong" };
 
 /**
  * The user's history started over under a new epoch (it expired with no
@@ -65,7 +70,8 @@ export type ResetFrame = { type: "reset"; epoch: string };
  */
 export type GapFrame = { type: "gap"; from: number; to: number };
 
-export type ErrorFrame = { type: "error"; code: string; message: string };
+/** A client frame refused (not JSON, an unknown type, a bad token renewal), and why. */
+type ErrorFrame = { type: "error"; code: string; message: string };
 
 /** Any frame a gateway sends to a client. */
 export type ServerFrame =
@@ -82,17 +88,6 @@ export type ServerFrame =
  * `token_`; the connection then still ends at the old token's expiry.
  */
 export type TokenFrame = { type: "token"; token: string };
-
-/** Any frame a client may send. */
-export type ClientFrame = { type: "ping" } | TokenFrame;
-
-/** One message of a user's history. */
-export type StoredMessage = {
-  seq: number;
-  id: string;
-  data: unknown;
-  ts: number;
-};
 
 /** Longest user id, in characters (code points). */
 export const MAX_USER_ID_LENGTH = 128;
