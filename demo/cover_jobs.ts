@@ -8,7 +8,7 @@
  * @module
  */
 import type { Logger } from "../shared/log.ts";
-import { WsgwError } from "../shared/errors.ts";
+import { HttpError } from "../shared/errors.ts";
 import type { CoverInput, ProcessedCover } from "./cover_processor.ts";
 import type { FilterName } from "./image/filters.ts";
 import { ImageError } from "./image/image.ts";
@@ -102,7 +102,7 @@ export class CoverJobs implements AsyncDisposable {
    * Starts a job for `user`; `baseUrl` is where browsers reach this service
    * (the result URLs are built on it).
    *
-   * @throws {WsgwError} `too_many_jobs` (429) past the pending limits.
+   * @throws {HttpError} `too_many_jobs` (429) past the pending limits.
    */
   submit(user: string, upload: CheckedUpload, baseUrl: string): JobView {
     const pending = [...this.#jobs.values()].filter((j) =>
@@ -113,7 +113,7 @@ export class CoverJobs implements AsyncDisposable {
       pending.filter((j) => j.user === user).length >=
         this.#options.maxPendingPerUser
     ) {
-      throw new WsgwError(
+      throw new HttpError(
         "too_many_jobs",
         429,
         "too many covers are being processed: try again in a few seconds",

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { PayloadTooLargeError, WsgwError } from "../shared/errors.ts";
+import { HttpError, PayloadTooLargeError } from "../shared/errors.ts";
 import { type CoverInput, IMAGE_LIMITS } from "./cover_processor.ts";
 import type { FilterName } from "./image/filters.ts";
 import { imageHeader, sniffFormat } from "./image/header.ts";
@@ -27,9 +27,9 @@ export type CheckedUpload = CoverInput & { name: string };
  * Checks `file` and returns what the filter job needs.
  *
  * @throws {PayloadTooLargeError} over {@link MAX_UPLOAD_BYTES}.
- * @throws {WsgwError} `unsupported_media_type` (415) for anything but PNG or
+ * @throws {HttpError} `unsupported_media_type` (415) for anything but PNG or
  * JPEG, or when the declared type disagrees with the bytes.
- * @throws {WsgwError} `invalid_image` (422) for a broken or oversized image.
+ * @throws {HttpError} `invalid_image` (422) for a broken or oversized image.
  */
 export async function checkUpload(
   file: File,
@@ -45,7 +45,7 @@ export async function checkUpload(
   const format = sniffFormat(bytes);
   const declared = file.type ? DECLARED[file.type.toLowerCase()] : format;
   if (format === undefined || declared !== format) {
-    throw new WsgwError(
+    throw new HttpError(
       "unsupported_media_type",
       415,
       format === undefined
@@ -71,6 +71,6 @@ function displayName(file: File): string {
   return [...base].slice(0, 80).join("") || "cover";
 }
 
-function invalid(message: string): WsgwError {
-  return new WsgwError("invalid_image", 422, message);
+function invalid(message: string): HttpError {
+  return new HttpError("invalid_image", 422, message);
 }

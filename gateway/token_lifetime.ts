@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UnauthorizedError, WsgwError } from "../shared/errors.ts";
+import { HttpError, UnauthorizedError } from "../shared/errors.ts";
 import type { TokenVerifier } from "../shared/token.ts";
 import type { ChannelSession } from "./channel_session.ts";
 
@@ -89,8 +89,8 @@ export class TokenLifetime {
       if (expiresAt !== undefined) this.expireAt(expiresAt);
     } catch (error) {
       if (this.#session.closed) return;
-      const code = error instanceof WsgwError ? error.code : "token_invalid";
-      const message = error instanceof WsgwError
+      const code = error instanceof HttpError ? error.code : "token_invalid";
+      const message = error instanceof HttpError
         ? error.message
         : "the token could not be verified";
       this.#session.sendFrame({

@@ -14,10 +14,10 @@
  */
 import {
   BadRequestError,
+  HttpError,
   OverloadedError,
   RateLimitedError,
   UnavailableError,
-  WsgwError,
 } from "../shared/errors.ts";
 import { TokenVerifier } from "../shared/token.ts";
 import type { ChannelSession } from "./channel_session.ts";
@@ -71,7 +71,7 @@ export type WsHandlerDeps = {
 export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
   const refused = (error: unknown) => {
     deps.node.metrics.authFailures.inc({
-      reason: error instanceof WsgwError ? error.code : "unknown",
+      reason: error instanceof HttpError ? error.code : "unknown",
     });
     throw error;
   };
@@ -105,7 +105,7 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
       // The token is checked before the upgrade header, so a browser client
       // can probe with a plain GET whether a failed socket was a 401.
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        throw new WsgwError(
+        throw new HttpError(
           "upgrade_required",
           426,
           "this endpoint takes WebSocket connections only",
@@ -129,7 +129,7 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
       );
       return response;
     } catch (error) {
-      if (error instanceof WsgwError) {
+      if (error instanceof HttpError) {
         // Readable from any origin, a forbidden one included: the body holds
         // no secret, and the browser client reads the status (and
         // Retry-After) of a refused connection from it. The allowlist keeps

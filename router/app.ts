@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
-import { UnavailableError, WsgwError } from "../shared/errors.ts";
+import { HttpError, UnavailableError } from "../shared/errors.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
 import { jsonErrorHandler, jsonNotFound } from "../shared/json_errors.ts";
 import { apiKeyAuth, type ApiKeyEnv } from "./api_key.ts";
@@ -117,7 +117,7 @@ function errorHandler(deps: RouterDeps) {
         route: routePath(c),
         error,
       });
-    } else if (error instanceof WsgwError && throttle.allow(error.code)) {
+    } else if (error instanceof HttpError && throttle.allow(error.code)) {
       deps.log.warn("request failed", { requestId, code: error.code, error });
     }
   });

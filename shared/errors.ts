@@ -6,8 +6,12 @@
  * @module
  */
 
-/** Base class of the errors a user may see. */
-export class WsgwError extends Error {
+/**
+ * Base class of the errors a user may see: a stable code and the HTTP
+ * status it answers with. (The browser client's `WsgwError` is another
+ * thing: the detail of its `error` event.)
+ */
+export class HttpError extends Error {
   /** Stable machine-readable code, e.g. `bad_request`. */
   readonly code: string;
   /** HTTP status this error maps to. */
@@ -20,14 +24,14 @@ export class WsgwError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = "WsgwError";
+    this.name = "HttpError";
     this.code = code;
     this.status = status;
   }
 }
 
 /** The request is malformed: bad JSON, wrong schema, bad parameter. */
-export class BadRequestError extends WsgwError {
+export class BadRequestError extends HttpError {
   constructor(message: string, options?: ErrorOptions, code = "bad_request") {
     super(code, 400, message, options);
     this.name = "BadRequestError";
@@ -35,7 +39,7 @@ export class BadRequestError extends WsgwError {
 }
 
 /** No credentials, or credentials that cannot be verified. */
-export class UnauthorizedError extends WsgwError {
+export class UnauthorizedError extends HttpError {
   constructor(message: string, options?: ErrorOptions, code = "unauthorized") {
     super(code, 401, message, options);
     this.name = "UnauthorizedError";
@@ -43,7 +47,7 @@ export class UnauthorizedError extends WsgwError {
 }
 
 /** Credentials were given and are not good for this request. */
-export class ForbiddenError extends WsgwError {
+export class ForbiddenError extends HttpError {
   constructor(message: string, options?: ErrorOptions, code = "forbidden") {
     super(code, 403, message, options);
     this.name = "ForbiddenError";
@@ -51,7 +55,7 @@ export class ForbiddenError extends WsgwError {
 }
 
 /** The thing asked for does not exist. */
-export class NotFoundError extends WsgwError {
+export class NotFoundError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {
     super("not_found", 404, message, options);
     this.name = "NotFoundError";
@@ -59,7 +63,7 @@ export class NotFoundError extends WsgwError {
 }
 
 /** The request body is larger than the configured limit. */
-export class PayloadTooLargeError extends WsgwError {
+export class PayloadTooLargeError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {
     super("payload_too_large", 413, message, options);
     this.name = "PayloadTooLargeError";
@@ -67,7 +71,7 @@ export class PayloadTooLargeError extends WsgwError {
 }
 
 /** Too many requests from one source; retry after `retryAfter` seconds (429). */
-export class RateLimitedError extends WsgwError {
+export class RateLimitedError extends HttpError {
   /** Seconds the caller should wait. */
   readonly retryAfter: number;
 
@@ -83,7 +87,7 @@ export class RateLimitedError extends WsgwError {
  * connections per second in a reconnect storm): try again after
  * `retryAfter` seconds, or elsewhere.
  */
-export class OverloadedError extends WsgwError {
+export class OverloadedError extends HttpError {
   /** Seconds the caller should wait. */
   readonly retryAfter: number;
 
@@ -95,7 +99,7 @@ export class OverloadedError extends WsgwError {
 }
 
 /** A backend (registry, history, node) cannot serve the request right now. */
-export class UnavailableError extends WsgwError {
+export class UnavailableError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {
     super("unavailable", 503, message, options);
     this.name = "UnavailableError";

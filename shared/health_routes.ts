@@ -7,14 +7,14 @@
  */
 import { Hono } from "hono";
 import { deadline, DeadlineError } from "./deadline.ts";
-import { WsgwError } from "./errors.ts";
+import { HttpError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { type prom, renderMetrics } from "./metrics.ts";
 import { VERSION } from "./version.ts";
 
 /**
  * A readiness check: resolves when fine, rejects (or throws) when not. The
- * message of a `WsgwError` (e.g. `UnavailableError("draining")`) is shown in
+ * message of an `HttpError` (e.g. `UnavailableError("draining")`) is shown in
  * the `/readyz` body; other errors show as "unavailable".
  */
 export type ReadyCheck = () => Promise<void> | void;
@@ -62,7 +62,7 @@ async function runChecks(
         log.debug("readiness check failed", { check: name, error });
         // Only our own errors are worded for the outside; a backend's may
         // name hosts and ports.
-        const why = error instanceof WsgwError
+        const why = error instanceof HttpError
           ? error.message
           : error instanceof DeadlineError
           ? "no answer in time"

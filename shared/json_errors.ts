@@ -1,6 +1,6 @@
 /**
  * The JSON error answers of every Hono app (router, demo): `{"error":
- * {"code", "message"}}` with the status of a {@link WsgwError}, a 400 for
+ * {"code", "message"}}` with the status of an {@link HttpError}, a 400 for
  * Hono's own client errors, and a bare 500 `internal` for anything else, so
  * no internal detail reaches the caller.
  *
@@ -8,10 +8,10 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { RateLimitedError, WsgwError } from "./errors.ts";
+import { HttpError, RateLimitedError } from "./errors.ts";
 
 /**
- * Told of the errors worth a log line: `expected` for a {@link WsgwError} of
+ * Told of the errors worth a log line: `expected` for an {@link HttpError} of
  * status 500 and up (a backend is down), otherwise an unexpected throw.
  */
 export type ErrorReport<C extends Context> = (
@@ -25,7 +25,7 @@ export function jsonErrorHandler<C extends Context>(
   report: ErrorReport<C>,
 ): (error: Error, c: C) => Response {
   return (error, c) => {
-    if (error instanceof WsgwError) {
+    if (error instanceof HttpError) {
       if (error.status >= 500) report(error, c, true);
       if (error instanceof RateLimitedError) {
         c.header("Retry-After", String(error.retryAfter));

@@ -15,7 +15,7 @@ import {
   SignJWT,
 } from "jose";
 import type { Config } from "./config.ts";
-import { UnauthorizedError, WsgwError } from "./errors.ts";
+import { HttpError, UnauthorizedError } from "./errors.ts";
 import { userIdProblem } from "./protocol.ts";
 import type { PublicKeyEntry } from "./token_config.ts";
 import { KeysUnavailable, TokenKeys, type VerifyKey } from "./token_keys.ts";
@@ -101,7 +101,7 @@ export class TokenVerifier {
    *
    * @throws {UnauthorizedError} with a code naming the problem; the message
    * never echoes the token.
-   * @throws {WsgwError} `jwks_unavailable` (503) when the JWKS is needed and
+   * @throws {HttpError} `jwks_unavailable` (503) when the JWKS is needed and
    * cannot be fetched: the token may be good, the client should retry.
    */
   async verify(token: string | null | undefined): Promise<TokenClaims> {
@@ -239,9 +239,9 @@ export function signToken(
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-function tokenError(error: unknown): WsgwError {
+function tokenError(error: unknown): HttpError {
   if (error instanceof KeysUnavailable) {
-    return new WsgwError(
+    return new HttpError(
       "jwks_unavailable",
       503,
       "the gateway cannot fetch its token keys (JWKS) right now; try again shortly",

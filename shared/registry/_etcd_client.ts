@@ -14,7 +14,7 @@ import {
   GRPCInvalidArgumentError,
   type IOptions,
 } from "etcd3";
-import { UnavailableError, WsgwError } from "../errors.ts";
+import { HttpError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { RegistryKeys } from "./keys.ts";
 import type { NodeRecordCodec } from "./node_record_codec.ts";
@@ -28,7 +28,7 @@ export class RegistryUnavailableError extends UnavailableError {
 }
 
 /** `join()` found the node id held by a live node. */
-export class NodeIdTakenError extends WsgwError {
+export class NodeIdTakenError extends HttpError {
   /** The node id asked for. */
   readonly nodeId: string;
 
@@ -45,7 +45,7 @@ export class NodeIdTakenError extends WsgwError {
 }
 
 /** A call on a membership that has left, or on a closed registry. */
-export class RegistryClosedError extends WsgwError {
+export class RegistryClosedError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {
     super("registry_closed", 503, message, options);
     this.name = "RegistryClosedError";
@@ -53,7 +53,7 @@ export class RegistryClosedError extends WsgwError {
 }
 
 /** etcd refused a txn for good (malformed or forbidden): no retry helps. */
-export class RegistryRefusedError extends WsgwError {
+export class RegistryRefusedError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {
     super("registry_refused", 500, message, options);
     this.name = "RegistryRefusedError";

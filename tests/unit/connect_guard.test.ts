@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { addressKey, ConnectGuard } from "../../gateway/connect_guard.ts";
-import { OverloadedError, WsgwError } from "../../shared/errors.ts";
+import { HttpError, OverloadedError } from "../../shared/errors.ts";
 
 function refusal(check: () => void): string | undefined {
   try {
     check();
     return undefined;
   } catch (error) {
-    assert.ok(error instanceof WsgwError);
+    assert.ok(error instanceof HttpError);
     return `${error.status} ${error.code}`;
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { loadConfig } from "../../shared/config.ts";
-import { ConfigError, WsgwError } from "../../shared/errors.ts";
+import { ConfigError, HttpError } from "../../shared/errors.ts";
 import { signToken, TokenVerifier } from "../../shared/token.ts";
 import { JwksServer } from "../_support/jwks_server.ts";
 
@@ -14,7 +14,7 @@ async function refusal(
   try {
     await verifier.verify(token);
   } catch (error) {
-    assert.ok(error instanceof WsgwError, String(error));
+    assert.ok(error instanceof HttpError, String(error));
     assert.ok(!error.message.includes(token), "never echoes the token");
     return { code: error.code, status: error.status, message: error.message };
   }
