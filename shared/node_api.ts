@@ -35,6 +35,25 @@ export type DeliverBatchRequest = { deliveries: DeliverRequest[] };
 /** Answer of `POST /internal/deliver-batch`: one result per delivery, in order. */
 export type DeliverBatchResult = { results: DeliverResult[] };
 
+/**
+ * A frame a router sends on `GET /internal/deliver-stream` (a WebSocket it
+ * keeps open to the node): one batch, numbered by the router.
+ */
+export type DeliverStreamBatch = {
+  batch: number;
+  deliveries: DeliverRequest[];
+};
+/**
+ * The node's frame back: the batch's results in order, or why it refused the
+ * batch (then it delivered none of it).
+ */
+export type DeliverStreamAnswer =
+  & { batch: number }
+  & (
+    | { results: DeliverResult[]; error?: undefined }
+    | { error: { code: string; message: string }; results?: undefined }
+  );
+
 export type BroadcastRequest = { id: string; dataJson: string; ts: number };
 export type BroadcastResult = { devices: number };
 
