@@ -20,15 +20,13 @@ import type { DeliverBatchResult, NodeApi } from "../shared/node_api.ts";
 import { matchesSecret } from "../shared/secret_compare.ts";
 import type { DeliverStreams } from "./deliver_stream.ts";
 import {
-  broadcastSchema,
-  catchUpSchema,
-  deliverBatchSchema,
-  deliverSchema,
-  type DrainPace,
-  drainSchema,
-  kickSchema,
-  parseBody,
-} from "./internal_bodies.ts";
+  BroadcastRequestSchema,
+  CatchUpRequestSchema,
+  DeliverBatchRequestSchema,
+  DeliverRequestSchema,
+  KickRequestSchema,
+} from "../shared/node_api.ts";
+import { type DrainPace, drainSchema, parseBody } from "./internal_bodies.ts";
 
 export type { DrainPace } from "./internal_bodies.ts";
 
@@ -62,11 +60,11 @@ export function createInternalApp(
     await next();
   });
   app.post("/internal/deliver", async (c) => {
-    const request = await body(c.req.raw, deliverSchema);
+    const request = await body(c.req.raw, DeliverRequestSchema);
     return c.json(await node.deliver(request));
   });
   app.post("/internal/deliver-batch", async (c) => {
-    const { deliveries } = await body(c.req.raw, deliverBatchSchema);
+    const { deliveries } = await body(c.req.raw, DeliverBatchRequestSchema);
     const results: DeliverBatchResult["results"] = [];
     // One after the other: a user's messages reach its sockets in the order
     // the router sent them.
@@ -78,7 +76,7 @@ export function createInternalApp(
     app.get("/internal/deliver-stream", (c) => streams.accept(c.req.raw));
   }
   app.post("/internal/broadcast", async (c) => {
-    const request = await body(c.req.raw, broadcastSchema);
+    const request = await body(c.req.raw, BroadcastRequestSchema);
     return c.json(await node.broadcast(request));
   });
   app.get("/internal/presence", async (c) => {
@@ -87,11 +85,11 @@ export function createInternalApp(
     return c.json(await node.presence(user));
   });
   app.post("/internal/kick", async (c) => {
-    const request = await body(c.req.raw, kickSchema);
+    const request = await body(c.req.raw, KickRequestSchema);
     return c.json(await node.kick(request));
   });
   app.post("/internal/catch-up", async (c) => {
-    const request = await body(c.req.raw, catchUpSchema);
+    const request = await body(c.req.raw, CatchUpRequestSchema);
     return c.json(await node.catchUp(request));
   });
   app.get("/internal/stats", async (c) => c.json(await node.stats()));

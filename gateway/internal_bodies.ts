@@ -1,49 +1,17 @@
 /**
  * Bodies of the node-internal API (internal_app.ts, deliver_stream.ts),
- * checked before the node acts on them: a router is trusted with the secret,
- * not with every byte it sends.
+ * checked against the schemas of shared/node_api.ts before the node acts on
+ * them: a router is trusted with the secret, not with every byte it sends.
  *
  * @module
  */
 import { z } from "zod";
 import { BadRequestError } from "../shared/errors.ts";
-import { isOneJsonValue } from "../shared/json_value.ts";
-import type { DeliverStreamBatch } from "../shared/node_api.ts";
+import {
+  DeliverBatchRequestSchema,
+  type DeliverStreamBatch,
+} from "../shared/node_api.ts";
 
-/** Spliced into frames as is: must be exactly one JSON value. */
-const jsonValue = z.string().refine(isOneJsonValue, {
-  message: "dataJson must be exactly one JSON value",
-});
-export const deliverSchema = z.object({
-  id: z.string(),
-  dataJson: jsonValue,
-  ts: z.number(),
-  device: z.string().optional(),
-  targets: z.array(
-    z.object({
-      user: z.string(),
-      seq: z.number().int().min(0),
-      epoch: z.string().optional(),
-    }),
-  ),
-});
-export const deliverBatchSchema = z.object({
-  deliveries: z.array(deliverSchema),
-});
-export const broadcastSchema = z.object({
-  id: z.string(),
-  dataJson: jsonValue,
-  ts: z.number(),
-});
-export const catchUpSchema = z.object({
-  users: z.array(z.string()).max(100_000),
-});
-export const kickSchema = z.object({
-  user: z.string(),
-  device: z.string().optional(),
-  connId: z.string().optional(),
-  reason: z.enum(["disconnected", "evicted"]).optional(),
-});
 export const drainSchema = z.object({
   batch: z.int().min(1).optional(),
   intervalMs: z.int().min(0).max(60_000).optional(),
@@ -75,7 +43,7 @@ export function parseDeliverStreamBatch(
     throw new BadRequestError("batch: a non-negative integer is required");
   }
   onBatch(batch as number);
-  const { deliveries } = check(json, deliverBatchSchema);
+  const { deliveries } = check(json, DeliverBatchRequestSchema);
   return { batch: batch as number, deliveries };
 }
 

@@ -19,7 +19,7 @@ import type {
   DeliverStreamBatch,
 } from "../shared/node_api.ts";
 import type { NodeRecord } from "../shared/registry/mod.ts";
-import { NodeRequestError } from "./node_request_error.ts";
+import { NodeRequestError } from "../shared/node_request_error.ts";
 
 /** How long after a failed open (or an early close) the channel tries again. */
 export const REOPEN_AFTER_MS = 1000;

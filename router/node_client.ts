@@ -26,10 +26,14 @@ import {
   type Deliver,
 } from "./deliver_batcher.ts";
 import { DeliverChannel } from "./deliver_channel.ts";
-import { type NodeFailure, NodeRequestError } from "./node_request_error.ts";
+import { callInternal } from "../shared/internal_call.ts";
+import { NodeRequestError } from "../shared/node_request_error.ts";
 import { Gate } from "./node_gate.ts";
 
-export { type NodeFailure, NodeRequestError } from "./node_request_error.ts";
+export {
+  type NodeFailure,
+  NodeRequestError,
+} from "../shared/node_request_error.ts";
 
 /** Hands out the {@link NodeApi} of one node. */
 export interface NodeClient {
@@ -240,66 +244,18 @@ export class HttpNodeClient implements NodeClient {
     }
   }
 
-  async #send<T>(
+  #send<T>(
     node: NodeRecord,
     path: string,
     body: unknown,
     signal: AbortSignal,
   ): Promise<T> {
-    const url = new URL(path, node.internalUrl);
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method: body === undefined ? "GET" : "POST",
-        headers: {
-          authorization: `Bearer ${this.#secret}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        // A redirect would carry the request (and the secret's answer) to
-        // an address no record named.
-        redirect: "manual",
-        signal,
-      });
-    } catch (error) {
-      throw this.#failure(node.nodeId, signal, error, "connection");
-    }
-    try {
-      if (!response.ok) {
-        const detail = await response.text();
-        throw new NodeRequestError(
-          node.nodeId,
-          "http",
-          `${path.split("?")[0]} answered ${response.status}: ${
-            detail.slice(0, 200)
-          }`,
-          { httpStatus: response.status },
-        );
-      }
-      return await response.json() as T;
-    } catch (error) {
-      if (error instanceof NodeRequestError) throw error;
-      // The body broke off or was not JSON: the node did get the request.
-      throw this.#failure(node.nodeId, signal, error, "http");
-    }
-  }
-
-  #failure(
-    nodeId: string,
-    signal: AbortSignal,
-    error: unknown,
-    otherwise: NodeFailure,
-  ): NodeRequestError {
-    if (signal.aborted) {
-      return new NodeRequestError(
-        nodeId,
-        "timeout",
-        `no answer within ${this.#timeoutMs} ms`,
-        { cause: error },
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new NodeRequestError(nodeId, otherwise, message, { cause: error });
+    return callInternal<T>(node, path, body, {
+      secret: this.#secret,
+      signal,
+      timeoutMs: this.#timeoutMs,
+      fetch: this.#fetch,
+    });
   }
 
   #gate(nodeId: string): Gate {

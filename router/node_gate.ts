@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { NodeRequestError } from "./node_request_error.ts";
+import { NodeRequestError } from "../shared/node_request_error.ts";
 
 /** A counting semaphore with a bounded FIFO queue. */
 export class Gate {

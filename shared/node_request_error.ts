@@ -1,10 +1,11 @@
 /**
- * The error of a call to a gateway node that did not succeed, over HTTP
- * (node_client.ts) or a deliver stream (deliver_channel.ts).
+ * The error of a call to a gateway node's internal API that did not succeed:
+ * from a router (router/node_client.ts, over HTTP or a deliver stream), from
+ * a peer node (gateway/device_limit.ts) or from `ctl drain`.
  *
  * @module
  */
-import { UnavailableError } from "../shared/errors.ts";
+import { UnavailableError } from "./errors.ts";
 
 /** Why a call to a node failed. */
 export type NodeFailure = "timeout" | "connection" | "http" | "overloaded";
