@@ -205,7 +205,8 @@ async function startEmbedded(): Promise<System> {
 
 /**
  * Starts a peer script that prints `{"port"}`; resolves with it and its
- * port. On Node a profile goes to `BENCH_CPU_PROF/<name>`.
+ * port. Its CPU profile goes to `BENCH_CPU_PROF/<name>`, so the emitter's
+ * is told from the nodes'.
  */
 async function peer(
   name: string,
@@ -215,7 +216,7 @@ async function peer(
 ): Promise<{ child: Child; port: number }> {
   const child = runtime === "node"
     ? new Child(name, script, { env, runtime, nodeFlags: profileFlags(name) })
-    : new Child(name, here(script), { env, denoFlags });
+    : new Child(name, here(script), { env, denoFlags: profileFlags(name) });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name}: no port within 60 s`)),
