@@ -20,6 +20,9 @@ import type {
 } from "../shared/node_api.ts";
 import { parseDeliverStreamBatch } from "./internal_bodies.ts";
 
+/** Seconds a stream may be silent before the node pings the router. */
+const IDLE_TIMEOUT_S = 30;
+
 /** The streams open on one node, so its shutdown can close them. */
 export class DeliverStreams {
   readonly #open = new Set<WebSocket>();
@@ -41,7 +44,11 @@ export class DeliverStreams {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw new BadRequestError("deliver-stream needs a WebSocket upgrade");
     }
-    const { socket, response } = Deno.upgradeWebSocket(request);
+    // Pings after this many idle seconds, and a close without a pong: a
+    // router gone without a FIN does not hold a socket here for ever.
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      idleTimeout: IDLE_TIMEOUT_S,
+    });
     // Batches one at a time, in arrival order: a user's messages reach its
     // sockets in the order the router sent them.
     let previous: Promise<void> = Promise.resolve();

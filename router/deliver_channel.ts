@@ -101,6 +101,10 @@ export class DeliverChannel {
             `no answer within ${this.#options.timeoutMs} ms`,
           ),
         );
+        // A socket that stopped answering may be dead without a close ever
+        // arriving (a partition, a peer gone without FIN): never trust it
+        // again. The next batch goes over HTTP, on a fresh connection.
+        this.#drop(`stream silent for ${this.#options.timeoutMs} ms`);
       }, this.#options.timeoutMs);
       this.#pending.set(batch, {
         deliveries: deliveries.length,
@@ -182,10 +186,11 @@ export class DeliverChannel {
     }
   }
 
-  /** A node that sends garbage is not talked to on this socket again. */
+  /** Closes the socket for good (garbage or silence); batches in flight fail. */
   #drop(why: string): void {
     this.#retryAt = Date.now() + REOPEN_AFTER_MS;
-    this.#socket?.close(1002, "bad frame");
+    // A client may close only with 1000 or 3000-4999.
+    this.#socket?.close(4000, why.slice(0, 100));
     this.#closed(why);
   }
 

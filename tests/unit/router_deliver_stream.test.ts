@@ -168,7 +168,7 @@ Deno.test("deliver stream - a node that stops fails the batches in flight as con
   );
 });
 
-Deno.test("deliver stream - a batch unanswered within the timeout fails as timeout", async () => {
+Deno.test("deliver stream - a batch unanswered within the timeout fails as timeout and the stream is dropped", async () => {
   await using n = internalNode();
   using client = new HttpNodeClient({ secret: SECRET, timeoutMs: 200 });
   const api = client.for(n.record);
@@ -181,5 +181,17 @@ Deno.test("deliver stream - a batch unanswered within the timeout fails as timeo
     api.deliver(delivery("p2")),
     (error) => error instanceof NodeRequestError && error.failure === "timeout",
   );
+  // A silent stream may be a dead one: it is closed, and the next batch
+  // goes over HTTP.
+  assert.deepEqual(client.openStreams(), []);
   held.release();
+  await waitFor(() => n.delivered.length === 2, { what: "p2 written late" });
+  assert.deepEqual(await api.deliver(delivery("p3", "c")), {
+    devices: { c: 3 },
+  });
+  assert.equal(
+    n.paths.filter((p) => p === "/internal/deliver-batch").length,
+    2,
+    "the first batch and the one after the timeout went over HTTP",
+  );
 });
