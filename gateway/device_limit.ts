@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { deadline } from "../shared/deadline.ts";
 import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
+import { callInternal } from "../shared/internal_call.ts";
 import type { Logger } from "../shared/log.ts";
 import type { KickRequest } from "../shared/node_api.ts";
 import type {
@@ -81,21 +81,11 @@ export class DeviceLimit {
       return;
     }
     try {
-      const response = await deadline(
-        fetch(`${node.internalUrl}/internal/kick`, {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${this.#options.internalSecret}`,
-            "content-type": "application/json",
-          },
-          body: JSON.stringify(body),
-          redirect: "manual",
-        }),
-        PEER_TIMEOUT_MS,
-        "peer eviction",
-      );
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`peer answered ${response.status}`);
+      await callInternal(node, "/internal/kick", body, {
+        secret: this.#options.internalSecret,
+        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+        timeoutMs: PEER_TIMEOUT_MS,
+      });
     } catch (error) {
       this.#options.log.warn("peer eviction failed", {
         peer: node.nodeId,

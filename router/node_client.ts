@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { UnavailableError } from "../shared/errors.ts";
 import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import { checkAnswer, type NodeAnswers } from "./node_answers.ts";
 import type {
@@ -26,6 +25,15 @@ import {
   createDeliverBatcher,
   type Deliver,
 } from "./deliver_batcher.ts";
+import { DeliverChannel } from "./deliver_channel.ts";
+import { callInternal } from "../shared/internal_call.ts";
+import { NodeRequestError } from "../shared/node_request_error.ts";
+import { Gate } from "./node_gate.ts";
+
+export {
+  type NodeFailure,
+  NodeRequestError,
+} from "../shared/node_request_error.ts";
 
 /** Hands out the {@link NodeApi} of one node. */
 export interface NodeClient {
@@ -46,29 +54,6 @@ export class LocalNodeClient implements NodeClient {
   }
 }
 
-/** Why a call to a node failed. */
-export type NodeFailure = "timeout" | "connection" | "http" | "overloaded";
-
-/** A call to a node that did not succeed; `status` is set for `http`. */
-export class NodeRequestError extends UnavailableError {
-  readonly nodeId: string;
-  readonly failure: NodeFailure;
-  readonly httpStatus: number | undefined;
-
-  constructor(
-    nodeId: string,
-    failure: NodeFailure,
-    message: string,
-    options?: ErrorOptions & { httpStatus?: number },
-  ) {
-    super(`node ${nodeId}: ${message}`, options);
-    this.name = "NodeRequestError";
-    this.nodeId = nodeId;
-    this.failure = failure;
-    this.httpStatus = options?.httpStatus;
-  }
-}
-
 /** Options of {@link HttpNodeClient}. */
 export type HttpNodeClientOptions = {
   /** The internal secret, sent as `Authorization: Bearer <secret>`. */
@@ -85,6 +70,14 @@ export type HttpNodeClientOptions = {
   urlPolicy?: InternalUrlPolicy;
   /** Bounds of one batch of deliveries. @default see {@link BatchLimits} */
   batch?: BatchLimits;
+  /**
+   * Deliveries go over a standing WebSocket per node (deliver_channel.ts)
+   * once it is open; HTTP until then. `false`: HTTP only.
+   * @default true
+   */
+  streams?: boolean;
+  /** Opens a stream's socket; for tests. @default `new WebSocket(url, { headers })` */
+  connect?: (url: string, headers: Record<string, string>) => WebSocket;
 };
 
 /** A {@link NodeClient} over the node-internal HTTP API. */
@@ -99,6 +92,10 @@ export class HttpNodeClient implements NodeClient {
   readonly #gates = new Map<string, Gate>();
   readonly #deliver: Deliver;
   readonly #apis = new WeakMap<NodeRecord, NodeApi>();
+  /** Deliver streams by node id and internal URL; dropped when a node goes away. */
+  readonly #streams = new Map<string, DeliverChannel>();
+  readonly #useStreams: boolean;
+  readonly #connect: HttpNodeClientOptions["connect"];
 
   constructor(options: HttpNodeClientOptions) {
     this.#secret = options.secret;
@@ -107,28 +104,52 @@ export class HttpNodeClient implements NodeClient {
     this.#maxQueued = options.maxQueued ?? 10_000;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#urlPolicy = options.urlPolicy;
+    this.#useStreams = options.streams ?? true;
+    this.#connect = options.connect;
     this.#deliver = createDeliverBatcher(
       async (node, deliveries) => {
-        const { results } = checked(
-          "deliverBatch",
+        const streamed = this.#stream(node)?.send(deliveries);
+        if (streamed) return await streamed;
+        const answer = await this.#call<unknown>(
           node,
-          await this.#call<unknown>(
-            node,
-            "/internal/deliver-batch",
-            { deliveries } satisfies DeliverBatchRequest,
-          ),
+          "/internal/deliver-batch",
+          { deliveries } satisfies DeliverBatchRequest,
         );
-        if (results?.length !== deliveries.length) {
-          throw new NodeRequestError(
-            node.nodeId,
-            "http",
-            `answered ${results?.length} results for ${deliveries.length} deliveries`,
-          );
-        }
-        return results;
+        return batchResults(node, answer, deliveries.length);
       },
       options.batch,
     );
+  }
+
+  /** Closes every deliver stream. */
+  [Symbol.dispose](): void {
+    for (const stream of this.#streams.values()) stream[Symbol.dispose]();
+    this.#streams.clear();
+  }
+
+  /** Nodes whose deliver stream is open now (for tests and debugging). */
+  openStreams(): string[] {
+    return [...this.#streams.entries()].filter(([, s]) => s.isOpen).map((
+      [key],
+    ) => key.split(" ")[0]!);
+  }
+
+  #stream(node: NodeRecord): DeliverChannel | undefined {
+    if (!this.#useStreams) return undefined;
+    const key = `${node.nodeId} ${node.internalUrl}`;
+    let stream = this.#streams.get(key);
+    if (!stream) {
+      stream = new DeliverChannel(node, {
+        secret: this.#secret,
+        timeoutMs: this.#timeoutMs,
+        maxPending: this.#maxInFlight + this.#maxQueued,
+        check: (results, count) => batchResults(node, { results }, count),
+        onGone: () => this.#streams.delete(key),
+        connect: this.#connect,
+      });
+      this.#streams.set(key, stream);
+    }
+    return stream;
   }
 
   for(node: NodeRecord): NodeApi {
@@ -223,66 +244,18 @@ export class HttpNodeClient implements NodeClient {
     }
   }
 
-  async #send<T>(
+  #send<T>(
     node: NodeRecord,
     path: string,
     body: unknown,
     signal: AbortSignal,
   ): Promise<T> {
-    const url = new URL(path, node.internalUrl);
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method: body === undefined ? "GET" : "POST",
-        headers: {
-          authorization: `Bearer ${this.#secret}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        // A redirect would carry the request (and the secret's answer) to
-        // an address no record named.
-        redirect: "manual",
-        signal,
-      });
-    } catch (error) {
-      throw this.#failure(node.nodeId, signal, error, "connection");
-    }
-    try {
-      if (!response.ok) {
-        const detail = await response.text();
-        throw new NodeRequestError(
-          node.nodeId,
-          "http",
-          `${path.split("?")[0]} answered ${response.status}: ${
-            detail.slice(0, 200)
-          }`,
-          { httpStatus: response.status },
-        );
-      }
-      return await response.json() as T;
-    } catch (error) {
-      if (error instanceof NodeRequestError) throw error;
-      // The body broke off or was not JSON: the node did get the request.
-      throw this.#failure(node.nodeId, signal, error, "http");
-    }
-  }
-
-  #failure(
-    nodeId: string,
-    signal: AbortSignal,
-    error: unknown,
-    otherwise: NodeFailure,
-  ): NodeRequestError {
-    if (signal.aborted) {
-      return new NodeRequestError(
-        nodeId,
-        "timeout",
-        `no answer within ${this.#timeoutMs} ms`,
-        { cause: error },
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new NodeRequestError(nodeId, otherwise, message, { cause: error });
+    return callInternal<T>(node, path, body, {
+      secret: this.#secret,
+      signal,
+      timeoutMs: this.#timeoutMs,
+      fetch: this.#fetch,
+    });
   }
 
   #gate(nodeId: string): Gate {
@@ -293,6 +266,23 @@ export class HttpNodeClient implements NodeClient {
     }
     return gate;
   }
+}
+
+/** A deliver-batch answer's results, checked: one per delivery. */
+function batchResults(
+  node: NodeRecord,
+  answer: unknown,
+  deliveries: number,
+): DeliverResult[] {
+  const { results } = checked("deliverBatch", node, answer);
+  if (results?.length !== deliveries) {
+    throw new NodeRequestError(
+      node.nodeId,
+      "http",
+      `answered ${results?.length} results for ${deliveries} deliveries`,
+    );
+  }
+  return results;
 }
 
 /** The answer of `what` from `node`, checked; a {@link NodeRequestError} when it is not what a node sends. */
@@ -308,64 +298,4 @@ function checked<K extends keyof NodeAnswers>(
     "http",
     `answered an invalid ${what}: ${result.problem.slice(0, 200)}`,
   );
-}
-
-/** A counting semaphore with a bounded FIFO queue. */
-class Gate {
-  readonly #max: number;
-  readonly #maxQueued: number;
-  readonly #queue: (() => void)[] = [];
-  inFlight = 0;
-
-  constructor(max: number, maxQueued: number) {
-    this.#max = max;
-    this.#maxQueued = maxQueued;
-  }
-
-  get idle(): boolean {
-    return this.inFlight === 0 && this.#queue.length === 0;
-  }
-
-  /** Takes a slot, waiting in line; fails when the line is full or `signal` aborts. */
-  enter(nodeId: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
-    if (this.inFlight < this.#max) {
-      this.inFlight += 1;
-      return Promise.resolve();
-    }
-    if (this.#queue.length >= this.#maxQueued) {
-      return Promise.reject(
-        new NodeRequestError(
-          nodeId,
-          "overloaded",
-          `${this.#queue.length} calls already waiting`,
-        ),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        const index = this.#queue.indexOf(admit);
-        if (index !== -1) this.#queue.splice(index, 1);
-        reject(
-          new NodeRequestError(
-            nodeId,
-            "timeout",
-            `no free slot within ${timeoutMs} ms`,
-          ),
-        );
-      };
-      const admit = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#queue.push(admit);
-    });
-  }
-
-  /** Frees a slot, handing it straight to the next in line. */
-  leave(): void {
-    const next = this.#queue.shift();
-    if (next) next();
-    else this.inFlight -= 1;
-  }
 }

@@ -3,26 +3,42 @@
  * in-process and serves it over internal HTTP; the router reaches it through a
  * NodeClient (router/node_client.ts). The router never names a gateway type.
  *
+ * Requests are zod schemas with their types derived from them: the gateway
+ * checks what it is sent against the same definitions the router compiles
+ * against. Answers are plain types; the router checks them by hand
+ * (router/node_answers.ts), on the hot path.
+ *
  * @module
  */
+import { z } from "zod";
+import { isOneJsonValue } from "./json_value.ts";
 
-/** One push as handed to one node: the users of it that this node holds. */
-export type DeliverRequest = {
-  id: string;
-  /** The pushed `data`, already serialized as JSON. */
-  dataJson: string;
-  ts: number;
-  /** Only connections with this device label get it. */
-  device?: string;
-  /**
-   * Each user with the seq its history assigned and the epoch of that seq
-   * (seq 0 and no epoch when history did not store it).
-   */
-  targets: DeliverTarget[];
-};
+/** Spliced into client frames as is: must be exactly one JSON value. */
+const jsonValue = z.string().refine(isOneJsonValue, {
+  message: "dataJson must be exactly one JSON value",
+});
 
 /** One user of a delivery: where the message sits in that user's history. */
-export type DeliverTarget = { user: string; seq: number; epoch?: string };
+export const DeliverTargetSchema = z.object({
+  user: z.string(),
+  /** 0: history did not store it. */
+  seq: z.number().int().min(0),
+  /** The epoch of `seq`; absent with seq 0. */
+  epoch: z.string().optional(),
+});
+export type DeliverTarget = z.infer<typeof DeliverTargetSchema>;
+
+/** One push as handed to one node: the users of it that this node holds. */
+export const DeliverRequestSchema = z.object({
+  id: z.string(),
+  /** The pushed `data`, already serialized as JSON. */
+  dataJson: jsonValue,
+  ts: z.number(),
+  /** Only connections with this device label get it. */
+  device: z.string().optional(),
+  targets: z.array(DeliverTargetSchema),
+});
+export type DeliverRequest = z.infer<typeof DeliverRequestSchema>;
 
 /** Connections each target was written to (absent users: 0). */
 export type DeliverResult = { devices: Record<string, number> };
@@ -31,11 +47,39 @@ export type DeliverResult = { devices: Record<string, number> };
  * Body of `POST /internal/deliver-batch`: the deliveries of several pushes to
  * one node, which writes them in this order.
  */
-export type DeliverBatchRequest = { deliveries: DeliverRequest[] };
+export const DeliverBatchRequestSchema = z.object({
+  deliveries: z.array(DeliverRequestSchema),
+});
+export type DeliverBatchRequest = z.infer<typeof DeliverBatchRequestSchema>;
 /** Answer of `POST /internal/deliver-batch`: one result per delivery, in order. */
 export type DeliverBatchResult = { results: DeliverResult[] };
 
-export type BroadcastRequest = { id: string; dataJson: string; ts: number };
+/**
+ * A frame a router sends on `GET /internal/deliver-stream` (a WebSocket it
+ * keeps open to the node): one batch, numbered by the router.
+ */
+export type DeliverStreamBatch = {
+  batch: number;
+  deliveries: DeliverRequest[];
+};
+/**
+ * The node's frame back: the batch's results in order, or why it refused the
+ * batch (then it delivered none of it).
+ */
+export type DeliverStreamAnswer =
+  & { batch: number }
+  & (
+    | { results: DeliverResult[]; error?: undefined }
+    | { error: { code: string; message: string }; results?: undefined }
+  );
+
+/** One message for every connection of a node. */
+export const BroadcastRequestSchema = z.object({
+  id: z.string(),
+  dataJson: jsonValue,
+  ts: z.number(),
+});
+export type BroadcastRequest = z.infer<typeof BroadcastRequestSchema>;
 export type BroadcastResult = { devices: number };
 
 /** One connection of a user, as presence shows it. */
@@ -51,19 +95,23 @@ export type DeviceInfo = {
  * connection; with 4003 (disconnected, the default) or 4001 (evicted by the
  * cluster-wide device limit).
  */
-export type KickRequest = {
-  user: string;
-  device?: string;
-  connId?: string;
-  reason?: "disconnected" | "evicted";
-};
+export const KickRequestSchema = z.object({
+  user: z.string(),
+  device: z.string().optional(),
+  connId: z.string().optional(),
+  reason: z.enum(["disconnected", "evicted"]).optional(),
+});
+export type KickRequest = z.infer<typeof KickRequestSchema>;
 export type KickResult = { closed: number };
 
 /**
  * Users whose stored messages may not have reached this node (a delivery to
  * it failed); each of their connections here looks in history.
  */
-export type CatchUpRequest = { users: string[] };
+export const CatchUpRequestSchema = z.object({
+  users: z.array(z.string()).max(100_000),
+});
+export type CatchUpRequest = z.infer<typeof CatchUpRequestSchema>;
 /** Connections that looked in history. */
 export type CatchUpResult = { sessions: number };
 

@@ -1,6 +1,7 @@
 /**
- * A child Deno process that reports in JSON lines on stdout and takes
- * commands on stdin: load clients, the HTTP loader, peer servers.
+ * A child process (Deno, or Node for the Socket.IO peers) that reports in
+ * JSON lines on stdout and takes commands on stdin: load clients, the HTTP
+ * loader, peer servers.
  *
  * @module
  */
@@ -22,19 +23,24 @@ export class Child {
     v8Flags?: string[];
     /** Extra `deno run` flags, e.g. `--cpu-prof`. */
     denoFlags?: string[];
+    /** `node`: runs `script` with Node (from PATH) instead of `deno run -A`. */
+    runtime?: "deno" | "node";
+    /** Node's flags when `runtime` is `node`, e.g. `--cpu-prof`. */
+    nodeFlags?: string[];
   } = {}) {
     this.name = name;
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: [
+    const v8Flags = options.v8Flags ?? [];
+    const [command, args] = options.runtime === "node"
+      ? ["node", [...(options.nodeFlags ?? []), ...v8Flags, script]]
+      : [Deno.execPath(), [
         "run",
         "-A",
         ...(options.denoFlags ?? []),
-        ...(options.v8Flags?.length
-          ? [`--v8-flags=${options.v8Flags.join(",")}`]
-          : []),
+        ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
         script,
-        ...(options.args ?? []),
-      ],
+      ]];
+    this.process = new Deno.Command(command, {
+      args: [...args, ...(options.args ?? [])],
       env: options.env,
       stdin: "piped",
       stdout: "piped",

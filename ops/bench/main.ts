@@ -1,13 +1,15 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task bench <scenario>`: wsgw against a raw Deno server and Socket.IO
- * with the Redis adapter, driven by the same load generator (child processes
- * speaking raw WebSocket). Progress on stderr; the result JSON goes to
+ * with the Redis adapter (on Node; `sio-deno` under Deno's Node layer),
+ * driven by the same load generator (child processes speaking raw
+ * WebSocket). Progress on stderr; the result JSON goes to
  * `ops/bench/results/<scenario>-<time>.json`, or stdout with `--json`.
  *
  * @example
  * ```sh
  * deno task bench push --runs 3
+ * deno task bench push --systems sio,sio-deno --devices 1 --push-rate 400
  * deno task bench fanout-cost --node-counts 1,2,4
  * deno task bench connections --sockets 100000 --nodes 7 --clients 7 --systems wsgw
  * deno task bench registry --mappings 1000000
@@ -16,6 +18,7 @@
  * @module
  */
 import { parseBenchArgs } from "./options.ts";
+import { ensureNodePeers, nodeVersion } from "./node_peers.ts";
 import { loadAverage } from "./proc_stats.ts";
 import { broadcastScenario } from "./scenarios/broadcast.ts";
 import { connectionsScenario } from "./scenarios/connections.ts";
@@ -66,8 +69,21 @@ export async function main(args: string[]): Promise<number> {
     console.error(error instanceof Error ? error.message : String(error));
     return 2;
   }
+  const onNode = options.systems.includes("sio");
+  if (onNode) {
+    try {
+      // Before any system starts, so the install is not timed with one.
+      await ensureNodePeers(say);
+    } catch (error) {
+      console.error(error instanceof Error ? error.message : String(error));
+      return 1;
+    }
+  }
   const began = new Date();
-  const before = await machine();
+  const before = {
+    ...await machine(),
+    ...(onNode ? { node: await nodeVersion() } : {}),
+  };
   say(`${options.scenario}: load average ${loadAverage()} at start`);
   const { say: _, ...flags } = options;
   const figures = await SCENARIOS[options.scenario as keyof typeof SCENARIOS](

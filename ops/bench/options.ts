@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { SystemKind } from "./systems.ts";
+import { SYSTEM_KINDS, type SystemKind } from "./systems.ts";
 
 /** Parsed flags. */
 export type BenchOptions = {
@@ -74,9 +74,16 @@ Usage: deno task bench <scenario> [flags]
 Scenarios: connections, broadcast, push, fanout-cost, registry, storm
 
 Flags (defaults depend on the scenario):
-  --systems a,b      which of raw, wsgw, wsgw-embedded, sio
+  --systems a,b      which of raw, wsgw, wsgw-embedded, sio, sio-deno:
+                     raw = Deno.serve + upgradeWebSocket, push route only;
+                     wsgw-embedded = one wsgw process; wsgw = etcd, Redis,
+                     K gateways, one router; sio = Socket.IO 4 with
+                     @socket.io/redis-adapter on Node (K nodes, pushes through
+                     @socket.io/redis-emitter; its packages are installed
+                     with npm ci in ops/bench/peers/node when missing);
+                     sio-deno = the same Socket.IO peers under Deno's Node layer
   --sockets N        client sockets in total
-  --nodes K          socket-holding processes of wsgw / raw / sio
+  --nodes K          socket-holding processes of wsgw / raw / sio / sio-deno
   --node-counts 1,2,4  fanout-cost: K values
   --clients P        load-client processes (≤ ~15k sockets each)
   --devices D        devices per user (default 10)
@@ -144,8 +151,10 @@ export function parseBenchArgs(
   const systems =
     (values.systems?.split(",") ?? d.systems ?? []) as SystemKind[];
   for (const s of systems) {
-    if (!["raw", "wsgw", "wsgw-embedded", "sio"].includes(s)) {
-      throw new RangeError(`--systems: unknown system "${s}"`);
+    if (!SYSTEM_KINDS.includes(s)) {
+      throw new RangeError(
+        `--systems: unknown system "${s}" (one of ${SYSTEM_KINDS.join(", ")})`,
+      );
     }
   }
   const placement = values.placement ?? d.placement ?? "spread";

@@ -3,7 +3,8 @@
  * `wsgw` (the embedded all-in-one when `nodes` is 0, else a cluster from
  * `startCluster`: etcd, Redis, N gateways, one router), `raw` (N independent
  * raw Deno servers) and `sio` (N Socket.IO nodes with the Redis adapter, and
- * an emitter process with the push endpoint).
+ * an emitter process with the push endpoint, on Node as Socket.IO's users run
+ * it; `sio-deno` is the same two scripts under Deno's Node layer).
  *
  * @module
  */
@@ -11,9 +12,22 @@ import { startCluster } from "../cluster.ts";
 import { freePort } from "../cluster/ports.ts";
 import { startRedis } from "../servers/redis_server.ts";
 import { Child } from "./child.ts";
+import { ensureNodePeers, NODE_PEERS_DIR, nodeVersion } from "./node_peers.ts";
 
-/** Which system: `wsgw-embedded` is wsgw with one process. */
-export type SystemKind = "wsgw" | "wsgw-embedded" | "raw" | "sio";
+/**
+ * Which system: `wsgw-embedded` is wsgw with one process; `sio` runs on
+ * Node, `sio-deno` the same Socket.IO peers under Deno.
+ */
+export type SystemKind = "wsgw" | "wsgw-embedded" | "raw" | "sio" | "sio-deno";
+
+/** Every {@link SystemKind}, for checking `--systems`. */
+export const SYSTEM_KINDS: readonly SystemKind[] = [
+  "raw",
+  "wsgw",
+  "wsgw-embedded",
+  "sio",
+  "sio-deno",
+];
 
 /** A running system under test. */
 export type System = {
@@ -71,7 +85,9 @@ export function startSystem(
     case "raw":
       return startRaw(nodes);
     case "sio":
-      return startSio(nodes);
+      return startSio(nodes, "node");
+    case "sio-deno":
+      return startSio(nodes, "deno");
   }
 }
 
@@ -187,13 +203,20 @@ async function startEmbedded(): Promise<System> {
   };
 }
 
-/** Starts a peer script that prints `{"port"}`; resolves with it and its port. */
+/**
+ * Starts a peer script that prints `{"port"}`; resolves with it and its
+ * port. Its CPU profile goes to `BENCH_CPU_PROF/<name>`, so the emitter's
+ * is told from the nodes'.
+ */
 async function peer(
   name: string,
   script: string,
   env: Record<string, string>,
+  runtime: "deno" | "node" = "deno",
 ): Promise<{ child: Child; port: number }> {
-  const child = new Child(name, here(script), { env, denoFlags });
+  const child = runtime === "node"
+    ? new Child(name, script, { env, runtime, nodeFlags: profileFlags(name) })
+    : new Child(name, here(script), { env, denoFlags: profileFlags(name) });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name}: no port within 60 s`)),
@@ -237,20 +260,36 @@ async function startRaw(nodes: number): Promise<System> {
   };
 }
 
-async function startSio(nodes: number): Promise<System> {
+/** Socket.IO on `runtime`: ops/bench/peers/node/*.mjs, or peers/*.ts on Deno. */
+async function startSio(
+  nodes: number,
+  runtime: "deno" | "node",
+): Promise<System> {
+  let script: (name: string) => string;
+  let label: string;
+  if (runtime === "node") {
+    // main.ts installs them up front, announced; this covers other callers.
+    await ensureNodePeers(() => {});
+    script = (name) => `${NODE_PEERS_DIR}${name}.mjs`;
+    label = `Socket.IO + redis-adapter on Node ${await nodeVersion()}`;
+  } else {
+    script = (name) => `./peers/${name}.ts`;
+    label =
+      `Socket.IO + redis-adapter on Deno ${Deno.version.deno} (Node layer)`;
+  }
   const redis = await startRedis();
   const env = { REDIS: redis.url };
   const [emitter, ...peers] = await Promise.all([
-    peer("sio-emitter", "./peers/sio_emitter.ts", env),
+    peer("sio-emitter", script("sio_emitter"), env, runtime),
     ...Array.from(
       { length: nodes },
-      (_, i) => peer(`sio-${i + 1}`, "./peers/sio_server.ts", env),
+      (_, i) => peer(`sio-${i + 1}`, script("sio_server"), env, runtime),
     ),
   ]);
   const api = `http://127.0.0.1:${emitter!.port}`;
   return {
-    kind: "sio",
-    label: `Socket.IO + redis-adapter, ${nodes} node(s)`,
+    kind: runtime === "node" ? "sio" : "sio-deno",
+    label: `${label}, ${nodes} node(s)`,
     dialect: "sio",
     targets: peers.map((p) => ({ hostname: "127.0.0.1", port: p.port })),
     pushUrl: `${api}/push`,

@@ -10,9 +10,13 @@
  */
 import { type CommandContext, etcdOf, printJson } from "./context.ts";
 import { CtlError, CtlUsageError, oneLine } from "./errors.ts";
+import { callInternal } from "../../shared/internal_call.ts";
+import { NodeRequestError } from "../../shared/node_request_error.ts";
 
 /** Milliseconds between checks of the node record. */
 const POLL_MS = 200;
+/** Milliseconds the node has to accept the drain (it answers before draining). */
+const DRAIN_REQUEST_MS = 5000;
 
 /** `ctl drain <node> [--no-wait] [--timeout 60] [--json]` */
 export async function drainCommand(
@@ -82,29 +86,23 @@ async function askToDrain(
   secret: string,
   nodeId: string,
 ): Promise<void> {
-  let response: Response;
   try {
-    response = await fetch(new URL("/internal/drain", internalUrl), {
-      method: "POST",
-      headers: { authorization: `Bearer ${secret}` },
-      signal: AbortSignal.timeout(5000),
+    await callInternal({ nodeId, internalUrl }, "/internal/drain", {}, {
+      secret,
+      signal: AbortSignal.timeout(DRAIN_REQUEST_MS),
+      timeoutMs: DRAIN_REQUEST_MS,
     });
   } catch (error) {
-    throw new CtlError(
-      `${nodeId}'s internal API at ${internalUrl} is unreachable (${
-        oneLine(error)
-      })`,
-    );
-  }
-  const text = await response.text();
-  if (response.status !== 202) {
-    const check = response.status === 401
+    if (!(error instanceof NodeRequestError) || error.failure !== "http") {
+      throw new CtlError(
+        `${nodeId}'s internal API at ${internalUrl} is unreachable (${
+          oneLine(error)
+        })`,
+      );
+    }
+    const check = error.httpStatus === 401
       ? " (check WSGW_INTERNAL_SECRET or --internal-secret)"
       : "";
-    throw new CtlError(
-      `${nodeId} refused to drain: ${response.status} ${
-        text.slice(0, 200)
-      }${check}`,
-    );
+    throw new CtlError(`${nodeId} refused to drain: ${error.message}${check}`);
   }
 }

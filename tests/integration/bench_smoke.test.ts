@@ -11,7 +11,7 @@ const MAIN = new URL("../../ops/bench/main.ts", import.meta.url).pathname;
 
 type Result = {
   scenario: string;
-  machine: { nproc: number };
+  machine: { nproc: number; node?: string };
   results: Record<string, unknown>[];
 };
 
@@ -114,8 +114,8 @@ Deno.test("bench - push, open loop: the offered rate is kept and CPU is given pe
   assert.match(String(results[0]!.system), /open loop 200 push\/s/);
 });
 
-Deno.test("bench - fanout-cost: wsgw cluster and Socket.IO on 1 and 2 nodes", async () => {
-  const { results } = await bench(
+Deno.test("bench - fanout-cost: wsgw cluster and Socket.IO (on Node) on 1 and 2 nodes", async () => {
+  const { results, machine } = await bench(
     "fanout-cost",
     "--node-counts",
     "1,2",
@@ -128,6 +128,14 @@ Deno.test("bench - fanout-cost: wsgw cluster and Socket.IO on 1 and 2 nodes", as
     "sio/2",
   ]);
   assertPushRuns(results);
+  // `sio` is Socket.IO on Node, as its users run it, and says so.
+  assert.match(String(machine.node), /^v\d+\./);
+  for (const result of results.filter((r) => r.kind === "sio")) {
+    assert.match(
+      String(result.system),
+      /^Socket\.IO \+ redis-adapter on Node v/,
+    );
+  }
 });
 
 Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", async () => {
@@ -168,11 +176,11 @@ Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", 
   }
 });
 
-Deno.test("bench - broadcast: every socket receives it", async () => {
+Deno.test("bench - broadcast: every socket receives it, Socket.IO on Node and under Deno alike", async () => {
   const { results } = await bench(
     "broadcast",
     "--systems",
-    "raw,wsgw,sio",
+    "raw,wsgw,sio,sio-deno",
     "--nodes",
     "1",
     "--sockets",
@@ -189,6 +197,10 @@ Deno.test("bench - broadcast: every socket receives it", async () => {
     assert.equal(run!.received, run!.sockets, `${result.system}: received`);
     assert.ok(run!.deliveriesPerSec > 0);
   }
+  assert.deepEqual(
+    results.map((r) => String(r.system).match(/on (Node|Deno)/)?.[1] ?? "-"),
+    ["-", "-", "Node", "Deno"],
+  );
 });
 
 Deno.test("bench - registry: mappings registered and loaded by a cold route cache", async () => {

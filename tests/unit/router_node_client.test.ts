@@ -34,8 +34,17 @@ function internalServer(
       seen.push(entry);
       active += 1;
       maxActive = Math.max(maxActive, active);
+      // A handler still waiting when its caller gave up answers at once:
+      // Deno's server keeps a connection whose handler outlived the peer in
+      // CLOSE-WAIT, and its shutdown then never finishes.
+      const gaveUp = Promise.withResolvers<Response>();
+      request.signal.addEventListener(
+        "abort",
+        () => gaveUp.resolve(new Response(null, { status: 499 })),
+        { once: true },
+      );
       try {
-        return await handle(entry);
+        return await Promise.race([handle(entry), gaveUp.promise]);
       } finally {
         active -= 1;
       }
@@ -88,7 +97,9 @@ Deno.test("http node client - sends the bearer secret and speaks the internal wi
         });
     }
   });
-  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+    s.node,
+  );
   const deliver = {
     id: "p1",
     dataJson: '{"x":1}',
@@ -121,7 +132,9 @@ Deno.test("http node client - a non-2xx answer is an http error, not retried", a
   await using s = internalServer(() =>
     Response.json({ error: { code: "unauthorized" } }, { status: 401 })
   );
-  const api = new HttpNodeClient({ secret: "wrong" }).for(s.node);
+  const api = new HttpNodeClient({ streams: false, secret: "wrong" }).for(
+    s.node,
+  );
   const error = await api.stats().then(() => null, (e) => e);
   assert.ok(error instanceof NodeRequestError);
   assert.equal(error.failure, "http");
@@ -136,7 +149,11 @@ Deno.test("http node client - times out a silent node and does not retry", async
     await gate.promise;
     return Response.json({});
   });
-  const api = new HttpNodeClient({ secret: SECRET, timeoutMs: 100 }).for(
+  const api = new HttpNodeClient({
+    streams: false,
+    secret: SECRET,
+    timeoutMs: 100,
+  }).for(
     s.node,
   );
   const started = Date.now();
@@ -156,7 +173,11 @@ Deno.test("http node client - retries once on connection refused", async () => {
     calls += 1;
     return fetch(input, init);
   };
-  const api = new HttpNodeClient({ secret: SECRET, fetch: counting }).for(
+  const api = new HttpNodeClient({
+    streams: false,
+    secret: SECRET,
+    fetch: counting,
+  }).for(
     s.node,
   );
   const error = await api.stats().then(() => null, (e) => e);
@@ -175,7 +196,11 @@ Deno.test("http node client - a retry after a connection error can succeed", asy
     }
     return fetch(input, init);
   };
-  const api = new HttpNodeClient({ secret: SECRET, fetch: flaky }).for(s.node);
+  const api = new HttpNodeClient({
+    streams: false,
+    secret: SECRET,
+    fetch: flaky,
+  }).for(s.node);
   assert.deepEqual(await api.kick({ user: "u" }), { closed: 2 });
   assert.equal(calls, 2);
   assert.equal(s.seen.length, 1);
@@ -187,7 +212,11 @@ Deno.test("http node client - bounds requests in flight per node; the rest wait 
     await gate.promise;
     return Response.json({ devices: 1 });
   });
-  const client = new HttpNodeClient({ secret: SECRET, maxInFlight: 2 });
+  const client = new HttpNodeClient({
+    streams: false,
+    secret: SECRET,
+    maxInFlight: 2,
+  });
   const api = client.for(s.node);
   const calls = Array.from(
     { length: 5 },
@@ -215,7 +244,11 @@ Deno.test("http node client - queued calls go out first in, first out", async ()
     await gate.promise;
     return Response.json({ devices: 1 });
   });
-  const api = new HttpNodeClient({ secret: SECRET, maxInFlight: 1 }).for(
+  const api = new HttpNodeClient({
+    streams: false,
+    secret: SECRET,
+    maxInFlight: 1,
+  }).for(
     s.node,
   );
   const calls = Array.from(
@@ -241,6 +274,7 @@ Deno.test("http node client - a full queue fails fast as overloaded", async () =
     return Response.json({ devices: 0 });
   });
   const api = new HttpNodeClient({
+    streams: false,
     secret: SECRET,
     maxInFlight: 1,
     maxQueued: 1,
@@ -258,16 +292,30 @@ Deno.test("http node client - a full queue fails fast as overloaded", async () =
 });
 
 Deno.test("http node client - a call queued past its timeout fails as timeout", async () => {
-  const gate = latch();
-  await using s = internalServer(async () => {
-    await gate.promise;
+  // The first call holds the only slot past the second one's deadline: its
+  // fetch ignores the abort (a stuck request), so its own timeout cannot
+  // free the slot first.
+  const stuck = latch();
+  let calls = 0;
+  const stuckFetch: typeof fetch = async () => {
+    calls += 1;
+    await stuck.promise;
     return Response.json({ devices: 0 });
-  });
+  };
+  const node: NodeRecord = {
+    nodeId: "n1",
+    url: "http://public.test",
+    internalUrl: "http://127.0.0.1:9",
+    startedAt: 1,
+    draining: false,
+  };
   const api = new HttpNodeClient({
+    streams: false,
     secret: SECRET,
     maxInFlight: 1,
     timeoutMs: 150,
-  }).for(s.node);
+    fetch: stuckFetch,
+  }).for(node);
   const first = api.broadcast({ id: "1", dataJson: "1", ts: 1 }).catch((e) =>
     e
   );
@@ -278,9 +326,9 @@ Deno.test("http node client - a call queued past its timeout fails as timeout", 
   assert.ok(queued instanceof NodeRequestError);
   assert.equal(queued.failure, "timeout");
   assert.match(queued.message, /no free slot/);
-  gate.open();
+  stuck.open();
   await first;
-  assert.equal(s.seen.length, 1);
+  assert.equal(calls, 1);
 });
 
 /** A delivery of push `id` to `user`. */
@@ -303,7 +351,9 @@ function batchAnswer(seen: Seen): Response {
 
 Deno.test("http node client - deliveries to one node in one turn go as one request, in call order", async () => {
   await using s = internalServer(batchAnswer);
-  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+    s.node,
+  );
   const results = await Promise.all(
     ["a", "b", "c"].map((user, i) => api.deliver(delivery(`p${i}`, user))),
   );
@@ -325,6 +375,7 @@ Deno.test("http node client - deliveries to one node in one turn go as one reque
 Deno.test("http node client - a batch is split at its limits; one oversized delivery goes alone", async () => {
   await using s = internalServer(batchAnswer);
   const api = new HttpNodeClient({
+    streams: false,
     secret: SECRET,
     batch: { maxRequests: 2, maxBytes: 100 },
   }).for(s.node);
@@ -346,7 +397,9 @@ Deno.test("http node client - a failed batch fails each of its deliveries as the
   await using s = internalServer(() =>
     Response.json({ error: { code: "internal" } }, { status: 500 })
   );
-  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+    s.node,
+  );
   const errors = await Promise.all(
     [0, 1].map((i) =>
       api.deliver(delivery(`p${i}`)).then(() => null, (e) => e)
@@ -361,7 +414,9 @@ Deno.test("http node client - a failed batch fails each of its deliveries as the
 
 Deno.test("http node client - a batch answered with the wrong number of results fails", async () => {
   await using s = internalServer(() => Response.json({ results: [] }));
-  const api = new HttpNodeClient({ secret: SECRET }).for(s.node);
+  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+    s.node,
+  );
   const error = await api.deliver(delivery("p0")).then(() => null, (e) => e);
   assert.ok(error instanceof NodeRequestError);
   assert.equal(error.failure, "http");
@@ -389,7 +444,7 @@ Deno.test("http node client - never follows a redirect, and refuses internal URL
   await using s = internalServer(() =>
     Response.redirect(`${target.node.internalUrl}/internal/stats`, 307)
   );
-  const client = new HttpNodeClient({ secret: SECRET });
+  const client = new HttpNodeClient({ streams: false, secret: SECRET });
   await assert.rejects(
     client.for(s.node).stats(),
     (e) => e instanceof NodeRequestError && e.httpStatus === 307,
@@ -397,6 +452,7 @@ Deno.test("http node client - never follows a redirect, and refuses internal URL
   assert.equal(target.seen.length, 0, "the redirect target saw nothing");
 
   const fenced = new HttpNodeClient({
+    streams: false,
     secret: SECRET,
     urlPolicy: new InternalUrlPolicy(["10.0.0.0/8"]),
   });
