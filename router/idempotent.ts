@@ -1,5 +1,5 @@
 /**
- * Push ids made idempotent through {@link History.reserve}: the first request
+ * Push ids made idempotent through `History.reserve`: the first request
  * with an id does the work and stores its answer; later ones get that answer
  * and deliver nothing. While the history cannot be reached, the push still
  * goes out and its answer is remembered by this router replica only
