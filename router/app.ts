@@ -20,6 +20,7 @@ import { createFanOut } from "./fan_out.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { consoleRoutes } from "./console.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { pushRoutes } from "./routes/push.ts";
 import { userRoutes } from "./routes/users.ts";
@@ -65,6 +66,7 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
   app.route("/v1", userRoutes(deps, fanOut));
   app.route("/v1", nodeRoutes(deps, fanOut));
   app.route("/v1", adminRoutes(deps, fanOut));
+  app.route("/", consoleRoutes());
 
   app.get("/openapi.json", (c) => c.json(openapi));
   app.route(

@@ -12,6 +12,7 @@ import {
   DrainResponse,
   UserRegistryResponse,
 } from "../../router/admin_schemas.ts";
+import { CONSOLE_CSP } from "../../router/console.ts";
 import type { DrainPace } from "../../router/node_drainer.ts";
 import { NodesResponse } from "../../router/schemas.ts";
 import { UnavailableError } from "../../shared/errors.ts";
@@ -257,6 +258,43 @@ Deno.test("nodes - version, lease and counters a node reports are listed; null w
       ["n2", null, null, null],
     ],
   );
+});
+
+Deno.test("console - /console serves the page, its script and style with a CSP limited to this origin, no key needed", async () => {
+  await using f = await fixture();
+  for (
+    const [path, type] of <[string, string][]> [
+      ["/console", "text/html"],
+      ["/console/", "text/html"],
+      ["/console/console.js", "text/javascript"],
+      ["/console/console.css", "text/css"],
+    ]
+  ) {
+    const response = await f.app.request(path);
+    assert.equal(response.status, 200, path);
+    assert.ok(response.headers.get("content-type")!.startsWith(type!), path);
+    assert.equal(response.headers.get("content-security-policy"), CONSOLE_CSP);
+    assert.equal(response.headers.get("cache-control"), "no-store");
+    assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(response.headers.get("referrer-policy"), "no-referrer");
+    const text = await response.text();
+    for (const { key } of f.config.apiKeys) {
+      assert.ok(!text.includes(key), `${path} holds no API key`);
+    }
+  }
+  for (
+    const directive of [
+      "default-src 'none'",
+      "script-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+    ]
+  ) assert.ok(CONSOLE_CSP.includes(directive), directive);
+  const page = await (await f.app.request("/console")).text();
+  assert.doesNotMatch(page, /<script>|https?:\/\//, "no inline script, no CDN");
+  const script = await (await f.app.request("/console/console.js")).text();
+  assert.doesNotMatch(script, /localStorage|sessionStorage|document\.cookie/);
+  assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML/);
 });
 
 Deno.test("openapi - the admin endpoints are described, with examples their schemas accept", async () => {
