@@ -51,7 +51,7 @@ export const UserKey = z.object({
   nodeId: z.string(),
   lease: z.string().nullable().meta({
     description:
-      "The lease of the node the key hangs on (hex), as the node reports it; null when unknown or in memory",
+      "The lease of the node the key hangs on, as the node reports it; null when unknown or in memory",
   }),
   devices: z.array(z.object({
     connId: z.string(),
@@ -113,7 +113,7 @@ export const ADMIN_EXAMPLES = {
     keys: [{
       key: "/wsgw/users/alice/gw-2",
       nodeId: "gw-2",
-      lease: "694d8c2a1f3e0b12",
+      lease: "7587893548137291522",
       devices: [{
         connId: "0b9a4c1e-7d2f-4e8a-9f00-1c2d3e4f5a6b",
         connectedAt: 1796199000000,

@@ -237,7 +237,7 @@ export const NodeInfo = z.object({
   }),
   lease: z.object({
     id: z.string().nullable().meta({
-      description: "etcd lease id (hex); null in the embedded process",
+      description: "etcd lease id; null in the embedded process",
     }),
     healthy: z.boolean().meta({
       description: "false while the node renews a lease it may have lost",

@@ -21,6 +21,14 @@ export type NodeRow = {
 /** One row of the user's devices table, as text. */
 export type DeviceRow = { conn: string; node: string; cells: string[] };
 
+/** What the live charts read, per second. */
+export type Rates = {
+  pushes: number;
+  deliveries: number;
+  connects: number;
+  closes: number;
+};
+
 /** A console tab. */
 export class ConsolePage {
   readonly page: Page;
@@ -103,7 +111,7 @@ export class ConsolePage {
   }
 
   /** Chart readings (per second) by series name. */
-  rates(): Promise<Record<string, number>> {
+  rates(): Promise<Rates> {
     return this.page.$$eval(
       "figure[data-series]",
       (figures) =>

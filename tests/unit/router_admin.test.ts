@@ -243,14 +243,14 @@ Deno.test("nodes - version, lease and counters a node reports are listed; null w
   n1.stats = async () => ({
     ...await stats(),
     version: "9.9.9",
-    lease: { id: "694d8c2a1f3e0b12", healthy: false },
+    lease: { id: "7587893548137291522", healthy: false },
     counters: { connects: 5, closes: 2, deliveries: 40 },
   });
   const list = NodesResponse.parse(await (await f.request("/v1/nodes")).json());
   assert.deepEqual(
     list.map((n) => [n.nodeId, n.version, n.lease, n.counters]),
     [
-      ["n1", "9.9.9", { id: "694d8c2a1f3e0b12", healthy: false }, {
+      ["n1", "9.9.9", { id: "7587893548137291522", healthy: false }, {
         connects: 5,
         closes: 2,
         deliveries: 40,

@@ -80,13 +80,13 @@ Deno.test("node answers - stats keep version, lease and counters; a negative cou
     draining: false,
     startedAt: 5,
     version: "0.1.0",
-    lease: { id: "694d8c2a1f3e0b12", healthy: true, extra: 1 },
+    lease: { id: "7587893548137291522", healthy: true, extra: 1 },
     counters: { connects: 3, closes: 2, deliveries: 9 },
   };
   const kept = checkAnswer("stats", "n1", stats);
   assert.ok("answer" in kept);
   assert.deepEqual(kept.answer.lease, {
-    id: "694d8c2a1f3e0b12",
+    id: "7587893548137291522",
     healthy: true,
   });
   assert.deepEqual(kept.answer.counters, stats.counters);
