@@ -25,17 +25,28 @@ export const CONSOLE_CSP = [
   "base-uri 'none'",
 ].join("; ");
 
+const HTML = "text/html; charset=utf-8";
+const JS = "text/javascript; charset=utf-8";
+
+/** The console's files under `/console/`, by name, with their media type. */
+export const CONSOLE_FILES: Readonly<Record<string, string>> = {
+  "index.html": HTML,
+  "console.css": "text/css; charset=utf-8",
+  "console.js": JS,
+  "api.js": JS,
+  "dom.js": JS,
+  "cluster.js": JS,
+  "user.js": JS,
+};
+
 const FILES: Record<string, { file: string; type: string }> = {
-  "/console": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/console/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/console/console.js": {
-    file: "console.js",
-    type: "text/javascript; charset=utf-8",
-  },
-  "/console/console.css": {
-    file: "console.css",
-    type: "text/css; charset=utf-8",
-  },
+  "/console": { file: "index.html", type: HTML },
+  ...Object.fromEntries(
+    Object.entries(CONSOLE_FILES).map(([file, type]) => [
+      file === "index.html" ? "/console/" : `/console/${file}`,
+      { file, type },
+    ]),
+  ),
 };
 
 /** The console's routes, to mount at `/`. */

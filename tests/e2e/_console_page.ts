@@ -110,18 +110,23 @@ export class ConsolePage {
     );
   }
 
-  /** Chart readings (per second) by series name. */
-  rates(): Promise<Rates> {
-    return this.page.$$eval(
+  /**
+   * Chart readings (per second) by series name: the latest, or the peak of
+   * the chart's minute (a rate shows for one refresh, its peak stays).
+   */
+  async rates(which: "now" | "peak" = "now"): Promise<Rates> {
+    const texts: [string, string][] = await this.page.$$eval(
       "figure[data-series]",
-      (figures) =>
-        Object.fromEntries(
-          figures.map((f) => [
-            f.getAttribute("data-series"),
-            Number(f.querySelector("b")?.textContent ?? "NaN"),
-          ]),
-        ),
+      (figures, selector) =>
+        figures.map((f) => [
+          f.getAttribute("data-series") ?? "",
+          f.querySelector(selector)?.textContent ?? "",
+        ]),
+      which === "now" ? "figcaption b" : "figcaption small",
     );
+    return Object.fromEntries(
+      texts.map(([name, text]) => [name, Number(text.replace("peak ", ""))]),
+    ) as Rates;
   }
 
   /** Looks `user` up and waits for its section to show it. */

@@ -12,7 +12,7 @@ import {
   DrainResponse,
   UserRegistryResponse,
 } from "../../router/admin_schemas.ts";
-import { CONSOLE_CSP } from "../../router/console.ts";
+import { CONSOLE_CSP, CONSOLE_FILES } from "../../router/console.ts";
 import type { DrainPace } from "../../router/node_drainer.ts";
 import { NodesResponse } from "../../router/schemas.ts";
 import { UnavailableError } from "../../shared/errors.ts";
@@ -292,9 +292,23 @@ Deno.test("console - /console serves the page, its script and style with a CSP l
   ) assert.ok(CONSOLE_CSP.includes(directive), directive);
   const page = await (await f.app.request("/console")).text();
   assert.doesNotMatch(page, /<script>|https?:\/\//, "no inline script, no CDN");
-  const script = await (await f.app.request("/console/console.js")).text();
-  assert.doesNotMatch(script, /localStorage|sessionStorage|document\.cookie/);
-  assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML/);
+  // Every file of router/console/ is served: a module left out would 404.
+  const onDisk: string[] = [];
+  for await (
+    const entry of Deno.readDir(
+      new URL("../../router/console/", import.meta.url),
+    )
+  ) onDisk.push(entry.name);
+  assert.deepEqual(onDisk.sort(), Object.keys(CONSOLE_FILES).sort());
+  for (const [file, type] of Object.entries(CONSOLE_FILES)) {
+    const path = file === "index.html" ? "/console/" : `/console/${file}`;
+    const response = await f.app.request(path);
+    assert.equal(response.status, 200, path);
+    assert.equal(response.headers.get("content-type"), type, path);
+    const text = await response.text();
+    assert.doesNotMatch(text, /localStorage|sessionStorage|document\.cookie/);
+    assert.doesNotMatch(text, /innerHTML|outerHTML|insertAdjacentHTML|eval\(/);
+  }
 });
 
 Deno.test("openapi - the admin endpoints are described, with examples their schemas accept", async () => {
