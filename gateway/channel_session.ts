@@ -35,6 +35,8 @@ export type ChannelInfo = {
   user: string;
   device: string | null;
   connectedAt: number;
+  /** The socket's peer address, when the server knew it. */
+  remoteAddress?: string;
 };
 
 /** Limits and hooks a session is built with. */

@@ -87,6 +87,13 @@ export async function startEmbedded(
     }),
     metricsRegistries: [routerMetricsRegistry, gatewayMetricsRegistry],
     readyChecks: { node: () => gateway.assertReady() },
+    // The operator console's drain: this process's one node, in the background.
+    drainNode: (_node, pace) => {
+      gateway.drain(pace).catch((error) =>
+        log.error("drain failed", { error })
+      );
+      return Promise.resolve();
+    },
   });
   app.route(
     "/",

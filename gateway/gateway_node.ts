@@ -31,6 +31,7 @@ import {
 } from "./channel_session.ts";
 import { sessionOptions } from "./session_hooks.ts";
 import { NodeDelivery } from "./node_delivery.ts";
+import { deviceOf, statsExtras } from "./node_stats.ts";
 import { closeForDrain } from "./node_drain.ts";
 import { NodeRegistration } from "./node_registration.ts";
 import {
@@ -53,8 +54,12 @@ export type GatewayNodeOptions = {
   metricsRegistry: prom.Registry;
 };
 
-/** Who is connecting, from a verified token. */
-export type Claims = { user: string; device: string | null };
+/** Who is connecting, from a verified token, and from where when known. */
+export type Claims = {
+  user: string;
+  device: string | null;
+  remoteAddress?: string;
+};
 
 /** Longest a drain waits to mark the node draining in the registry. */
 const MARK_DRAINING_TIMEOUT_MS = 2000;
@@ -206,8 +211,7 @@ export class GatewayNode implements NodeApi {
     const session = new ChannelSession(
       {
         connId: crypto.randomUUID(),
-        user: claims.user,
-        device: claims.device,
+        ...claims,
         connectedAt: Date.now(),
       },
       socket,
@@ -256,12 +260,7 @@ export class GatewayNode implements NodeApi {
 
   presence(user: string): Promise<DeviceInfo[]> {
     return Promise.resolve(
-      this.sessions.channels(user).map((session) => ({
-        connId: session.info.connId,
-        nodeId: this.nodeId,
-        device: session.info.device,
-        connectedAt: session.info.connectedAt,
-      })),
+      this.sessions.channels(user).map((s) => deviceOf(s.info, this.nodeId)),
     );
   }
 
@@ -281,14 +280,15 @@ export class GatewayNode implements NodeApi {
     return this.#delivery.catchUp(request);
   }
 
-  stats(): Promise<NodeStats> {
-    return Promise.resolve({
+  async stats(): Promise<NodeStats> {
+    return {
       nodeId: this.nodeId,
       connections: this.sessions.connections,
       users: this.sessions.users,
       draining: this.#draining,
       startedAt: this.#startedAt,
-    });
+      ...await statsExtras(this.metrics, this.#membership),
+    };
   }
 
   /**

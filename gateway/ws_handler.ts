@@ -92,6 +92,8 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
           "node has not joined the cluster yet: connect to another node",
         );
       }
+      // Read before the upgrade: the request is closed after it.
+      const peer = info.remoteAddr as Partial<Deno.NetAddr>;
       try {
         deps.guard.check(origin, (info.remoteAddr as Deno.NetAddr).hostname);
       } catch (error) {
@@ -116,7 +118,11 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
         // A browser fails a socket whose answer picks none of its offers.
         ...(offered.includes(WS_PROTOCOL) ? { protocol: WS_PROTOCOL } : {}),
       });
-      const session = deps.node.attach(socket, claims, resume);
+      const session = deps.node.attach(
+        socket,
+        peer.hostname ? { ...claims, remoteAddress: peer.hostname } : claims,
+        resume,
+      );
       const lifetime = new TokenLifetime(session, jwtClockSkew);
       const expiresAt = tokenExpiresAt(token!);
       if (expiresAt !== undefined) lifetime.expireAt(expiresAt);

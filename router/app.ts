@@ -19,6 +19,8 @@ import type { RouterDeps } from "./deps.ts";
 import { createFanOut } from "./fan_out.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { consoleRoutes } from "./console.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { pushRoutes } from "./routes/push.ts";
 import { userRoutes } from "./routes/users.ts";
@@ -63,6 +65,8 @@ export function createRouterApp(deps: RouterDeps): Hono<RouterEnv> {
   app.route("/v1", pushRoutes(deps, fanOut));
   app.route("/v1", userRoutes(deps, fanOut));
   app.route("/v1", nodeRoutes(deps, fanOut));
+  app.route("/v1", adminRoutes(deps, fanOut));
+  app.route("/", consoleRoutes());
 
   app.get("/openapi.json", (c) => c.json(openapi));
   app.route(

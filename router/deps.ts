@@ -13,6 +13,7 @@ import type { Registry } from "../shared/registry/mod.ts";
 import type { RouterMetrics } from "./metrics.ts";
 import type { MissedDeliveries } from "./missed_deliveries.ts";
 import type { NodeClient } from "./node_client.ts";
+import type { NodeDrainer } from "./node_drainer.ts";
 import type { RouteCache } from "./route_cache.ts";
 
 /** Dependencies of {@link createRouterApp} (router/app.ts). */
@@ -36,6 +37,12 @@ export type RouterDeps = {
    * embedded process.
    */
   readyChecks?: Readonly<Record<string, ReadyCheck>>;
+  /**
+   * Starts a node's drain for `POST /v1/admin/nodes/{node}/drain`. Default:
+   * the node's internal API with `config.internalSecret`
+   * (router/node_drainer.ts); the embedded process drains its own node.
+   */
+  drainNode?: NodeDrainer;
   /** How long a push waits on the same id being pushed by another request. @default 5000 */
   pendingWaitMs?: number;
 };

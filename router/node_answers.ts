@@ -30,6 +30,7 @@ const presence = z.array(
     nodeId: z.string(),
     device: z.string().max(MAX_USER_ID_LENGTH * 4).nullable(),
     connectedAt: z.number().finite(),
+    remoteAddress: z.string().max(128).optional(),
   }),
 ).max(100_000);
 
@@ -39,6 +40,13 @@ const stats = z.object({
   users: count,
   draining: z.boolean(),
   startedAt: z.number().finite(),
+  version: z.string().max(64).optional(),
+  lease: z.object({
+    id: z.string().max(64).nullable(),
+    healthy: z.boolean(),
+  }).optional(),
+  counters: z.object({ connects: count, closes: count, deliveries: count })
+    .optional(),
 });
 
 const schemas = {

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../shared/config.ts";
+import { adminPaths } from "./openapi_admin.ts";
 import { EXAMPLES } from "./openapi_examples.ts";
 import { DESCRIPTION, errorDescriptions, limitsText } from "./openapi_text.ts";
 import {
@@ -94,6 +95,10 @@ export function buildOpenApiDocument(
       { name: "push", description: "Send messages to users or everyone" },
       { name: "users", description: "Presence, history and disconnects" },
       { name: "cluster", description: "The gateway nodes" },
+      {
+        name: "admin",
+        description: "What the operator console calls; admin scope",
+      },
       { name: "health", description: "Probes and metrics; no API key" },
     ],
     paths: {
@@ -218,6 +223,7 @@ export function buildOpenApiDocument(
           },
         },
       },
+      ...adminPaths({ schemas, errors, secured, userParam }),
       "/healthz": {
         get: {
           operationId: "healthz",

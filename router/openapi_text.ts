@@ -40,12 +40,14 @@ export function errorDescriptions(
     401: "No bearer API key (`unauthorized`)",
     403:
       "Wrong API key (`forbidden`) or a key without the scope of the route (`insufficient_scope`)",
+    404: "No live node of that id (`not_found`)",
     409: "The same id is still being pushed (`push_in_progress`)",
     413:
       `Body over ${limits.maxBodyBytes} bytes (WSGW_MAX_BODY_BYTES, \`payload_too_large\`), data over ${limits.maxMessageBytes} bytes (WSGW_MAX_MESSAGE_BYTES, \`message_too_large\`), or data × users over ${limits.maxPushBytes} bytes (WSGW_MAX_PUSH_BYTES, \`message_too_large\`)`,
     429:
       `The API key is over its budget on this router (\`rate_limited\`): ${limits.keyRequestRate} requests/s (WSGW_KEY_REQUEST_RATE) or ${limits.keyByteRate} bytes/s of data × users (WSGW_KEY_BYTE_RATE), bursts of twice that (0: no limit); \`Retry-After\` says when to try again`,
-    503: "History backend unavailable (`history_unavailable`)",
+    503:
+      "History backend unavailable (`history_unavailable`), or the registry or a node did not answer (`unavailable`)",
   };
 }
 

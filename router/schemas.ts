@@ -165,6 +165,10 @@ export const PresenceDevice = z.object({
   nodeId: z.string(),
   device: z.string().nullable(),
   connectedAt: z.int().min(0).meta({ description: "ms since epoch" }),
+  remoteAddress: z.string().optional().meta({
+    description:
+      "The socket's peer address as its node saw it (a balancer's, behind one).",
+  }),
 });
 
 /** Answer of `GET /v1/users/{user}/presence`. */
@@ -180,6 +184,9 @@ export type PresenceResponse = z.infer<typeof PresenceResponse>;
 export const DisconnectRequest = z.object({
   device: Device.optional().meta({
     description: "Close only connections with this device label.",
+  }),
+  connId: z.string().min(1).max(128).optional().meta({
+    description: "Close only this connection (`connId` of presence).",
   }),
 });
 
@@ -226,6 +233,27 @@ export const NodeInfo = z.object({
   reachable: z.boolean().meta({
     description:
       "false when the node did not answer; the rest comes from its registry record",
+  }),
+  version: z.string().nullable().optional().meta({
+    description: "The node's release; null when it did not say",
+  }),
+  lease: z.object({
+    id: z.string().nullable().meta({
+      description: "etcd lease id; null in the embedded process",
+    }),
+    healthy: z.boolean().meta({
+      description: "false while the node renews a lease it may have lost",
+    }),
+  }).nullable().optional().meta({
+    description: "The registry lease the node's keys hang on",
+  }),
+  counters: z.object({
+    connects: z.int().min(0),
+    closes: z.int().min(0),
+    deliveries: z.int().min(0),
+  }).nullable().optional().meta({
+    description:
+      "Totals since the node started (connections accepted and ended, frames written)",
   }),
 });
 export type NodeInfo = z.infer<typeof NodeInfo>;

@@ -88,6 +88,8 @@ export type DeviceInfo = {
   nodeId: string;
   device: string | null;
   connectedAt: number;
+  /** The peer address of the socket as the node saw it (a balancer's, behind one). */
+  remoteAddress?: string;
 };
 
 /**
@@ -122,6 +124,25 @@ export type NodeStats = {
   users: number;
   draining: boolean;
   startedAt: number;
+  /** The node's release (shared/version.ts). */
+  version?: string;
+  /**
+   * The registry lease the node's keys hang on: its id (none in memory) and
+   * whether keep-alives are answered; absent before the node joins.
+   */
+  lease?: { id: string | null; healthy: boolean };
+  /** Counts since the node started, for rates (the operator console). */
+  counters?: NodeCounters;
+};
+
+/** Running totals of a node since it started. */
+export type NodeCounters = {
+  /** WebSocket connections accepted. */
+  connects: number;
+  /** Connections that ended, for any reason. */
+  closes: number;
+  /** Message frames written to sockets. */
+  deliveries: number;
 };
 
 /** The operations a gateway node offers to routers. */

@@ -32,6 +32,9 @@ export function nodeRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
         draining: node.draining || own?.draining === true,
         startedAt: node.startedAt,
         reachable: own !== undefined,
+        version: own?.version ?? null,
+        lease: own?.lease ?? null,
+        counters: own?.counters ?? null,
       };
     });
     list.sort((a, b) => a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);

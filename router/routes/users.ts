@@ -55,11 +55,16 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
       maxBytes: deps.config.maxBodyBytes,
       optional: true,
     });
-    const { device } = parse(DisconnectRequest, body ?? {});
+    const { device, connId } = parse(DisconnectRequest, body ?? {});
     const { answers, unreachable } = await fanOut(
       owners(deps, user),
       "kick",
-      (api) => api.kick(device === undefined ? { user } : { user, device }),
+      (api) =>
+        api.kick({
+          user,
+          ...(device === undefined ? {} : { device }),
+          ...(connId === undefined ? {} : { connId }),
+        }),
     );
     return c.json({
       closed: answers.reduce((sum, { value }) => sum + count(value.closed), 0),

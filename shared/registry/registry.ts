@@ -82,6 +82,8 @@ export interface NodeMembership extends AsyncDisposable {
   setDraining(draining: boolean): Promise<void>;
   /** True while the registry is known to hold this node's keys. */
   readonly healthy: boolean;
+  /** The lease the node's keys are attached to now; absent without leases (memory). */
+  readonly leaseId?: string;
   /**
    * Calls `listener` each time the node's keys are back after the registry
    * lost them (a lease lost, regranted, and every user written again):

@@ -81,7 +81,10 @@ export class FakeNode implements NodeApi {
       connectedAt,
     });
     this.connections.set(user, list);
-    await this.membership.register(user);
+    await this.membership.register(
+      user,
+      list.map(({ connId, connectedAt }) => ({ connId, connectedAt })),
+    );
   }
 
   async deliver(request: DeliverRequest): Promise<DeliverResult> {
@@ -122,7 +125,9 @@ export class FakeNode implements NodeApi {
   async kick(request: KickRequest): Promise<KickResult> {
     await this.#enter();
     this.kicks.push(request);
-    const closing = this.#matching(request.user, request.device);
+    const closing = this.#matching(request.user, request.device).filter((d) =>
+      request.connId === undefined || d.connId === request.connId
+    );
     const rest = (this.connections.get(request.user) ?? []).filter((d) =>
       !closing.includes(d)
     );

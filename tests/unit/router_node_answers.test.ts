@@ -71,3 +71,49 @@ Deno.test("node answers - presence and stats must be the node's own", () => {
     problem: "closed: Too small: expected number to be >=0",
   });
 });
+
+Deno.test("node answers - stats keep version, lease and counters; a negative counter names the field", () => {
+  const stats = {
+    nodeId: "n1",
+    connections: 1,
+    users: 1,
+    draining: false,
+    startedAt: 5,
+    version: "0.1.0",
+    lease: { id: "7587893548137291522", healthy: true, extra: 1 },
+    counters: { connects: 3, closes: 2, deliveries: 9 },
+  };
+  const kept = checkAnswer("stats", "n1", stats);
+  assert.ok("answer" in kept);
+  assert.deepEqual(kept.answer.lease, {
+    id: "7587893548137291522",
+    healthy: true,
+  });
+  assert.deepEqual(kept.answer.counters, stats.counters);
+  assert.equal(kept.answer.version, "0.1.0");
+  assert.deepEqual(
+    checkAnswer("stats", "n1", {
+      ...stats,
+      counters: { ...stats.counters, closes: -1 },
+    }),
+    { problem: "counters.closes: Too small: expected number to be >=0" },
+  );
+});
+
+Deno.test("node answers - presence keeps a remote address, refuses one too long", () => {
+  const device = {
+    connId: "c1",
+    nodeId: "n1",
+    device: null,
+    connectedAt: 1,
+    remoteAddress: "10.0.0.7",
+  };
+  const kept = checkAnswer("presence", "n1", [device]);
+  assert.ok("answer" in kept);
+  assert.equal(kept.answer[0]!.remoteAddress, "10.0.0.7");
+  const long = checkAnswer("presence", "n1", [{
+    ...device,
+    remoteAddress: "x".repeat(129),
+  }]);
+  assert.ok("problem" in long && long.problem.startsWith("0.remoteAddress"));
+});

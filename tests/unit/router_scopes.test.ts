@@ -11,6 +11,9 @@ const ROUTES = [
   { scope: "broadcast", path: "/v1/broadcast", json: { data: 1 } },
   { scope: "admin", path: "/v1/users/u/disconnect", json: {} },
   { scope: "admin", path: "/v1/nodes" },
+  // The console's; the drain (202) is in router_admin.test.ts.
+  { scope: "admin", path: "/v1/admin/cluster" },
+  { scope: "admin", path: "/v1/admin/users/u" },
 ] as const;
 
 const ALLOWED: Record<string, readonly string[]> = {

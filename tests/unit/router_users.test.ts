@@ -212,6 +212,9 @@ Deno.test("nodes - lists every live node with its stats; a silent one as unreach
       draining: false,
       startedAt: 1,
       reachable: true,
+      version: null,
+      lease: null,
+      counters: null,
     },
     {
       nodeId: "n2",
@@ -221,6 +224,9 @@ Deno.test("nodes - lists every live node with its stats; a silent one as unreach
       draining: true,
       startedAt: 1,
       reachable: false,
+      version: null,
+      lease: null,
+      counters: null,
     },
   ]);
 });
