@@ -23,10 +23,15 @@ import {
   redact,
   type ScriptedClient,
 } from "./_redis_client.ts";
+import { isClusterUrl } from "./redis_url.ts";
 
 /** Options of {@link RedisHistory.connect}. */
 export type RedisHistoryOptions = HistoryOptions & {
-  /** `redis://[[user]:password@]host:port[/db]` (or `rediss://` for TLS). */
+  /**
+   * `redis://[[user]:password@]host:port[/db]` (or `rediss://` for TLS), or
+   * a Redis Cluster's seed nodes: `redis+cluster://[[user]:password@]host:port,…`
+   * (`rediss+cluster://`).
+   */
   url: string;
   /** PEM files for a `rediss://` URL: a private CA, a client certificate and key. */
   tls?: { ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array };
@@ -47,8 +52,10 @@ type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
 
 /**
  * A {@link History} in Redis. Calls made in one event-loop turn, by one push
- * or many, go out as one pipeline (ioredis auto-pipelining); an append is one
- * script call per user.
+ * or many, go out as one pipeline (ioredis auto-pipelining; in a Redis
+ * Cluster one pipeline per master); an append is one script call per user,
+ * whose two keys share a hash slot, so a push to users on many slots needs no
+ * cross-slot command.
  *
  * @example
  * ```ts
@@ -64,6 +71,8 @@ export class RedisHistory implements History {
   readonly #size: string;
   readonly #ttlMs: string;
   readonly #reservationMs: string;
+  /** "1" in a Redis Cluster: the scripts check which node wrote a history. */
+  readonly #owner: "0" | "1";
   readonly #log: Logger;
   readonly #timeout: number;
   /** One timer for the deadlines of all calls in flight. */
@@ -86,6 +95,7 @@ export class RedisHistory implements History {
     this.#timeout = options.commandTimeout ?? 2000;
     this.#deadlines = new DeadlineWheel(this.#timeout);
     this.#where = redact(options.url);
+    this.#owner = isClusterUrl(options.url) ? "1" : "0";
   }
 
   /**
@@ -152,6 +162,7 @@ export class RedisHistory implements History {
             message.dataJson,
             message.device ?? "",
             message.dedupeKey ?? "",
+            this.#owner,
           );
         })),
     ) as AppendReply[];
@@ -171,6 +182,7 @@ export class RedisHistory implements History {
           this.#ttlMs,
           String(first),
           String(Math.max(0, Math.floor(limit))),
+          this.#owner,
         ),
     ) as ReadReply;
     return { epoch, seq: Number(seq), messages: entries.map(toEntry) };

@@ -1,0 +1,174 @@
+/**
+ * A Redis Cluster master dies with appends its replica never got, and the
+ * replica takes over: the seqs of those appends must not be handed out again
+ * in the same epoch, or a connection that already passed them drops the new
+ * messages as duplicates, silently. The replication link is cut with an
+ * iptables rule on loopback (master port to the replica's side of the link),
+ * so which appends the replica lacks is decided by the test, not by timing.
+ */
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { historySlice } from "../../gateway/connect_flow.ts";
+import {
+  DeliveryOrder,
+  type OrderedFrame,
+} from "../../gateway/delivery_order.ts";
+import type { Appended, NewMessage } from "../../shared/history/mod.ts";
+import { RedisHistory } from "../../shared/history/redis.ts";
+import { silentLogger } from "../../shared/log.ts";
+import {
+  type RedisCluster,
+  startRedisCluster,
+} from "../../ops/servers/redis_cluster.ts";
+import { message } from "../_support/history_contract.ts";
+import { dropTcpFlow } from "../_support/net_fault.ts";
+import { RecordingSink } from "../_support/order_fakes.ts";
+import { waitFor } from "../_support/until.ts";
+
+const USER = "alice";
+const META = `wsgw:{${USER}}:meta`;
+
+/** The master serving the user's slot and its replica. */
+async function shardOf(cluster: RedisCluster) {
+  const slot = Number(
+    await cluster.cli(cluster.ports[0]!, "CLUSTER", "KEYSLOT", META),
+  );
+  const nodes = await cluster.nodes();
+  const master = nodes.find((node) =>
+    node.role === "master" &&
+    node.slots.some(([first, last]) => first <= slot && slot <= last)
+  )!;
+  const replica = nodes.find((node) => node.masterId === master.id)!;
+  return { master, replica };
+}
+
+/** The port the replica's end of its replication link uses, as its master lists it. */
+async function replicationLinkPort(
+  cluster: RedisCluster,
+  masterPort: number,
+): Promise<number> {
+  const list = await cluster.cli(
+    masterPort,
+    "CLIENT",
+    "LIST",
+    "TYPE",
+    "replica",
+  );
+  const addr = /addr=127\.0\.0\.1:(\d+)/.exec(list);
+  assert.ok(addr, `no replica connected to ${masterPort}: ${list}`);
+  return Number(addr[1]);
+}
+
+/** One connection of the user, as a gateway runs it, fed by the test. */
+async function connection(history: RedisHistory) {
+  const sink = new RecordingSink();
+  let duplicates = 0;
+  const order = new DeliveryOrder({
+    sink,
+    read: async (after) =>
+      historySlice(await history.read(USER, after, 100), after, 100, null),
+    maxQueueBytes: 1 << 20,
+    onOverflow: () => assert.fail("queue overflow"),
+    onDuplicate: () => duplicates++,
+  });
+  const first = await history.read(USER, 0, 0);
+  await order.start({ epoch: first.epoch, lastSeq: first.seq }, undefined);
+  return {
+    order,
+    sink,
+    duplicates: () => duplicates,
+    /** Delivers an appended message live, as a router would. */
+    deliver(m: NewMessage, [at]: Appended[]) {
+      const frame: OrderedFrame = {
+        seq: at!.seq,
+        epoch: at!.epoch,
+        id: m.id,
+        ts: m.ts,
+        json: m.dataJson,
+      };
+      order.deliver(frame);
+    },
+  };
+}
+
+Deno.test("redis cluster history - appends a failover lost: the next append starts a new epoch, and a connection past them gets a reset and the new messages", async () => {
+  await using cluster = await startRedisCluster({ manualFailover: true });
+  await using history = await RedisHistory.connect({
+    url: cluster.url,
+    size: 100,
+    ttl: 60,
+    log: silentLogger,
+  });
+  const { master, replica } = await shardOf(cluster);
+  const conn = await connection(history);
+  const appendAndDeliver = async (label: string) => {
+    const m = message(label);
+    const appended = await history.append([USER], m);
+    conn.deliver(m, appended);
+    return appended[0]!;
+  };
+
+  const kept = [];
+  for (let i = 1; i <= 5; i++) kept.push(await appendAndDeliver(`kept-${i}`));
+  const epoch = kept[0]!.epoch;
+  const onReplica = new Redis({ port: replica.port, lazyConnect: true });
+  await onReplica.connect();
+  try {
+    await onReplica.readonly();
+    await waitFor(async () => await onReplica.hget(META, "seq") === "5", {
+      what: "the replica to hold seq 5",
+    });
+
+    // The replica stops hearing from its master; appends go on.
+    await using cut = await dropTcpFlow(
+      master.port,
+      await replicationLinkPort(cluster, master.port),
+    );
+    const lost = [];
+    for (let i = 1; i <= 3; i++) lost.push(await appendAndDeliver(`lost-${i}`));
+    assert.deepEqual(lost.map((a) => [a.epoch, a.seq]), [
+      [epoch, 6],
+      [epoch, 7],
+      [epoch, 8],
+    ]);
+    assert.equal(await onReplica.hget(META, "seq"), "5");
+
+    // The master dies; its replica takes over without it.
+    await cluster.kill(master.port);
+    assert.equal(
+      await cluster.cli(replica.port, "CLUSTER", "FAILOVER", "TAKEOVER"),
+      "OK",
+    );
+    await cut.heal();
+    await waitFor(
+      async () =>
+        (await cluster.cli(replica.port, "ROLE")).startsWith("master"),
+      { what: "the replica to be master" },
+    );
+  } finally {
+    onReplica.disconnect();
+  }
+  assert.deepEqual(conn.sink.seqs(), [1, 2, 3, 4, 5, 6, 7, 8]);
+
+  // The first append that reaches the new master. Earlier tries fail
+  // before they run: the old master refuses connections.
+  const after = message("after-failover");
+  const appended = await waitFor(
+    () => history.append([USER], after).catch(() => undefined),
+    { timeout: 15_000, interval: 100, what: "an append on the new master" },
+  );
+  conn.deliver(after, appended);
+  await conn.order.idle();
+
+  const [now] = appended;
+  assert.notEqual(now!.epoch, epoch, "the lost seqs were given out again");
+  assert.equal(now!.seq, 1);
+  assert.equal(conn.duplicates(), 0);
+  assert.deepEqual(conn.sink.seen.slice(8), [
+    { type: "reset", epoch: now!.epoch },
+    { type: "message", seq: 1, id: after.id },
+  ]);
+  // A device that resumes from seq 8 of the old epoch is told too.
+  const resumed = await history.read(USER, 8, 100);
+  assert.equal(resumed.epoch, now!.epoch);
+});
