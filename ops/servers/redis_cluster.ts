@@ -165,7 +165,14 @@ async function settle(ports: number[]): Promise<void> {
         "INFO",
         "replication",
       ]);
+      // Gossip spreads who replicates whom: wait until this node knows it
+      // of every replica, so nodes() is complete from any node.
+      const nodes = parseNodes(
+        await redisCli(["-p", String(port), "CLUSTER", "NODES"]),
+      );
       const ok = info.includes("cluster_state:ok") &&
+        nodes.filter((node) => node.masterId !== undefined).length ===
+          ports.length / 2 &&
         info.includes(`cluster_known_nodes:${ports.length}`) &&
         (replication.includes("role:master") ||
           replication.includes("master_link_status:up"));

@@ -116,6 +116,14 @@ export class RedisHistory implements History {
     client.on("error", (error: Error) => history.#lastError = error);
     client.on("close", () => history.#markDown());
     client.on("ready", () => history.#markUp());
+    // A cluster stays ready while one node is lost: say which one went.
+    client.on("-node", (node: { options: { host: string; port: number } }) => {
+      if (history.#state !== "up") return;
+      history.#log.warn("history cluster node gone", {
+        backend: "redis",
+        node: `${node.options.host}:${node.options.port}`,
+      });
+    });
     try {
       // A hung server accepts the TCP connection and then never answers.
       await deadline(client.connect(), connectTimeout, "connect");
@@ -216,8 +224,27 @@ export class RedisHistory implements History {
     );
   }
 
+  /**
+   * One server: PING. A Redis Cluster: `CLUSTER INFO` of a node, which must
+   * say the cluster is ok; while a slot has no master that answers (a master
+   * down before its replica took over) some users' history is unavailable,
+   * and the process is not ready.
+   */
   async ping(): Promise<void> {
-    await this.#run("ping", () => this.#client.ping());
+    if (this.#owner === "0") {
+      await this.#run("ping", () => this.#client.ping());
+      return;
+    }
+    const info = await this.#run(
+      "ping",
+      () => this.#client.cluster("INFO") as Promise<string>,
+    );
+    const state = /cluster_state:(\w+)/.exec(info)?.[1];
+    if (state !== "ok") {
+      throw new UnavailableError(
+        `Redis Cluster at ${this.#where} is not serving every slot (cluster_state:${state})`,
+      );
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
