@@ -113,7 +113,13 @@ export class RedisHistory implements History {
     const history = new RedisHistory(client, options);
     // Without an error listener ioredis prints every failed reconnect to
     // the console; the close that follows an error is what we log.
-    client.on("error", (error: Error) => history.#lastError = error);
+    // A cluster's own errors ("Failed to refresh slots cache") hide the
+    // node's (WRONGPASS, a refused connection): keep that one.
+    client.on(
+      "error",
+      (error: Error & { lastNodeError?: Error }) =>
+        history.#lastError = error.lastNodeError ?? error,
+    );
     client.on("close", () => history.#markDown());
     client.on("ready", () => history.#markUp());
     // A cluster stays ready while one node is lost: say which one went.

@@ -15,6 +15,8 @@ import type { History, HistoryOptions } from "../../shared/history/mod.ts";
 import { RedisHistory } from "../../shared/history/redis.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { startRedisCluster } from "../../ops/servers/redis_cluster.ts";
+import { freePort } from "../../ops/cluster/ports.ts";
+import { UnavailableError } from "../../shared/errors.ts";
 import {
   historyContract,
   message,
@@ -100,6 +102,65 @@ Deno.test("redis cluster history - append to users on every master is one pipeli
   }
   // deno-lint-ignore no-console
   console.log(`  append to 3,000 users on 3 masters: ${ms.toFixed(1)} ms`);
+});
+
+Deno.test("redis cluster history - connect to a cluster none of whose seeds answers fails fast, naming it", async () => {
+  const url = `redis+cluster://127.0.0.1:${freePort()},127.0.0.1:${freePort()}`;
+  const started = Date.now();
+  await assert.rejects(
+    connect({ url, connectTimeout: 500 }),
+    (error: Error) => {
+      assert.ok(error instanceof UnavailableError, String(error));
+      assert.match(
+        error.message,
+        /^Redis at redis\+cluster:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+ is unreachable/,
+      );
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+});
+
+Deno.test("redis cluster history - a login in the URL is used, and never shown", async () => {
+  const seed = cluster.ports[0]!;
+  try {
+    for (const port of cluster.ports) {
+      await cluster.cli(
+        port,
+        "ACL",
+        "SETUSER",
+        "wsgw",
+        "on",
+        ">pw-123",
+        "~*",
+        "+@all",
+      );
+    }
+    await using history = await connect({
+      url: `redis+cluster://wsgw:pw-123@127.0.0.1:${seed}`,
+    });
+    assert.deepEqual(await seqs(history.append(["u", "v", "w"], message())), [
+      1,
+      1,
+      1,
+    ]);
+    await assert.rejects(
+      connect({
+        url: `redis+cluster://wsgw:wrong-pw@127.0.0.1:${seed}`,
+        connectTimeout: 500,
+      }),
+      (error: Error) => {
+        assert.ok(error instanceof UnavailableError, String(error));
+        assert.ok(!error.message.includes("wrong-pw"), error.message);
+        assert.match(error.message, /WRONGPASS/);
+        return true;
+      },
+    );
+  } finally {
+    for (const port of cluster.ports) {
+      await cluster.cli(port, "ACL", "DELUSER", "wsgw");
+    }
+  }
 });
 
 Deno.test("redis cluster history - stop the cluster", async () => {
