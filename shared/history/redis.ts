@@ -7,12 +7,11 @@
  */
 import { deadline } from "../deadline.ts";
 import { DeadlineWheel } from "../deadline_wheel.ts";
-import { HistoryFullError, UnavailableError } from "../errors.ts";
+import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type {
   Appended,
   History,
-  HistoryEntry,
   HistoryOptions,
   HistoryRead,
   NewMessage,
@@ -24,6 +23,14 @@ import {
   type ScriptedClient,
 } from "./_redis_client.ts";
 import { isClusterUrl } from "./redis_url.ts";
+import {
+  type AppendReply,
+  describe,
+  type ReadReply,
+  type ReserveReply,
+  toEntry,
+  unavailable,
+} from "./_redis_replies.ts";
 
 /** Options of {@link RedisHistory.connect}. */
 export type RedisHistoryOptions = HistoryOptions & {
@@ -43,12 +50,6 @@ export type RedisHistoryOptions = HistoryOptions & {
   /** Milliseconds {@link RedisHistory.connect} waits for Redis. @default 3000 */
   connectTimeout?: number;
 };
-
-/** Replies of the scripts, as ioredis hands them over. */
-type StreamEntry = [id: string, fields: string[]];
-type AppendReply = [seq: number, epoch: string];
-type ReadReply = [epoch: string, seq: string, entries: StreamEntry[]];
-type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
 
 /**
  * A {@link History} in Redis. Calls made in one event-loop turn, by one push
@@ -330,48 +331,4 @@ export class RedisHistory implements History {
       });
     }
   }
-}
-
-function toEntry([id, fields]: StreamEntry): HistoryEntry {
-  const entry: HistoryEntry = {
-    seq: Number(id.slice(0, id.indexOf("-"))),
-    id: "",
-    ts: 0,
-    dataJson: "",
-  };
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const value = fields[i + 1] as string;
-    switch (fields[i]) {
-      case "id":
-        entry.id = value;
-        break;
-      case "ts":
-        entry.ts = Number(value);
-        break;
-      case "data":
-        entry.dataJson = value;
-        break;
-      case "device":
-        entry.device = value;
-        break;
-    }
-  }
-  return entry;
-}
-
-function unavailable(what: string, error: unknown): UnavailableError {
-  if (error instanceof UnavailableError) return error;
-  if (describe(error).startsWith("OOM ")) {
-    return new HistoryFullError(
-      `history ${what} failed: Redis is full (maxmemory reached, nothing can be stored)`,
-      { cause: error },
-    );
-  }
-  return new UnavailableError(`history ${what} failed: ${describe(error)}`, {
-    cause: error,
-  });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
