@@ -20,6 +20,12 @@ export type RedisClusterOptions = {
    * @default false
    */
   manualFailover?: boolean;
+  /**
+   * PEM files: every node also takes TLS clients on a port of its own, and
+   * talks TLS to the other nodes; it announces itself as `localhost`, the
+   * name its certificate must hold. The plain port stays, for `cli`.
+   */
+  tls?: { cert: string; key: string; ca: string };
 };
 
 /** One node as `CLUSTER NODES` shows it. */
@@ -37,7 +43,10 @@ export type RedisClusterNode = {
 
 /** A running cluster started by {@link startRedisCluster}. */
 export type RedisCluster = AsyncDisposable & {
-  /** `redis+cluster://127.0.0.1:<port>,…`, every node a seed. */
+  /**
+   * `redis+cluster://127.0.0.1:<port>,…`, every node a seed; with `tls`,
+   * `rediss+cluster://localhost:<tls port>,…`.
+   */
   readonly url: string;
   /** The ports of every node, masters first as created. */
   readonly ports: readonly number[];
@@ -56,6 +65,7 @@ export async function startRedisCluster(
   const masters = options.masters ?? 3;
   const dir = await Deno.makeTempDir({ prefix: "wsgw-redis-cluster-" });
   const children = new Map<number, Deno.ChildProcess>();
+  const tlsPorts: number[] = [];
   const stopAll = async () => {
     for (const child of children.values()) {
       try {
@@ -69,8 +79,9 @@ export async function startRedisCluster(
   };
   try {
     for (let i = 0; i < masters * 2; i++) {
-      const [port, child] = await spawnNode(dir, i, options);
+      const [port, child, tlsPort] = await spawnNode(dir, i, options);
       children.set(port, child);
+      if (tlsPort !== undefined) tlsPorts.push(tlsPort);
     }
     const ports = [...children.keys()];
     const created = await redisCli([
@@ -94,7 +105,9 @@ export async function startRedisCluster(
   const cli = (port: number, ...args: string[]) =>
     redisCli(["-p", String(port), ...args]);
   return {
-    url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`,
+    url: options.tls
+      ? `rediss+cluster://${tlsPorts.map((p) => `localhost:${p}`).join(",")}`
+      : `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(",")}`,
     ports,
     cli,
     async nodes() {
@@ -123,11 +136,34 @@ async function spawnNode(
   dir: string,
   index: number,
   options: RedisClusterOptions,
-): Promise<[number, Deno.ChildProcess]> {
+): Promise<[number, Deno.ChildProcess, number | undefined]> {
   for (let attempt = 1;; attempt++) {
     const port = freePort();
+    const tlsPort = options.tls ? freePort() : undefined;
     const nodeDir = `${dir}/${index}-${port}`;
     await Deno.mkdir(nodeDir);
+    const tls = options.tls
+      ? [
+        "--tls-port",
+        String(tlsPort),
+        "--tls-cert-file",
+        options.tls.cert,
+        "--tls-key-file",
+        options.tls.key,
+        "--tls-ca-cert-file",
+        options.tls.ca,
+        "--tls-auth-clients",
+        "no",
+        "--tls-cluster",
+        "yes",
+        "--tls-replication",
+        "yes",
+        "--cluster-announce-hostname",
+        "localhost",
+        "--cluster-preferred-endpoint-type",
+        "hostname",
+      ]
+      : [];
     try {
       const child = await spawnRedis(port, nodeDir, [
         "--cluster-enabled",
@@ -145,8 +181,9 @@ async function spawnNode(
         "0",
         "--cluster-replica-no-failover",
         options.manualFailover ? "yes" : "no",
+        ...tls,
       ]);
-      return [port, child];
+      return [port, child, tlsPort];
     } catch (error) {
       if (attempt === 3) throw error;
     }

@@ -17,6 +17,7 @@ import { silentLogger } from "../../shared/log.ts";
 import { startRedisCluster } from "../../ops/servers/redis_cluster.ts";
 import { freePort } from "../../ops/cluster/ports.ts";
 import { UnavailableError } from "../../shared/errors.ts";
+import { makeTestCerts } from "../_support/tls_certs.ts";
 import {
   historyContract,
   message,
@@ -161,6 +162,39 @@ Deno.test("redis cluster history - a login in the URL is used, and never shown",
       await cluster.cli(port, "ACL", "DELUSER", "wsgw");
     }
   }
+});
+
+Deno.test("redis cluster history - over TLS (rediss+cluster://): appends, reads and push ids on every master", async () => {
+  await using certs = await makeTestCerts();
+  await using tlsCluster = await startRedisCluster({
+    tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca },
+  });
+  await using history = await RedisHistory.connect({
+    url: tlsCluster.url,
+    tls: { ca: await Deno.readFile(certs.ca) },
+    size: 10,
+    ttl: 60,
+    log: silentLogger,
+  });
+  const users = Array.from({ length: 30 }, (_, i) => `tls-${i}`);
+  assert.deepEqual(
+    await seqs(history.append(users, message())),
+    users.map(() => 1),
+  );
+  assert.equal((await history.read("tls-29", 0, 10)).seq, 1);
+  assert.deepEqual(await history.reserve("p"), { state: "reserved" });
+  await history.ping();
+  // Without the CA the server's certificate is refused.
+  await assert.rejects(
+    RedisHistory.connect({
+      url: tlsCluster.url,
+      size: 10,
+      ttl: 60,
+      log: silentLogger,
+      connectTimeout: 1000,
+    }),
+    UnavailableError,
+  );
 });
 
 Deno.test("redis cluster history - stop the cluster", async () => {
