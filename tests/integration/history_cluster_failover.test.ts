@@ -15,7 +15,7 @@ import {
 } from "../../gateway/delivery_order.ts";
 import type { Appended, NewMessage } from "../../shared/history/mod.ts";
 import { RedisHistory } from "../../shared/history/redis.ts";
-import { silentLogger } from "../../shared/log.ts";
+import { type LogFields, silentLogger } from "../../shared/log.ts";
 import {
   type RedisCluster,
   startRedisCluster,
@@ -77,11 +77,14 @@ async function connection(history: RedisHistory) {
 
 Deno.test("redis cluster history - appends a failover lost: the next append or read starts a new epoch, and a connection past them gets a reset and the new messages", async () => {
   await using cluster = await startRedisCluster({ manualFailover: true });
+  const warnings: LogFields[] = [];
+  const log = { ...silentLogger };
+  log.warn = (event, fields) => warnings.push({ event, ...fields });
   await using history = await RedisHistory.connect({
     url: cluster.url,
     size: 100,
     ttl: 60,
-    log: silentLogger,
+    log,
   });
   const shard = await shardOf(cluster, META);
   const { master, replica } = shard;
@@ -167,6 +170,11 @@ Deno.test("redis cluster history - appends a failover lost: the next append or r
     what: "ping to pass once the replica serves the slot",
   });
 
+  assert.deepEqual(warnings, [{
+    event: "history cluster node gone",
+    backend: "redis",
+    node: `127.0.0.1:${master.port}`,
+  }]);
   const [now] = appended;
   assert.notEqual(now!.epoch, epoch, "the lost seqs were given out again");
   assert.equal(now!.seq, 1);
