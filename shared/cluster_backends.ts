@@ -9,6 +9,7 @@ import { createBackendMetrics } from "./backend_metrics.ts";
 import type { Config, TlsFiles } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { RedisHistory } from "./history/redis.ts";
+import { isTlsUrl } from "./history/redis_url.ts";
 import type { Logger } from "./log.ts";
 import { createMetricsRegistry, type prom } from "./metrics.ts";
 import { EtcdRegistry } from "./registry/etcd.ts";
@@ -42,7 +43,7 @@ export async function connectClusterBackends(
   });
   const history = await RedisHistory.connect({
     url: config.redis!,
-    tls: config.redis!.startsWith("rediss:")
+    tls: isTlsUrl(config.redis!)
       ? await readTls(config.redisTls, "WSGW_REDIS")
       : undefined,
     size: config.historySize,

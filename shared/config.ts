@@ -46,7 +46,7 @@ export type Config = {
   readonly redisTls: TlsFiles;
   /** @default "/wsgw" */
   readonly etcdPrefix: string;
-  /** Redis URL; undefined in embedded mode. */
+  /** Redis URL (`redis+cluster://` for a Redis Cluster); undefined in embedded mode. */
   readonly redis: string | undefined;
   /** Push-API keys with their scopes (`key[:push|broadcast|admin]`). */
   readonly apiKeys: readonly ApiKey[];

@@ -7,6 +7,12 @@
  */
 import { ConfigError } from "./errors.ts";
 import type { Mode } from "./config.ts";
+import {
+  formatClusterUrl,
+  isClusterUrl,
+  isTlsUrl,
+  parseClusterUrl,
+} from "./history/redis_url.ts";
 
 /** Paths of PEM files for a TLS client; each may be absent. */
 export type TlsFiles = {
@@ -77,13 +83,24 @@ export function loadBackends(get: Get, mode: Mode): BackendConfig {
     );
   }
   if (redis !== undefined) {
-    checkUrl("WSGW_REDIS", redis);
-    redis = withRedisLogin(
+    const cluster = isClusterUrl(redis);
+    if (!cluster && /^[^,]*\/\/[^/]*,/.test(redis)) {
+      throw new ConfigError(
+        "WSGW_REDIS",
+        `WSGW_REDIS lists several nodes: a Redis Cluster is written redis+cluster://host:port,host:port (rediss+cluster:// for TLS), got "${
+          masked(redis)
+        }"`,
+      );
+    }
+    if (!cluster) checkUrl("WSGW_REDIS", redis);
+    redis = (cluster ? withClusterLogin : withRedisLogin)(
       redis,
       get("WSGW_REDIS_USERNAME"),
       get("WSGW_REDIS_PASSWORD"),
     );
-    const password = decodeURIComponent(new URL(redis).password);
+    const password = cluster
+      ? parseClusterUrl(redis).password
+      : decodeURIComponent(new URL(redis).password);
     if (!dev && password !== "") {
       backendPassword(
         get("WSGW_REDIS_PASSWORD") === undefined
@@ -94,10 +111,10 @@ export function loadBackends(get: Get, mode: Mode): BackendConfig {
     }
   }
   const redisTls = tlsFiles(get, "WSGW_REDIS");
-  if ((redisTls.ca ?? redisTls.cert) && !redis?.startsWith("rediss:")) {
+  if ((redisTls.ca ?? redisTls.cert) && !(redis && isTlsUrl(redis))) {
     throw new ConfigError(
       "WSGW_REDIS",
-      "WSGW_REDIS_CA/CERT are set, so WSGW_REDIS must be a rediss:// URL",
+      "WSGW_REDIS_CA/CERT are set, so WSGW_REDIS must be a rediss:// (or rediss+cluster://) URL",
     );
   }
   return { etcd, etcdUsername, etcdPassword, etcdTls, redis, redisTls };
@@ -198,6 +215,42 @@ function withRedisLogin(
   parsed.username = encodeURIComponent(username ?? "");
   parsed.password = encodeURIComponent(password);
   return parsed.href;
+}
+
+/**
+ * {@link withRedisLogin} for a `redis+cluster://` URL, which `URL` cannot
+ * parse (its nodes are a list); checks the URL on the way.
+ */
+function withClusterLogin(
+  url: string,
+  username: string | undefined,
+  password: string | undefined,
+): string {
+  let parsed;
+  try {
+    parsed = parseClusterUrl(url);
+  } catch (error) {
+    throw new ConfigError(
+      "WSGW_REDIS",
+      `WSGW_REDIS: ${(error as Error).message}, got "${masked(url)}"`,
+    );
+  }
+  if (username === undefined && password === undefined) {
+    return formatClusterUrl(parsed, parsed);
+  }
+  if (password === undefined) {
+    throw new ConfigError(
+      "WSGW_REDIS_PASSWORD",
+      "WSGW_REDIS_USERNAME needs WSGW_REDIS_PASSWORD",
+    );
+  }
+  if (parsed.password !== "") {
+    throw new ConfigError(
+      "WSGW_REDIS_PASSWORD",
+      "WSGW_REDIS_PASSWORD is set and WSGW_REDIS holds a password too: keep one",
+    );
+  }
+  return formatClusterUrl(parsed, { username: username ?? "", password });
 }
 
 function tlsFiles(get: Get, prefix: string): TlsFiles {

@@ -110,7 +110,8 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
     ...baseEnv,
     WSGW_ETCD: local(ports.etcd),
     WSGW_ETCD_PREFIX: prefix,
-    WSGW_REDIS: `redis://127.0.0.1:${ports.redis}`,
+    // `env` may point them at another Redis (a Redis Cluster in tests).
+    WSGW_REDIS: options.env?.WSGW_REDIS ?? `redis://127.0.0.1:${ports.redis}`,
     WSGW_INTERNAL_SECRET: secrets.internalSecret,
     WSGW_LEASE_TTL: String(leaseTtl),
     WSGW_LOG_LEVEL: options.logLevel ?? "info",

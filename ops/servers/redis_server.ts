@@ -34,7 +34,7 @@ export async function startRedis(): Promise<RedisServer> {
   for (let attempt = 1; child === undefined; attempt++) {
     port = freePort();
     try {
-      child = await spawn(port, dir);
+      child = await spawnRedis(port, dir);
     } catch (error) {
       if (attempt === 3) {
         await Deno.remove(dir, { recursive: true });
@@ -68,7 +68,7 @@ export async function startRedis(): Promise<RedisServer> {
     kill: () => halt("SIGKILL"),
     async restart() {
       await halt("SIGTERM");
-      child = await spawn(port, dir);
+      child = await spawnRedis(port, dir);
     },
     pause: () => child?.kill("SIGSTOP"),
     resume: () => child?.kill("SIGCONT"),
@@ -79,7 +79,15 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-async function spawn(port: number, dir: string): Promise<Deno.ChildProcess> {
+/**
+ * Starts one redis-server on `port` with its files in `dir` (no persistence)
+ * and `extra` arguments, resolving once it answers PING.
+ */
+export async function spawnRedis(
+  port: number,
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<Deno.ChildProcess> {
   const child = new Deno.Command("redis-server", {
     args: [
       "--port",
@@ -94,6 +102,7 @@ async function spawn(port: number, dir: string): Promise<Deno.ChildProcess> {
       dir,
       "--logfile",
       `${dir}/redis.log`,
+      ...extra,
     ],
     stdin: "null",
     stdout: "null",

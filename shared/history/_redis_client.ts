@@ -1,11 +1,19 @@
 /**
- * The ioredis client as RedisHistory needs it: fail fast, never resend, keep
- * reconnecting, with our scripts defined as commands. Private to `history/`.
+ * The ioredis client as RedisHistory needs it, for one server or a Redis
+ * Cluster: fail fast, never resend, keep reconnecting, with our scripts
+ * defined as commands. Private to `history/`.
  *
  * @module
  */
-import { Redis } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { APPEND, READ, RELEASE, RESERVE } from "./redis_scripts.ts";
+import {
+  formatClusterUrl,
+  isClusterUrl,
+  isTlsUrl,
+  parseClusterUrl,
+  type RedisClusterUrl,
+} from "./redis_url.ts";
 
 /** The scripts as commands of the client. */
 export type Scripts = {
@@ -15,8 +23,8 @@ export type Scripts = {
   wsgwRelease(key: string): Promise<unknown>;
 };
 
-/** A client with {@link Scripts}. */
-export type ScriptedClient = Redis & Scripts;
+/** A client of one server or of a Redis Cluster, with {@link Scripts}. */
+export type ScriptedClient = (Redis | Cluster) & Scripts;
 
 /** Reconnect delay: quick first tries, then once a second. */
 const retryDelay = (attempt: number): number =>
@@ -30,11 +38,12 @@ export function createScriptedClient(
 ): ScriptedClient {
   const decoder = new TextDecoder();
   const pem = (bytes?: Uint8Array) => bytes && decoder.decode(bytes);
-  const client = new Redis(url, {
-    // rediss:// turns TLS on; these add a private CA or a client certificate.
-    ...(tls && url.startsWith("rediss:")
-      ? { tls: { ca: pem(tls.ca), cert: pem(tls.cert), key: pem(tls.key) } }
-      : {}),
+  // rediss:// turns TLS on; these add a private CA or a client certificate.
+  const tlsOptions = tls && isTlsUrl(url)
+    ? { tls: { ca: pem(tls.ca), cert: pem(tls.cert), key: pem(tls.key) } }
+    : {};
+  const options = {
+    ...tlsOptions,
     lazyConnect: true,
     connectTimeout,
     // While Redis is away a command fails at once instead of queueing, and
@@ -54,7 +63,11 @@ export function createScriptedClient(
     enableAutoPipelining: true,
     // No `commandTimeout`: it arms a timer per command, which took 150 ms of
     // a 10,000-user append here. RedisHistory puts one deadline on each call.
-  }) as ScriptedClient;
+  };
+  const client =
+    (isClusterUrl(url)
+      ? clusterClient(parseClusterUrl(url), options)
+      : new Redis(url, options)) as ScriptedClient;
   // EVALSHA, and EVAL when this connection has not seen the script yet or
   // Redis answers NOSCRIPT (ioredis tracks that per socket).
   client.defineCommand("wsgwAppend", { numberOfKeys: 2, lua: APPEND });
@@ -64,9 +77,50 @@ export function createScriptedClient(
   return client;
 }
 
+/**
+ * A Redis Cluster client: each call goes to the master of its key's slot,
+ * and the calls of one event-loop turn go out as one pipeline per master.
+ */
+function clusterClient(
+  url: RedisClusterUrl,
+  options: RedisOptions & { enableAutoPipelining: boolean },
+): Cluster {
+  // The cluster sets its nodes' offline queue and reconnects itself.
+  const {
+    lazyConnect,
+    enableAutoPipelining,
+    enableOfflineQueue,
+    retryStrategy: _,
+    ...node
+  } = options;
+  return new Cluster(url.seeds, {
+    lazyConnect,
+    enableAutoPipelining,
+    enableOfflineQueue,
+    redisOptions: {
+      ...node,
+      ...(url.username === "" ? {} : { username: url.username }),
+      ...(url.password === "" ? {} : { password: url.password }),
+    },
+    // Slot moves (MOVED, ASK) and a cluster between masters (TRYAGAIN,
+    // CLUSTERDOWN) are answered before the command runs: those retries are
+    // safe. A connection that closes with a command on it is not: the
+    // command may have run, so it fails instead of being sent again.
+    retryDelayOnFailover: 0,
+    clusterRetryStrategy: retryDelay,
+    slotsRefreshTimeout: options.connectTimeout,
+    // Reads go to masters: the read script writes a user's first epoch.
+    scaleReads: "master",
+  });
+}
+
 /** The URL without credentials, for logs and errors. */
 export function redact(url: string): string {
   try {
+    if (isClusterUrl(url)) {
+      const parsed = parseClusterUrl(url);
+      return formatClusterUrl(parsed, { username: "", password: "" });
+    }
     const { protocol, host, pathname } = new URL(url);
     return `${protocol}//${host}${pathname === "/" ? "" : pathname}`;
   } catch {

@@ -7,12 +7,11 @@
  */
 import { deadline } from "../deadline.ts";
 import { DeadlineWheel } from "../deadline_wheel.ts";
-import { HistoryFullError, UnavailableError } from "../errors.ts";
+import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type {
   Appended,
   History,
-  HistoryEntry,
   HistoryOptions,
   HistoryRead,
   NewMessage,
@@ -23,10 +22,23 @@ import {
   redact,
   type ScriptedClient,
 } from "./_redis_client.ts";
+import { isClusterUrl } from "./redis_url.ts";
+import {
+  type AppendReply,
+  describe,
+  type ReadReply,
+  type ReserveReply,
+  toEntry,
+  unavailable,
+} from "./_redis_replies.ts";
 
 /** Options of {@link RedisHistory.connect}. */
 export type RedisHistoryOptions = HistoryOptions & {
-  /** `redis://[[user]:password@]host:port[/db]` (or `rediss://` for TLS). */
+  /**
+   * `redis://[[user]:password@]host:port[/db]` (or `rediss://` for TLS), or
+   * a Redis Cluster's seed nodes: `redis+cluster://[[user]:password@]host:port,…`
+   * (`rediss+cluster://`).
+   */
   url: string;
   /** PEM files for a `rediss://` URL: a private CA, a client certificate and key. */
   tls?: { ca?: Uint8Array; cert?: Uint8Array; key?: Uint8Array };
@@ -39,16 +51,12 @@ export type RedisHistoryOptions = HistoryOptions & {
   connectTimeout?: number;
 };
 
-/** Replies of the scripts, as ioredis hands them over. */
-type StreamEntry = [id: string, fields: string[]];
-type AppendReply = [seq: number, epoch: string];
-type ReadReply = [epoch: string, seq: string, entries: StreamEntry[]];
-type ReserveReply = [reserved: 1] | [reserved: 0, value: string | null];
-
 /**
  * A {@link History} in Redis. Calls made in one event-loop turn, by one push
- * or many, go out as one pipeline (ioredis auto-pipelining); an append is one
- * script call per user.
+ * or many, go out as one pipeline (ioredis auto-pipelining; in a Redis
+ * Cluster one pipeline per master); an append is one script call per user,
+ * whose two keys share a hash slot, so a push to users on many slots needs no
+ * cross-slot command.
  *
  * @example
  * ```ts
@@ -64,6 +72,8 @@ export class RedisHistory implements History {
   readonly #size: string;
   readonly #ttlMs: string;
   readonly #reservationMs: string;
+  /** "1" in a Redis Cluster: the scripts check which node wrote a history. */
+  readonly #owner: "0" | "1";
   readonly #log: Logger;
   readonly #timeout: number;
   /** One timer for the deadlines of all calls in flight. */
@@ -86,6 +96,7 @@ export class RedisHistory implements History {
     this.#timeout = options.commandTimeout ?? 2000;
     this.#deadlines = new DeadlineWheel(this.#timeout);
     this.#where = redact(options.url);
+    this.#owner = isClusterUrl(options.url) ? "1" : "0";
   }
 
   /**
@@ -103,9 +114,23 @@ export class RedisHistory implements History {
     const history = new RedisHistory(client, options);
     // Without an error listener ioredis prints every failed reconnect to
     // the console; the close that follows an error is what we log.
-    client.on("error", (error: Error) => history.#lastError = error);
+    // A cluster's own errors ("Failed to refresh slots cache") hide the
+    // node's (WRONGPASS, a refused connection): keep that one.
+    client.on(
+      "error",
+      (error: Error & { lastNodeError?: Error }) =>
+        history.#lastError = error.lastNodeError ?? error,
+    );
     client.on("close", () => history.#markDown());
     client.on("ready", () => history.#markUp());
+    // A cluster stays ready while one node is lost: say which one went.
+    client.on("-node", (node: { options: { host: string; port: number } }) => {
+      if (history.#state !== "up") return;
+      history.#log.warn("history cluster node gone", {
+        backend: "redis",
+        node: `${node.options.host}:${node.options.port}`,
+      });
+    });
     try {
       // A hung server accepts the TCP connection and then never answers.
       await deadline(client.connect(), connectTimeout, "connect");
@@ -152,6 +177,7 @@ export class RedisHistory implements History {
             message.dataJson,
             message.device ?? "",
             message.dedupeKey ?? "",
+            this.#owner,
           );
         })),
     ) as AppendReply[];
@@ -171,6 +197,7 @@ export class RedisHistory implements History {
           this.#ttlMs,
           String(first),
           String(Math.max(0, Math.floor(limit))),
+          this.#owner,
         ),
     ) as ReadReply;
     return { epoch, seq: Number(seq), messages: entries.map(toEntry) };
@@ -204,8 +231,27 @@ export class RedisHistory implements History {
     );
   }
 
+  /**
+   * One server: PING. A Redis Cluster: `CLUSTER INFO` of a node, which must
+   * say the cluster is ok; while a slot has no master that answers (a master
+   * down before its replica took over) some users' history is unavailable,
+   * and the process is not ready.
+   */
   async ping(): Promise<void> {
-    await this.#run("ping", () => this.#client.ping());
+    if (this.#owner === "0") {
+      await this.#run("ping", () => this.#client.ping());
+      return;
+    }
+    const info = await this.#run(
+      "ping",
+      () => this.#client.cluster("INFO") as Promise<string>,
+    );
+    const state = /cluster_state:(\w+)/.exec(info)?.[1];
+    if (state !== "ok") {
+      throw new UnavailableError(
+        `Redis Cluster at ${this.#where} is not serving every slot (cluster_state:${state})`,
+      );
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -285,48 +331,4 @@ export class RedisHistory implements History {
       });
     }
   }
-}
-
-function toEntry([id, fields]: StreamEntry): HistoryEntry {
-  const entry: HistoryEntry = {
-    seq: Number(id.slice(0, id.indexOf("-"))),
-    id: "",
-    ts: 0,
-    dataJson: "",
-  };
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const value = fields[i + 1] as string;
-    switch (fields[i]) {
-      case "id":
-        entry.id = value;
-        break;
-      case "ts":
-        entry.ts = Number(value);
-        break;
-      case "data":
-        entry.dataJson = value;
-        break;
-      case "device":
-        entry.device = value;
-        break;
-    }
-  }
-  return entry;
-}
-
-function unavailable(what: string, error: unknown): UnavailableError {
-  if (error instanceof UnavailableError) return error;
-  if (describe(error).startsWith("OOM ")) {
-    return new HistoryFullError(
-      `history ${what} failed: Redis is full (maxmemory reached, nothing can be stored)`,
-      { cause: error },
-    );
-  }
-  return new UnavailableError(`history ${what} failed: ${describe(error)}`, {
-    cause: error,
-  });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -25,14 +25,25 @@
  * removed with them (`d` counts the records, so plain appends skip the look
  * at what the trim evicts).
  *
+ * In a Redis Cluster (`owner` "1") the meta hash also names, in `o`, the
+ * node that wrote it (`CLUSTER MYID`). A replica promoted after its master
+ * died may lack the last appends it acknowledged, while the epoch it holds
+ * is the same: seqs that connections already passed would be given again,
+ * to other messages, and dropped there as duplicates. So a history written
+ * by another node (a failover, or a slot moved to another master) starts a
+ * new epoch, as if lost: connections are told with a `reset`.
+ *
  * KEYS: meta, stream. ARGV: new epoch, ttl ms, size, id, ts, dataJson,
  * device ("" for a push to every device of the user), dedupe key ("" for
- * none).
+ * none), owner check ("1" in a cluster, else "0").
  */
 export const APPEND = `
-if redis.call("HEXISTS", KEYS[1], "epoch") == 0 then
-  redis.call("DEL", KEYS[2])
+local owner = ARGV[9] == "1" and redis.call("CLUSTER", "MYID")
+if redis.call("HEXISTS", KEYS[1], "epoch") == 0 or
+    (owner and redis.call("HGET", KEYS[1], "o") ~= owner) then
+  redis.call("DEL", KEYS[1], KEYS[2])
   redis.call("HSET", KEYS[1], "epoch", ARGV[1], "seq", 0)
+  if owner then redis.call("HSET", KEYS[1], "o", owner) end
 end
 local epoch = redis.call("HGET", KEYS[1], "epoch")
 local dedupe = ARGV[8] ~= ""
@@ -79,16 +90,21 @@ return {seq, epoch}
  *
  * A user without an epoch gets one now, with the TTL, so that the epoch a
  * welcome announces is the one the next append keeps. An existing user's TTL
- * is left alone: reading does not extend a history's life.
+ * is left alone: reading does not extend a history's life. A history another
+ * cluster node wrote starts a new epoch here too (see {@link APPEND}), so a
+ * device resuming after a failover is told before any new append.
  *
- * KEYS: meta, stream. ARGV: new epoch, ttl ms, first seq wanted, limit.
+ * KEYS: meta, stream. ARGV: new epoch, ttl ms, first seq wanted, limit,
+ * owner check ("1" in a cluster, else "0").
  */
 export const READ = `
+local owner = ARGV[5] == "1" and redis.call("CLUSTER", "MYID")
 local epoch = redis.call("HGET", KEYS[1], "epoch")
-if not epoch then
+if not epoch or (owner and redis.call("HGET", KEYS[1], "o") ~= owner) then
   epoch = ARGV[1]
-  redis.call("DEL", KEYS[2])
+  redis.call("DEL", KEYS[1], KEYS[2])
   redis.call("HSET", KEYS[1], "epoch", epoch, "seq", 0)
+  if owner then redis.call("HSET", KEYS[1], "o", owner) end
   redis.call("PEXPIRE", KEYS[1], ARGV[2])
 end
 local seq = redis.call("HGET", KEYS[1], "seq") or "0"

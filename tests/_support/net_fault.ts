@@ -48,3 +48,33 @@ export async function dropTcpTo(port: number): Promise<NetFault> {
   const heal = () => healed ??= iptables("-D", ...rule);
   return { heal, [Symbol.asyncDispose]: heal };
 }
+
+/**
+ * Drops the TCP packets one local connection sends from `fromPort` to
+ * `toPort` (both on 127.0.0.1): that direction of the connection stalls,
+ * everything else on those ports flows.
+ */
+export async function dropTcpFlow(
+  fromPort: number,
+  toPort: number,
+): Promise<NetFault> {
+  const rule = [
+    "OUTPUT",
+    "-p",
+    "tcp",
+    "-s",
+    "127.0.0.1",
+    "--sport",
+    String(fromPort),
+    "-d",
+    "127.0.0.1",
+    "--dport",
+    String(toPort),
+    "-j",
+    "DROP",
+  ];
+  await iptables("-I", ...rule);
+  let healed: Promise<void> | undefined;
+  const heal = () => healed ??= iptables("-D", ...rule);
+  return { heal, [Symbol.asyncDispose]: heal };
+}
