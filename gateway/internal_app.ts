@@ -15,7 +15,6 @@ import { jsonErrorHandler } from "../shared/json_errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { DeliverBatchResult, NodeApi } from "../shared/node_api.ts";
 import { matchesSecret } from "../shared/secret_compare.ts";
-import type { DeliverStreams } from "./deliver_stream.ts";
 import {
   BroadcastRequestSchema,
   CatchUpRequestSchema,
@@ -41,8 +40,6 @@ export function createInternalApp(
      * runs.
      */
     drain?: (pace: DrainPace) => void;
-    /** Serves `GET /internal/deliver-stream` (a router's standing WebSocket), when given. */
-    streams?: DeliverStreams;
     /** Serves `GET /metrics` with this Prometheus exposition, when given. */
     metrics?: () => Promise<Response>;
   },
@@ -68,10 +65,6 @@ export function createInternalApp(
     for (const request of deliveries) results.push(await node.deliver(request));
     return c.json({ results } satisfies DeliverBatchResult);
   });
-  const streams = options.streams;
-  if (streams) {
-    app.get("/internal/deliver-stream", (c) => streams.accept(c.req.raw));
-  }
   app.post("/internal/broadcast", async (c) => {
     const request = await body(c.req.raw, BroadcastRequestSchema);
     return c.json(await node.broadcast(request));

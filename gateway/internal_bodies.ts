@@ -1,5 +1,5 @@
 /**
- * Bodies of the node-internal API (internal_app.ts, deliver_stream.ts),
+ * Bodies of the node-internal API (internal_app.ts),
  * checked against the schemas of shared/node_api.ts before the node acts on
  * them: a router is trusted with the secret, not with every byte it sends.
  *
@@ -7,10 +7,6 @@
  */
 import { z } from "zod";
 import { BadRequestError } from "../shared/errors.ts";
-import {
-  DeliverBatchRequestSchema,
-  type DeliverStreamBatch,
-} from "../shared/node_api.ts";
 
 export const drainSchema = z.object({
   batch: z.int().min(1).optional(),
@@ -23,28 +19,6 @@ export type DrainPace = z.infer<typeof drainSchema>;
 /** `text` as JSON checked by `schema`; a 400 naming what is wrong otherwise. */
 export function parseBody<T>(text: string, schema: z.ZodType<T>): T {
   return check(parseJson(text), schema);
-}
-
-/**
- * One frame of a deliver stream. `onBatch` learns the batch number as soon
- * as it is known, so a frame refused for its deliveries is still answered
- * under its number.
- */
-export function parseDeliverStreamBatch(
-  data: unknown,
-  onBatch: (batch: number) => void,
-): DeliverStreamBatch {
-  if (typeof data !== "string") {
-    throw new BadRequestError("deliver-stream frames are JSON text");
-  }
-  const json = parseJson(data);
-  const batch = (json as { batch?: unknown } | null)?.batch;
-  if (!Number.isSafeInteger(batch) || (batch as number) < 0) {
-    throw new BadRequestError("batch: a non-negative integer is required");
-  }
-  onBatch(batch as number);
-  const { deliveries } = check(json, DeliverBatchRequestSchema);
-  return { batch: batch as number, deliveries };
 }
 
 function parseJson(text: string): unknown {

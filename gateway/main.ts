@@ -15,7 +15,6 @@ import type { Logger } from "../shared/log.ts";
 import { renderMetrics } from "../shared/metrics.ts";
 import { NodeIdTakenError } from "../shared/registry/etcd.ts";
 import { serve, shutdownWithin } from "../shared/serve.ts";
-import { DeliverStreams } from "./deliver_stream.ts";
 import { GatewayNode } from "./gateway_node.ts";
 import { createInternalApp, type DrainPace } from "./internal_app.ts";
 import { createPublicRoutes } from "./public_routes.ts";
@@ -72,9 +71,7 @@ export async function startGateway(
   // otherwise bring the node straight back.
   let draining: Promise<void> | undefined;
   const drain = (pace?: DrainPace) => draining ??= gateway.drain(pace);
-  const streams = new DeliverStreams(gateway, log);
   const internalApp = createInternalApp(gateway, {
-    streams,
     secrets: config.internalOtherSecret === undefined
       ? [config.internalSecret]
       : [config.internalSecret, config.internalOtherSecret],
@@ -100,8 +97,6 @@ export async function startGateway(
     const late = () =>
       log.warn("server shutdown cut short: connections still open");
     await shutdownWithin(publicServer.server, undefined, late);
-    // Routers' standing streams would hold the internal server open.
-    streams.closeAll();
     await shutdownWithin(internalServer.server, undefined, late);
     await backends[Symbol.asyncDispose]();
   };

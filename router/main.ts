@@ -86,7 +86,6 @@ export async function startRouter(
         await shutdownWithin(server, undefined, () =>
           log.warn("server shutdown cut short: connections still open"));
         missed[Symbol.dispose]();
-        nodes[Symbol.dispose]();
         await routes[Symbol.asyncDispose]();
         await backends[Symbol.asyncDispose]();
       })(),

@@ -25,7 +25,6 @@ import {
   createDeliverBatcher,
   type Deliver,
 } from "./deliver_batcher.ts";
-import { DeliverChannel } from "./deliver_channel.ts";
 import { callInternal } from "../shared/internal_call.ts";
 import { NodeRequestError } from "../shared/node_request_error.ts";
 import { Gate } from "./node_gate.ts";
@@ -70,14 +69,6 @@ export type HttpNodeClientOptions = {
   urlPolicy?: InternalUrlPolicy;
   /** Bounds of one batch of deliveries. @default see {@link BatchLimits} */
   batch?: BatchLimits;
-  /**
-   * Deliveries go over a standing WebSocket per node (deliver_channel.ts)
-   * once it is open; HTTP until then. `false`: HTTP only.
-   * @default true
-   */
-  streams?: boolean;
-  /** Opens a stream's socket; for tests. @default `new WebSocket(url, { headers })` */
-  connect?: (url: string, headers: Record<string, string>) => WebSocket;
 };
 
 /** A {@link NodeClient} over the node-internal HTTP API. */
@@ -92,10 +83,6 @@ export class HttpNodeClient implements NodeClient {
   readonly #gates = new Map<string, Gate>();
   readonly #deliver: Deliver;
   readonly #apis = new WeakMap<NodeRecord, NodeApi>();
-  /** Deliver streams by node id and internal URL; dropped when a node goes away. */
-  readonly #streams = new Map<string, DeliverChannel>();
-  readonly #useStreams: boolean;
-  readonly #connect: HttpNodeClientOptions["connect"];
 
   constructor(options: HttpNodeClientOptions) {
     this.#secret = options.secret;
@@ -104,12 +91,8 @@ export class HttpNodeClient implements NodeClient {
     this.#maxQueued = options.maxQueued ?? 10_000;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#urlPolicy = options.urlPolicy;
-    this.#useStreams = options.streams ?? true;
-    this.#connect = options.connect;
     this.#deliver = createDeliverBatcher(
       async (node, deliveries) => {
-        const streamed = this.#stream(node)?.send(deliveries);
-        if (streamed) return await streamed;
         const answer = await this.#call<unknown>(
           node,
           "/internal/deliver-batch",
@@ -119,37 +102,6 @@ export class HttpNodeClient implements NodeClient {
       },
       options.batch,
     );
-  }
-
-  /** Closes every deliver stream. */
-  [Symbol.dispose](): void {
-    for (const stream of this.#streams.values()) stream[Symbol.dispose]();
-    this.#streams.clear();
-  }
-
-  /** Nodes whose deliver stream is open now (for tests and debugging). */
-  openStreams(): string[] {
-    return [...this.#streams.entries()].filter(([, s]) => s.isOpen).map((
-      [key],
-    ) => key.split(" ")[0]!);
-  }
-
-  #stream(node: NodeRecord): DeliverChannel | undefined {
-    if (!this.#useStreams) return undefined;
-    const key = `${node.nodeId} ${node.internalUrl}`;
-    let stream = this.#streams.get(key);
-    if (!stream) {
-      stream = new DeliverChannel(node, {
-        secret: this.#secret,
-        timeoutMs: this.#timeoutMs,
-        maxPending: this.#maxInFlight + this.#maxQueued,
-        check: (results, count) => batchResults(node, { results }, count),
-        onGone: () => this.#streams.delete(key),
-        connect: this.#connect,
-      });
-      this.#streams.set(key, stream);
-    }
-    return stream;
   }
 
   for(node: NodeRecord): NodeApi {

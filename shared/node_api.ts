@@ -54,25 +54,6 @@ export type DeliverBatchRequest = z.infer<typeof DeliverBatchRequestSchema>;
 /** Answer of `POST /internal/deliver-batch`: one result per delivery, in order. */
 export type DeliverBatchResult = { results: DeliverResult[] };
 
-/**
- * A frame a router sends on `GET /internal/deliver-stream` (a WebSocket it
- * keeps open to the node): one batch, numbered by the router.
- */
-export type DeliverStreamBatch = {
-  batch: number;
-  deliveries: DeliverRequest[];
-};
-/**
- * The node's frame back: the batch's results in order, or why it refused the
- * batch (then it delivered none of it).
- */
-export type DeliverStreamAnswer =
-  & { batch: number }
-  & (
-    | { results: DeliverResult[]; error?: undefined }
-    | { error: { code: string; message: string }; results?: undefined }
-  );
-
 /** One message for every connection of a node. */
 export const BroadcastRequestSchema = z.object({
   id: z.string(),

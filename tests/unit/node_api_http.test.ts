@@ -1,21 +1,17 @@
-import { DeliverStreams } from "../../gateway/deliver_stream.ts";
 import { createInternalApp } from "../../gateway/internal_app.ts";
 import { HttpNodeClient } from "../../router/node_client.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { NodeRecord } from "../../shared/registry/mod.ts";
 import type { TestGateway } from "../_support/embedded.ts";
 import { nodeApiContract } from "../_support/node_api_contract.ts";
-import { waitFor } from "../_support/until.ts";
 
 const SECRET = "contract-internal-secret";
 
 /** The gateway's node behind the real internal app on its own port. */
 async function serveInternal(gateway: TestGateway) {
-  const streams = new DeliverStreams(gateway.node, silentLogger);
   const app = createInternalApp(gateway.node, {
     secrets: [SECRET],
     log: silentLogger,
-    streams,
   });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
@@ -31,7 +27,6 @@ async function serveInternal(gateway: TestGateway) {
   return {
     record,
     close: async () => {
-      streams.closeAll();
       await server.shutdown();
     },
   };
@@ -39,31 +34,9 @@ async function serveInternal(gateway: TestGateway) {
 
 nodeApiContract("HTTP", async (gateway) => {
   const internal = await serveInternal(gateway);
-  const client = new HttpNodeClient({ secret: SECRET, streams: false });
+  const client = new HttpNodeClient({ secret: SECRET });
   return {
     api: client.for(internal.record),
     [Symbol.asyncDispose]: internal.close,
-  };
-});
-
-nodeApiContract("deliver stream", async (gateway) => {
-  const internal = await serveInternal(gateway);
-  const client = new HttpNodeClient({ secret: SECRET });
-  const api = client.for(internal.record);
-  return {
-    api,
-    // The first batch opens the stream; the contract's deliveries then go
-    // over it.
-    settle: async () => {
-      if (client.openStreams().length > 0) return;
-      await api.deliver({ id: "warm-up", dataJson: "0", ts: 0, targets: [] });
-      await waitFor(() => client.openStreams().length > 0, {
-        what: "the deliver stream open",
-      });
-    },
-    [Symbol.asyncDispose]: async () => {
-      client[Symbol.dispose]();
-      await internal.close();
-    },
   };
 });

@@ -97,7 +97,7 @@ Deno.test("http node client - sends the bearer secret and speaks the internal wi
         });
     }
   });
-  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+  const api = new HttpNodeClient({ secret: SECRET }).for(
     s.node,
   );
   const deliver = {
@@ -132,7 +132,7 @@ Deno.test("http node client - a non-2xx answer is an http error, not retried", a
   await using s = internalServer(() =>
     Response.json({ error: { code: "unauthorized" } }, { status: 401 })
   );
-  const api = new HttpNodeClient({ streams: false, secret: "wrong" }).for(
+  const api = new HttpNodeClient({ secret: "wrong" }).for(
     s.node,
   );
   const error = await api.stats().then(() => null, (e) => e);
@@ -150,7 +150,6 @@ Deno.test("http node client - times out a silent node and does not retry", async
     return Response.json({});
   });
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     timeoutMs: 100,
   }).for(
@@ -174,7 +173,6 @@ Deno.test("http node client - retries once on connection refused", async () => {
     return fetch(input, init);
   };
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     fetch: counting,
   }).for(
@@ -197,7 +195,6 @@ Deno.test("http node client - a retry after a connection error can succeed", asy
     return fetch(input, init);
   };
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     fetch: flaky,
   }).for(s.node);
@@ -213,7 +210,6 @@ Deno.test("http node client - bounds requests in flight per node; the rest wait 
     return Response.json({ devices: 1 });
   });
   const client = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     maxInFlight: 2,
   });
@@ -245,7 +241,6 @@ Deno.test("http node client - queued calls go out first in, first out", async ()
     return Response.json({ devices: 1 });
   });
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     maxInFlight: 1,
   }).for(
@@ -274,7 +269,6 @@ Deno.test("http node client - a full queue fails fast as overloaded", async () =
     return Response.json({ devices: 0 });
   });
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     maxInFlight: 1,
     maxQueued: 1,
@@ -310,7 +304,6 @@ Deno.test("http node client - a call queued past its timeout fails as timeout", 
     draining: false,
   };
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     maxInFlight: 1,
     timeoutMs: 150,
@@ -351,7 +344,7 @@ function batchAnswer(seen: Seen): Response {
 
 Deno.test("http node client - deliveries to one node in one turn go as one request, in call order", async () => {
   await using s = internalServer(batchAnswer);
-  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+  const api = new HttpNodeClient({ secret: SECRET }).for(
     s.node,
   );
   const results = await Promise.all(
@@ -375,7 +368,6 @@ Deno.test("http node client - deliveries to one node in one turn go as one reque
 Deno.test("http node client - a batch is split at its limits; one oversized delivery goes alone", async () => {
   await using s = internalServer(batchAnswer);
   const api = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     batch: { maxRequests: 2, maxBytes: 100 },
   }).for(s.node);
@@ -397,7 +389,7 @@ Deno.test("http node client - a failed batch fails each of its deliveries as the
   await using s = internalServer(() =>
     Response.json({ error: { code: "internal" } }, { status: 500 })
   );
-  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+  const api = new HttpNodeClient({ secret: SECRET }).for(
     s.node,
   );
   const errors = await Promise.all(
@@ -414,7 +406,7 @@ Deno.test("http node client - a failed batch fails each of its deliveries as the
 
 Deno.test("http node client - a batch answered with the wrong number of results fails", async () => {
   await using s = internalServer(() => Response.json({ results: [] }));
-  const api = new HttpNodeClient({ streams: false, secret: SECRET }).for(
+  const api = new HttpNodeClient({ secret: SECRET }).for(
     s.node,
   );
   const error = await api.deliver(delivery("p0")).then(() => null, (e) => e);
@@ -444,7 +436,7 @@ Deno.test("http node client - never follows a redirect, and refuses internal URL
   await using s = internalServer(() =>
     Response.redirect(`${target.node.internalUrl}/internal/stats`, 307)
   );
-  const client = new HttpNodeClient({ streams: false, secret: SECRET });
+  const client = new HttpNodeClient({ secret: SECRET });
   await assert.rejects(
     client.for(s.node).stats(),
     (e) => e instanceof NodeRequestError && e.httpStatus === 307,
@@ -452,7 +444,6 @@ Deno.test("http node client - never follows a redirect, and refuses internal URL
   assert.equal(target.seen.length, 0, "the redirect target saw nothing");
 
   const fenced = new HttpNodeClient({
-    streams: false,
     secret: SECRET,
     urlPolicy: new InternalUrlPolicy(["10.0.0.0/8"]),
   });
