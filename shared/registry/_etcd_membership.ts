@@ -5,27 +5,19 @@
  *
  * @module
  */
-import type { IRequestOp } from "etcd3";
 import type { DeviceRef, NodeMembership, NodeRecord } from "./registry.ts";
-import { encodeUserValue } from "./keys.ts";
 import {
   backoff,
-  bytes,
   type EtcdContext,
   isLeaseNotFound,
   isPermanent,
-  NodeIdTakenError,
   RegistryClosedError,
   RegistryRefusedError,
   sleep,
-  unavailable,
 } from "./_etcd_client.ts";
-import { grantLease, LeaseKeeper, revokeLease } from "./_etcd_lease.ts";
-import {
-  createNodeRecord,
-  moveNodeRecord,
-  nodePut,
-} from "./_etcd_node_record.ts";
+import { LeaseKeeper, revokeLease } from "./_etcd_lease.ts";
+import { joinWithRecord, regrantRecord } from "./_etcd_node_record.ts";
+import { membershipOps } from "./_membership_ops.ts";
 import { KeySync, type SyncOp } from "./_key_sync.ts";
 import { NodeRecordGuard } from "./_etcd_record_guard.ts";
 
@@ -106,23 +98,7 @@ export class EtcdMembership implements NodeMembership {
     node: NodeRecord,
     options: MembershipOptions,
   ): Promise<EtcdMembership> {
-    let leaseId: string;
-    try {
-      leaseId = await grantLease(ctx, options.leaseTtl);
-    } catch (error) {
-      unavailable("lease grant", error);
-    }
-    let created: boolean;
-    try {
-      created = await createNodeRecord(ctx, node, leaseId);
-    } catch (error) {
-      await revokeLease(ctx, leaseId);
-      unavailable("join", error);
-    }
-    if (!created) {
-      await revokeLease(ctx, leaseId);
-      throw new NodeIdTakenError(node.nodeId);
-    }
+    const leaseId = await joinWithRecord(ctx, node, options.leaseTtl);
     const membership = new EtcdMembership(ctx, node, leaseId, options);
     ctx.log.info("joined the registry", { nodeId: node.nodeId, leaseId });
     return membership;
@@ -210,7 +186,15 @@ export class EtcdMembership implements NodeMembership {
     const { client, log, stats } = this.#ctx;
     const generation = this.#generation;
     try {
-      await client.kv.txn({ success: this.#requestOps(ops) });
+      await client.kv.txn({
+        success: membershipOps(
+          this.#ctx,
+          this.#node,
+          this.#keeper.leaseId,
+          this.#sync.desired,
+          ops,
+        ),
+      });
     } catch (error) {
       this.#txns--;
       this.#sync.requeue(ops);
@@ -248,24 +232,6 @@ export class EtcdMembership implements NodeMembership {
     }
     this.#sync.landed(ops);
     this.#pump();
-  }
-
-  #requestOps(ops: SyncOp[]): IRequestOp[] {
-    const { keys } = this.#ctx;
-    const leaseId = this.#keeper.leaseId;
-    return ops.map((op) => {
-      if ("node" in op) {
-        return nodePut(this.#ctx, this.#node, leaseId);
-      }
-      const key = bytes(keys.user(op.user, this.nodeId));
-      if (!op.put) return { request_delete_range: { key } };
-      const desired = this.#sync.desired.get(op.user);
-      const value = bytes(encodeUserValue({
-        since: desired?.since ?? Date.now(),
-        devices: desired?.devices ?? [],
-      }));
-      return { request_put: { key, value, lease: leaseId } };
-    });
   }
 
   #keep(leaseId: string): LeaseKeeper {
@@ -306,15 +272,15 @@ export class EtcdMembership implements NodeMembership {
     for (let attempt = 0; this.#state === "regranting"; attempt++) {
       let leaseId: string | undefined;
       try {
-        leaseId = await grantLease(this.#ctx, this.#options.leaseTtl);
-        if (this.#state === "regranting") {
-          await moveNodeRecord(this.#ctx, this.#node, leaseId, oldLease);
-        }
-        if (this.#state !== "regranting") {
-          return void revokeLease(this.#ctx, leaseId);
-        }
+        leaseId = await regrantRecord(
+          this.#ctx,
+          this.#node,
+          this.#options.leaseTtl,
+          oldLease,
+          () => this.#state === "regranting",
+        );
+        if (leaseId === undefined) return;
       } catch (error) {
-        if (leaseId !== undefined) void revokeLease(this.#ctx, leaseId);
         // One warning per loss; the retries of a long outage go to debug.
         const fields = { nodeId: this.nodeId, attempt, error };
         if (attempt === 0) log.warn("lease regrant failed", fields);

@@ -8,7 +8,13 @@
  */
 import { CompareResult, CompareTarget, type IRequestOp } from "etcd3";
 import type { NodeRecord } from "./registry.ts";
-import { bytes, type EtcdContext, NodeIdTakenError } from "./_etcd_client.ts";
+import {
+  bytes,
+  type EtcdContext,
+  NodeIdTakenError,
+  unavailable,
+} from "./_etcd_client.ts";
+import { grantLease, revokeLease } from "./_etcd_lease.ts";
 
 /** The put of `node`'s record on `leaseId`, as one txn op. */
 export function nodePut(
@@ -67,4 +73,64 @@ export async function moveNodeRecord(
     success: [nodePut(ctx, node, leaseId)],
   });
   if (!answer.succeeded) throw new NodeIdTakenError(node.nodeId);
+}
+
+/**
+ * Grants a lease and creates `node`'s record on it; the lease id.
+ *
+ * @throws {NodeIdTakenError} when the node key exists (the lease is revoked).
+ * @throws {RegistryUnavailableError} when etcd does not answer.
+ */
+export async function joinWithRecord(
+  ctx: EtcdContext,
+  node: NodeRecord,
+  leaseTtl: number,
+): Promise<string> {
+  let leaseId: string;
+  try {
+    leaseId = await grantLease(ctx, leaseTtl);
+  } catch (error) {
+    unavailable("lease grant", error);
+  }
+  let created: boolean;
+  try {
+    created = await createNodeRecord(ctx, node, leaseId);
+  } catch (error) {
+    await revokeLease(ctx, leaseId);
+    unavailable("join", error);
+  }
+  if (!created) {
+    await revokeLease(ctx, leaseId);
+    throw new NodeIdTakenError(node.nodeId);
+  }
+  return leaseId;
+}
+
+/**
+ * One attempt at a new lease after a loss: grants it and moves the record
+ * onto it. `undefined` (the new lease revoked) when `wanted()` turned false
+ * meanwhile, e.g. the node left.
+ *
+ * @throws whatever etcd answered; the new lease is revoked first.
+ */
+export async function regrantRecord(
+  ctx: EtcdContext,
+  node: NodeRecord,
+  leaseTtl: number,
+  oldLease: string,
+  wanted: () => boolean,
+): Promise<string | undefined> {
+  let leaseId: string | undefined;
+  try {
+    leaseId = await grantLease(ctx, leaseTtl);
+    if (wanted()) await moveNodeRecord(ctx, node, leaseId, oldLease);
+    if (!wanted()) {
+      void revokeLease(ctx, leaseId);
+      return undefined;
+    }
+    return leaseId;
+  } catch (error) {
+    if (leaseId !== undefined) void revokeLease(ctx, leaseId);
+    throw error;
+  }
 }
