@@ -14,12 +14,12 @@ import {
   type EtcdContext,
   isLeaseNotFound,
   isPermanent,
-  NodeIdTakenError,
   RegistryClosedError,
   RegistryRefusedError,
   sleep,
   unavailable,
 } from "./_etcd_client.ts";
+import { NodeIdTakenError } from "./errors.ts";
 import { grantLease, LeaseKeeper, revokeLease } from "./_etcd_lease.ts";
 import {
   createNodeRecord,

@@ -8,7 +8,8 @@
  */
 import { CompareResult, CompareTarget, type IRequestOp } from "etcd3";
 import type { NodeRecord } from "./registry.ts";
-import { bytes, type EtcdContext, NodeIdTakenError } from "./_etcd_client.ts";
+import { bytes, type EtcdContext } from "./_etcd_client.ts";
+import { NodeIdTakenError } from "./errors.ts";
 
 /** The put of `node`'s record on `leaseId`, as one txn op. */
 export function nodePut(

@@ -13,6 +13,7 @@ import type {
   Registry,
   RegistryEvent,
 } from "./registry.ts";
+import { NodeIdTakenError } from "./errors.ts";
 import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
 
 /** Shared state of memory registries: node records and user → node ids. */
@@ -120,9 +121,7 @@ export class MemoryRegistry implements Registry {
 
   join(node: NodeRecord): Promise<NodeMembership> {
     if (this.store.nodes.has(node.nodeId)) {
-      return Promise.reject(
-        new Error(`node id "${node.nodeId}" is already registered`),
-      );
+      return Promise.reject(new NodeIdTakenError(node.nodeId));
     }
     this.store.emit({ type: "node", node: { ...node } });
     return Promise.resolve(new MemoryMembership(this.store, { ...node }));

@@ -6,5 +6,6 @@
  * @module
  */
 export * from "./registry.ts";
+export * from "./errors.ts";
 export * from "./memory.ts";
 export * from "./owner_map.ts";

@@ -8,7 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { nodeRecord } from "../../ops/servers/etcd_bulk.ts";
-import type { Registry, RegistryEvent } from "../../shared/registry/mod.ts";
+import {
+  NodeIdTakenError,
+  type Registry,
+  type RegistryEvent,
+} from "../../shared/registry/mod.ts";
 import { waitFor } from "./until.ts";
 import { WatchMirror } from "./watch_mirror.ts";
 
@@ -211,7 +215,12 @@ export function registryContract(
     await using first = await b.open();
     await using second = await b.open();
     const holder = await first.join(nodeRecord("n1"));
-    await assert.rejects(second.join(nodeRecord("n1")));
+    await assert.rejects(second.join(nodeRecord("n1")), (error) => {
+      assert.ok(error instanceof NodeIdTakenError, String(error));
+      assert.equal(error.nodeId, "n1");
+      assert.equal(error.code, "node_id_taken");
+      return true;
+    });
     await holder.leave();
     await using again = await second.join(nodeRecord("n1"));
     assert.equal(again.nodeId, "n1");
