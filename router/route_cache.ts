@@ -8,13 +8,10 @@
 import { sleep } from "../shared/sleep.ts";
 import type { Logger } from "../shared/log.ts";
 import {
-  addOwner,
   type NodeRecord,
-  type OwnerMap,
-  pairCount,
+  OwnerMap,
   type Registry,
   type RegistryEvent,
-  removeOwner,
 } from "../shared/registry/mod.ts";
 
 /** Options of {@link RouteCache}. */
@@ -50,8 +47,7 @@ export class RouteCache implements AsyncDisposable {
    * user has one node: a bare (interned) string instead of a Set per user
    * is what lets 1M users fit in ~100 MiB.
    */
-  #users: OwnerMap = new Map();
-  #size = 0;
+  #users = new OwnerMap();
   #ready = false;
   #lastEventAt = 0;
   #resolveReady!: () => void;
@@ -75,7 +71,7 @@ export class RouteCache implements AsyncDisposable {
 
   /** Number of (user, node) pairs mirrored, including those of unknown nodes. */
   get size(): number {
-    return this.#size;
+    return this.#users.pairs;
   }
 
   /** `Date.now()` of the last event applied (a listing counts), 0 before any. */
@@ -120,7 +116,6 @@ export class RouteCache implements AsyncDisposable {
         }
         // The listing's map is ours to keep: no copy of 1M entries.
         this.#users = event.owners;
-        this.#size = pairCount(event.owners);
         if (!this.#ready) {
           this.#ready = true;
           this.#resolveReady();
@@ -137,10 +132,10 @@ export class RouteCache implements AsyncDisposable {
         this.#nodes.delete(event.nodeId);
         break;
       case "user":
-        if (addOwner(this.#users, event.user, event.nodeId)) this.#size += 1;
+        this.#users.add(event.user, event.nodeId);
         break;
       case "user-gone":
-        if (removeOwner(this.#users, event.user, event.nodeId)) this.#size -= 1;
+        this.#users.remove(event.user, event.nodeId);
         break;
     }
   }

@@ -14,7 +14,7 @@ import type {
   RegistryEvent,
 } from "./registry.ts";
 import { NodeIdTakenError } from "./errors.ts";
-import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
+import { OwnerMap, resetEvent } from "./owner_map.ts";
 
 /** Shared state of memory registries: node records and user → node ids. */
 export class MemoryRegistryStore {
@@ -54,9 +54,9 @@ export class MemoryRegistryStore {
 
   /** The whole state as a `reset` event. */
   snapshot(): RegistryEvent {
-    const owners: OwnerMap = new Map();
+    const owners = new OwnerMap();
     for (const [user, nodeIds] of this.users) {
-      for (const nodeId of nodeIds) addOwner(owners, user, nodeId);
+      for (const nodeId of nodeIds) owners.add(user, nodeId);
     }
     return resetEvent([...this.nodes.values()], owners);
   }
