@@ -148,7 +148,7 @@ export function registryContract(
     await using mirror = new WatchMirror(reg);
     await waitFor(() => mirror.resets === 1, { what: "the first reset" });
     assert.deepEqual(
-      [...mirror.users.keys()].sort(),
+      mirror.users().sort(),
       [...AWKWARD_USERS].sort(),
     );
     await node.unregister("a/b");
