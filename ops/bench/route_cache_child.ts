@@ -2,7 +2,8 @@
 /**
  * A router's cold start in a fresh process: connects to etcd, fills a
  * RouteCache from the users prefix, and prints one JSON line with the time
- * to ready, the entries and the process memory. Args: endpoint, prefix.
+ * to ready, the entries and the process memory. Args: endpoint, prefix and
+ * optionally the listing's page size (`listPageSize`, for experiments).
  *
  * @module
  */
@@ -11,13 +12,14 @@ import { silentLogger } from "../../shared/log.ts";
 import { EtcdRegistry } from "../../shared/registry/etcd.ts";
 import { RouteCache } from "../../router/route_cache.ts";
 
-const [endpoint, prefix] = Deno.args;
+const [endpoint, prefix, pageSize] = Deno.args;
 const began = performance.now();
 const registry = await EtcdRegistry.connect({
   endpoints: [endpoint!],
   prefix: prefix!,
   leaseTtl: 10,
   log: silentLogger,
+  ...(pageSize ? { listPageSize: Number(pageSize) } : {}),
 });
 const rssBefore = Deno.memoryUsage().rss;
 const routes = new RouteCache({ registry, log: silentLogger });
