@@ -285,6 +285,28 @@ export function registryContract(
     assert.deepEqual(mirror.owners("bob"), ["n1"]);
   });
 
+  test("watch() hands each watcher a reset of its own to keep and change", async (b) => {
+    await using reg = await b.open();
+    await using n1 = await reg.join(nodeRecord("n1"));
+    await n1.register("alice");
+    const firstReset = async () => {
+      const abort = new AbortController();
+      for await (const event of reg.watch(abort.signal)) {
+        abort.abort();
+        assert.equal(event.type, "reset");
+        return event.type === "reset" ? event : undefined;
+      }
+    };
+    const mine = await firstReset();
+    mine!.owners.add("ghost", "n1");
+    mine!.owners.remove("alice", "n1");
+    const theirs = await firstReset();
+    assert.equal(theirs!.owners.get("alice"), "n1");
+    assert.equal(theirs!.owners.get("ghost"), undefined);
+    assert.deepEqual(await reg.owners("alice"), ["n1"]);
+    assert.deepEqual(await reg.owners("ghost"), []);
+  });
+
   test("watch() ends when its signal aborts", async (b) => {
     await using reg = await b.open();
     const abort = new AbortController();
