@@ -21,6 +21,9 @@ export type ResetEvent = Extract<RegistryEvent, { type: "reset" }>;
 const EMPTY = 0;
 /** A slot whose entry was removed: a probe goes on past it. */
 const GONE = -1;
+/** Entries per chunk (a power of two): see {@link OwnerMap}'s `#chunks`. */
+const CHUNK_BITS = 15;
+const CHUNK = 1 << CHUNK_BITS;
 /** Per-process seed, so user ids cannot be chosen to collide. */
 const SEED = crypto.getRandomValues(new Uint32Array(1))[0]! | 0;
 
@@ -49,8 +52,14 @@ export class OwnerMap {
   #mask = 15;
   /** Slots not EMPTY (live and GONE): what decides a rebuild. */
   #used = 0;
-  #users: (string | undefined)[] = [];
-  #owners: (string | readonly string[] | undefined)[] = [];
+  /**
+   * Entry `e` is `[user, owners]` at `2 * (e % CHUNK)` of chunk `e / CHUNK`:
+   * fixed-size arrays, so growing to 1M users copies nothing (a growing
+   * array copied itself ~20 times, ~70 MB of garbage at 1M).
+   */
+  #chunks: (string | readonly string[] | undefined)[][] = [];
+  /** Entries ever handed out (the next fresh one). */
+  #count = 0;
   /** Entry indexes freed by removals, reused by adds. */
   #free: number[] = [];
   #size = 0;
@@ -69,7 +78,7 @@ export class OwnerMap {
   /** The node id holding `user`, or ids when several do; `undefined` when none. */
   get(user: string): string | readonly string[] | undefined {
     const slot = this.#find(user, hash(user));
-    return slot < 0 ? undefined : this.#owners[this.#slots[slot]! - 1];
+    return slot < 0 ? undefined : this.#ownersAt(this.#slots[slot]! - 1);
   }
 
   /** The node ids holding `user` (a new array). */
@@ -92,24 +101,21 @@ export class OwnerMap {
     const slot = this.#find(user, h);
     if (slot >= 0) {
       const entry = this.#slots[slot]! - 1;
-      const owners = this.#owners[entry]!;
+      const owners = this.#ownersAt(entry);
       if (owners === nodeId) return false;
-      if (typeof owners === "string") this.#owners[entry] = [owners, nodeId];
+      if (typeof owners === "string") this.#put(entry, user, [owners, nodeId]);
       else if (owners.includes(nodeId)) return false;
-      else this.#owners[entry] = [...owners, nodeId];
+      else this.#put(entry, user, [...owners, nodeId]);
       this.#pairs++;
       return true;
     }
     if ((this.#used + 1) * 2 > this.#mask + 1) this.#rebuild();
     let entry = this.#free.pop();
     if (entry === undefined) {
-      entry = this.#users.length;
-      this.#users.push(user);
-      this.#owners.push(nodeId);
-    } else {
-      this.#users[entry] = user;
-      this.#owners[entry] = nodeId;
+      entry = this.#count++;
+      if ((entry & (CHUNK - 1)) === 0) this.#chunks.push(new Array(2 * CHUNK));
     }
+    this.#put(entry, user, nodeId);
     const slots = this.#slots;
     const mask = this.#mask;
     let at = h & mask;
@@ -127,18 +133,17 @@ export class OwnerMap {
     const slot = this.#find(user, hash(user));
     if (slot < 0) return false;
     const entry = this.#slots[slot]! - 1;
-    const owners = this.#owners[entry]!;
+    const owners = this.#ownersAt(entry);
     if (typeof owners === "string") {
       if (owners !== nodeId) return false;
       this.#slots[slot] = GONE;
-      this.#users[entry] = undefined;
-      this.#owners[entry] = undefined;
+      this.#put(entry, undefined, undefined);
       this.#free.push(entry);
       this.#size--;
     } else {
       const left = owners.filter((id) => id !== nodeId);
       if (left.length === owners.length) return false;
-      this.#owners[entry] = left.length === 1 ? left[0]! : left;
+      this.#put(entry, user, left.length === 1 ? left[0]! : left);
     }
     this.#pairs--;
     return true;
@@ -146,9 +151,9 @@ export class OwnerMap {
 
   /** Every (user, owners) entry. */
   *entries(): IterableIterator<[string, string | readonly string[]]> {
-    for (let entry = 0; entry < this.#users.length; entry++) {
-      const user = this.#users[entry];
-      if (user !== undefined) yield [user, this.#owners[entry]!];
+    for (let entry = 0; entry < this.#count; entry++) {
+      const user = this.#userAt(entry);
+      if (user !== undefined) yield [user, this.#ownersAt(entry)];
     }
   }
 
@@ -163,12 +168,32 @@ export class OwnerMap {
     copy.#slots = this.#slots.slice();
     copy.#mask = this.#mask;
     copy.#used = this.#used;
-    copy.#users = this.#users.slice();
-    copy.#owners = this.#owners.slice();
+    copy.#chunks = this.#chunks.map((chunk) => chunk.slice());
+    copy.#count = this.#count;
     copy.#free = this.#free.slice();
     copy.#size = this.#size;
     copy.#pairs = this.#pairs;
     return copy;
+  }
+
+  #userAt(entry: number): string | undefined {
+    return this.#chunks[entry >>> CHUNK_BITS]![2 * (entry & (CHUNK - 1))] as
+      | string
+      | undefined;
+  }
+
+  #ownersAt(entry: number): string | readonly string[] {
+    return this.#chunks[entry >>> CHUNK_BITS]![2 * (entry & (CHUNK - 1)) + 1]!;
+  }
+
+  #put(
+    entry: number,
+    user: string | undefined,
+    owners: string | readonly string[] | undefined,
+  ): void {
+    const chunk = this.#chunks[entry >>> CHUNK_BITS]!;
+    chunk[2 * (entry & (CHUNK - 1))] = user;
+    chunk[2 * (entry & (CHUNK - 1)) + 1] = owners;
   }
 
   /** The slot of `user`'s entry, or -1. */
@@ -179,7 +204,7 @@ export class OwnerMap {
       const entry = slots[2 * at]!;
       if (entry === EMPTY) return -1;
       if (
-        entry > 0 && slots[2 * at + 1] === h && this.#users[entry - 1] === user
+        entry > 0 && slots[2 * at + 1] === h && this.#userAt(entry - 1) === user
       ) return 2 * at;
     }
   }
