@@ -13,7 +13,7 @@ import { configFromEnv, exitOnSignals } from "../shared/entry_point.ts";
 import { createHealthRoutes } from "../shared/health_routes.ts";
 import type { Logger } from "../shared/log.ts";
 import { renderMetrics } from "../shared/metrics.ts";
-import { NodeIdTakenError } from "../shared/registry/etcd.ts";
+import { NodeIdTakenError } from "../shared/registry/mod.ts";
 import { serve, shutdownWithin } from "../shared/serve.ts";
 import { GatewayNode } from "./gateway_node.ts";
 import { createInternalApp, type DrainPace } from "./internal_app.ts";

@@ -8,13 +8,10 @@
 import { sleep } from "../shared/sleep.ts";
 import type { Logger } from "../shared/log.ts";
 import {
-  addOwner,
   type NodeRecord,
-  type OwnerMap,
-  pairCount,
   type Registry,
   type RegistryEvent,
-  removeOwner,
+  RegistryMirror,
 } from "../shared/registry/mod.ts";
 
 /** Options of {@link RouteCache}. */
@@ -44,14 +41,8 @@ export class RouteCache implements AsyncDisposable {
   readonly #minBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #abort = new AbortController();
-  #nodes = new Map<string, NodeRecord>();
-  /**
-   * user → its node id, or ids when several nodes hold it. Almost every
-   * user has one node: a bare (interned) string instead of a Set per user
-   * is what lets 1M users fit in ~100 MiB.
-   */
-  #users: OwnerMap = new Map();
-  #size = 0;
+  /** Node records and user → node ids (`OwnerMap`: 1M users in ~70 MiB). */
+  readonly #mirror = new RegistryMirror();
   #ready = false;
   #lastEventAt = 0;
   #resolveReady!: () => void;
@@ -75,7 +66,7 @@ export class RouteCache implements AsyncDisposable {
 
   /** Number of (user, node) pairs mirrored, including those of unknown nodes. */
   get size(): number {
-    return this.#size;
+    return this.#mirror.owners.pairs;
   }
 
   /** `Date.now()` of the last event applied (a listing counts), 0 before any. */
@@ -90,58 +81,41 @@ export class RouteCache implements AsyncDisposable {
 
   /** Ids of the live nodes holding `user`; `[]` when offline. Owners without a node record are left out. */
   owners(user: string): string[] {
-    const owners = this.#users.get(user);
+    const owners = this.#mirror.owners.get(user);
     if (owners === undefined) return [];
-    if (typeof owners === "string") {
-      return this.#nodes.has(owners) ? [owners] : [];
-    }
-    return owners.filter((nodeId) => this.#nodes.has(nodeId));
+    const nodes = this.#mirror.nodes;
+    if (typeof owners === "string") return nodes.has(owners) ? [owners] : [];
+    return owners.filter((nodeId) => nodes.has(nodeId));
   }
 
   /** The record of a live node. */
   node(nodeId: string): NodeRecord | undefined {
-    return this.#nodes.get(nodeId);
+    return this.#mirror.nodes.get(nodeId);
   }
 
   /** Every live node record, draining ones included. */
   nodes(): NodeRecord[] {
-    return [...this.#nodes.values()];
+    return [...this.#mirror.nodes.values()];
   }
 
-  /** Applies one registry event; a `reset` replaces everything. */
+  /**
+   * Applies one registry event; a `reset` replaces everything (and the
+   * cache keeps the listing's owner map as it is: no copy of 1M entries).
+   */
   apply(event: RegistryEvent): void {
     this.#lastEventAt = Date.now();
-    switch (event.type) {
-      case "reset": {
-        const before = this.#nodes;
-        this.#nodes = new Map(event.nodes.map((node) => [node.nodeId, node]));
-        for (const node of event.nodes) {
-          this.#logNew(before.get(node.nodeId), node);
-        }
-        // The listing's map is ours to keep: no copy of 1M entries.
-        this.#users = event.owners;
-        this.#size = pairCount(event.owners);
-        if (!this.#ready) {
-          this.#ready = true;
-          this.#resolveReady();
-        }
-        break;
-      }
-      case "node":
-        this.#logNew(this.#nodes.get(event.node.nodeId), event.node);
-        this.#nodes.set(event.node.nodeId, event.node);
-        break;
-      case "node-gone":
-        // The node's user keys go with its lease and arrive as user-gone
-        // events; until then owners() already skips them.
-        this.#nodes.delete(event.nodeId);
-        break;
-      case "user":
-        if (addOwner(this.#users, event.user, event.nodeId)) this.#size += 1;
-        break;
-      case "user-gone":
-        if (removeOwner(this.#users, event.user, event.nodeId)) this.#size -= 1;
-        break;
+    const before = this.#mirror.nodes;
+    if (event.type === "node") {
+      this.#logNew(before.get(event.node.nodeId), event.node);
+    }
+    // node-gone: the node's user keys go with its lease and arrive as
+    // user-gone events; until then owners() already skips them.
+    this.#mirror.apply(event);
+    if (event.type !== "reset") return;
+    for (const node of event.nodes) this.#logNew(before.get(node.nodeId), node);
+    if (!this.#ready) {
+      this.#ready = true;
+      this.#resolveReady();
     }
   }
 

@@ -27,23 +27,6 @@ export class RegistryUnavailableError extends UnavailableError {
   }
 }
 
-/** `join()` found the node id held by a live node. */
-export class NodeIdTakenError extends HttpError {
-  /** The node id asked for. */
-  readonly nodeId: string;
-
-  constructor(nodeId: string, options?: ErrorOptions) {
-    super(
-      "node_id_taken",
-      409,
-      `node id "${nodeId}" is already registered`,
-      options,
-    );
-    this.name = "NodeIdTakenError";
-    this.nodeId = nodeId;
-  }
-}
-
 /** A call on a membership that has left, or on a closed registry. */
 export class RegistryClosedError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {

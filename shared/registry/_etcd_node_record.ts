@@ -8,13 +8,9 @@
  */
 import { CompareResult, CompareTarget, type IRequestOp } from "etcd3";
 import type { NodeRecord } from "./registry.ts";
-import {
-  bytes,
-  type EtcdContext,
-  NodeIdTakenError,
-  unavailable,
-} from "./_etcd_client.ts";
+import { bytes, type EtcdContext, unavailable } from "./_etcd_client.ts";
 import { grantLease, revokeLease } from "./_etcd_lease.ts";
+import { NodeIdTakenError } from "./errors.ts";
 
 /** The put of `node`'s record on `leaseId`, as one txn op. */
 export function nodePut(

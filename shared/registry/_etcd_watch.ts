@@ -11,7 +11,7 @@ import type { NodeRecord, RegistryEvent } from "./registry.ts";
 import { prefixEnd } from "./keys.ts";
 import { backoff, bytes, type EtcdContext, sleep } from "./_etcd_client.ts";
 import { listUsers } from "./_user_listing.ts";
-import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
+import { OwnerMap, resetEvent } from "./owner_map.ts";
 
 /** Options of {@link watchRegistry}. */
 export type WatchOptions = {
@@ -93,12 +93,12 @@ async function list(ctx: EtcdContext, options: WatchOptions): Promise<Listing> {
     if (event?.type === "node") nodes.push(event.node);
   }
   const revision = Number(answer.header.revision);
-  const owners: OwnerMap = new Map();
+  const owners = new OwnerMap();
   await listUsers(client, keys, revision, {
     pageSize: options.pageSize,
     concurrency: options.listConcurrency,
     callTimeout: options.listCallTimeout,
-  }, (user, nodeId) => addOwner(owners, user, nodeId));
+  }, (user, nodeId) => owners.add(user, nodeId));
   return { revision: BigInt(revision), reset: resetEvent(nodes, owners) };
 }
 

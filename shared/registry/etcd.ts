@@ -45,12 +45,12 @@ import { watchRegistry } from "./_etcd_watch.ts";
 export {
   type EtcdRegistryStats,
   type EtcdSecurity,
-  NodeIdTakenError,
   RegistryClosedError,
   RegistryRefusedError,
   RegistryUnavailableError,
 } from "./_etcd_client.ts";
 export { EtcdMembership, MAX_TXN_OPS } from "./_etcd_membership.ts";
+export { NodeIdTakenError } from "./errors.ts";
 
 /** Options of {@link EtcdRegistry.connect}. */
 export type EtcdRegistryOptions = {

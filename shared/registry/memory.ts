@@ -13,51 +13,37 @@ import type {
   Registry,
   RegistryEvent,
 } from "./registry.ts";
-import { addOwner, type OwnerMap, resetEvent } from "./owner_map.ts";
+import { NodeIdTakenError } from "./errors.ts";
+import { RegistryMirror } from "./mirror.ts";
+import { type OwnerMap, resetEvent } from "./owner_map.ts";
 
 /** Shared state of memory registries: node records and user → node ids. */
 export class MemoryRegistryStore {
-  readonly nodes = new Map<string, NodeRecord>();
-  readonly users = new Map<string, Set<string>>();
+  readonly #mirror = new RegistryMirror();
   /** `${nodeId}\n${user}` → the user's connections on that node. */
   readonly devices = new Map<string, readonly DeviceRef[]>();
   readonly #listeners = new Set<(event: RegistryEvent) => void>();
 
-  /** Applies a change and tells every watcher. */
+  /** Live node records by id. */
+  get nodes(): ReadonlyMap<string, NodeRecord> {
+    return this.#mirror.nodes;
+  }
+
+  /** user → the ids of the nodes holding it. */
+  get owners(): OwnerMap {
+    return this.#mirror.owners;
+  }
+
+  /** Applies a change and tells every watcher (a user change that changes nothing is not told). */
   emit(event: RegistryEvent): void {
-    switch (event.type) {
-      case "node":
-        this.nodes.set(event.node.nodeId, event.node);
-        break;
-      case "node-gone":
-        this.nodes.delete(event.nodeId);
-        break;
-      case "user": {
-        const owners = this.users.get(event.user) ?? new Set();
-        if (owners.has(event.nodeId)) return;
-        owners.add(event.nodeId);
-        this.users.set(event.user, owners);
-        break;
-      }
-      case "user-gone": {
-        const owners = this.users.get(event.user);
-        if (!owners?.delete(event.nodeId)) return;
-        if (owners.size === 0) this.users.delete(event.user);
-        break;
-      }
-      case "reset":
-        throw new Error("a store is never reset");
-    }
+    if (event.type === "reset") throw new Error("a store is never reset");
+    if (!this.#mirror.apply(event)) return;
     for (const listener of this.#listeners) listener(event);
   }
 
-  /** The whole state as a `reset` event. */
+  /** The whole state as a `reset` event (its owners are the watcher's own copy). */
   snapshot(): RegistryEvent {
-    const owners: OwnerMap = new Map();
-    for (const [user, nodeIds] of this.users) {
-      for (const nodeId of nodeIds) addOwner(owners, user, nodeId);
-    }
-    return resetEvent([...this.nodes.values()], owners);
+    return resetEvent([...this.nodes.values()], this.owners.clone());
   }
 
   listen(listener: (event: RegistryEvent) => void): () => void {
@@ -75,12 +61,12 @@ export class MemoryRegistry implements Registry {
   }
 
   owners(user: string): Promise<string[]> {
-    return Promise.resolve([...(this.store.users.get(user) ?? [])]);
+    return Promise.resolve(this.store.owners.ownersOf(user));
   }
 
   devices(user: string): Promise<NodeDevice[]> {
     return Promise.resolve(
-      [...(this.store.users.get(user) ?? [])].flatMap((nodeId) =>
+      this.store.owners.ownersOf(user).flatMap((nodeId) =>
         (this.store.devices.get(`${nodeId}\n${user}`) ?? []).map((device) => ({
           ...device,
           nodeId,
@@ -120,9 +106,7 @@ export class MemoryRegistry implements Registry {
 
   join(node: NodeRecord): Promise<NodeMembership> {
     if (this.store.nodes.has(node.nodeId)) {
-      return Promise.reject(
-        new Error(`node id "${node.nodeId}" is already registered`),
-      );
+      return Promise.reject(new NodeIdTakenError(node.nodeId));
     }
     this.store.emit({ type: "node", node: { ...node } });
     return Promise.resolve(new MemoryMembership(this.store, { ...node }));

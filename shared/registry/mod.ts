@@ -6,5 +6,7 @@
  * @module
  */
 export * from "./registry.ts";
+export * from "./errors.ts";
 export * from "./memory.ts";
 export * from "./owner_map.ts";
+export * from "./mirror.ts";

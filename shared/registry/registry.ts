@@ -60,8 +60,9 @@ export interface Registry extends AsyncDisposable {
    */
   watch(signal: AbortSignal): AsyncIterable<RegistryEvent>;
   /**
-   * Records a node under a lease and returns its membership. Throws when the
-   * node id is already held by a live node.
+   * Records a node under a lease and returns its membership.
+   *
+   * @throws {NodeIdTakenError} when the node id is held by a live node.
    */
   join(node: NodeRecord): Promise<NodeMembership>;
   /** Resolves when the backend answers; rejects when it cannot be reached. */

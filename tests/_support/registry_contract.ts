@@ -8,7 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { nodeRecord } from "../../ops/servers/etcd_bulk.ts";
-import type { Registry, RegistryEvent } from "../../shared/registry/mod.ts";
+import {
+  NodeIdTakenError,
+  type Registry,
+  type RegistryEvent,
+} from "../../shared/registry/mod.ts";
 import { waitFor } from "./until.ts";
 import { WatchMirror } from "./watch_mirror.ts";
 
@@ -144,7 +148,7 @@ export function registryContract(
     await using mirror = new WatchMirror(reg);
     await waitFor(() => mirror.resets === 1, { what: "the first reset" });
     assert.deepEqual(
-      [...mirror.users.keys()].sort(),
+      mirror.users().sort(),
       [...AWKWARD_USERS].sort(),
     );
     await node.unregister("a/b");
@@ -211,7 +215,12 @@ export function registryContract(
     await using first = await b.open();
     await using second = await b.open();
     const holder = await first.join(nodeRecord("n1"));
-    await assert.rejects(second.join(nodeRecord("n1")));
+    await assert.rejects(second.join(nodeRecord("n1")), (error) => {
+      assert.ok(error instanceof NodeIdTakenError, String(error));
+      assert.equal(error.nodeId, "n1");
+      assert.equal(error.code, "node_id_taken");
+      return true;
+    });
     await holder.leave();
     await using again = await second.join(nodeRecord("n1"));
     assert.equal(again.nodeId, "n1");
@@ -274,6 +283,28 @@ export function registryContract(
     assert.deepEqual(changes.filter((c) => order.includes(c)), order);
     assert.equal(mirror.resets, 1);
     assert.deepEqual(mirror.owners("bob"), ["n1"]);
+  });
+
+  test("watch() hands each watcher a reset of its own to keep and change", async (b) => {
+    await using reg = await b.open();
+    await using n1 = await reg.join(nodeRecord("n1"));
+    await n1.register("alice");
+    const firstReset = async () => {
+      const abort = new AbortController();
+      for await (const event of reg.watch(abort.signal)) {
+        abort.abort();
+        assert.equal(event.type, "reset");
+        return event.type === "reset" ? event : undefined;
+      }
+    };
+    const mine = await firstReset();
+    mine!.owners.add("ghost", "n1");
+    mine!.owners.remove("alice", "n1");
+    const theirs = await firstReset();
+    assert.equal(theirs!.owners.get("alice"), "n1");
+    assert.equal(theirs!.owners.get("ghost"), undefined);
+    assert.deepEqual(await reg.owners("alice"), ["n1"]);
+    assert.deepEqual(await reg.owners("ghost"), []);
   });
 
   test("watch() ends when its signal aborts", async (b) => {

@@ -1,25 +1,26 @@
 /**
- * Consumes `Registry.watch()` in the background and applies its events the
- * way a router's route cache does, so tests can wait for a state
+ * Consumes `Registry.watch()` in the background and applies its events with
+ * the registry's own {@link RegistryMirror} (what a router's route cache
+ * holds), so tests can wait for a state
  * (`waitFor(() => mirror.has("u", "n1"))`) instead of counting events.
  *
  * @module
  */
-import type {
-  NodeRecord,
-  Registry,
-  RegistryEvent,
+import {
+  type NodeRecord,
+  type Registry,
+  type RegistryEvent,
+  RegistryMirror,
+  resetEvent,
 } from "../../shared/registry/mod.ts";
 
 /** A live copy of the registry built from one watch. */
 export class WatchMirror implements AsyncDisposable {
-  /** Every event in order, resets included. */
+  /** Every event in order, resets included (as they arrived: later events do not change them). */
   readonly events: RegistryEvent[] = [];
-  readonly nodes = new Map<string, NodeRecord>();
-  /** `user` → ids of the nodes holding it. */
-  readonly users = new Map<string, Set<string>>();
   /** How many `reset` events arrived. */
   resets = 0;
+  readonly #state = new RegistryMirror();
   readonly #abort = new AbortController();
   readonly #done: Promise<void>;
 
@@ -27,20 +28,28 @@ export class WatchMirror implements AsyncDisposable {
     this.#done = this.#consume(registry);
   }
 
+  /** Live node records by id. */
+  get nodes(): ReadonlyMap<string, NodeRecord> {
+    return this.#state.nodes;
+  }
+
   /** Node ids holding `user`, sorted. */
   owners(user: string): string[] {
-    return [...(this.users.get(user) ?? [])].sort();
+    return this.#state.owners.ownersOf(user).sort();
   }
 
   has(user: string, nodeId: string): boolean {
-    return this.users.get(user)?.has(nodeId) ?? false;
+    return this.#state.owners.has(user, nodeId);
+  }
+
+  /** Every user held by some node. */
+  users(): string[] {
+    return [...this.#state.owners.users()];
   }
 
   /** How many (user, node) pairs the mirror holds. */
   get pairs(): number {
-    let count = 0;
-    for (const owners of this.users.values()) count += owners.size;
-    return count;
+    return this.#state.owners.pairs;
   }
 
   /** Stops the watch; rethrows if the watch itself threw. */
@@ -52,40 +61,12 @@ export class WatchMirror implements AsyncDisposable {
   async #consume(registry: Registry): Promise<void> {
     for await (const event of registry.watch(this.#abort.signal)) {
       this.events.push(event);
-      this.#apply(event);
-    }
-  }
-
-  #apply(event: RegistryEvent): void {
-    switch (event.type) {
-      case "reset":
+      if (event.type === "reset") {
         this.resets++;
-        this.nodes.clear();
-        this.users.clear();
-        for (const node of event.nodes) this.nodes.set(node.nodeId, node);
-        for (const { user, nodeId } of event.users) this.#add(user, nodeId);
-        break;
-      case "node":
-        this.nodes.set(event.node.nodeId, event.node);
-        break;
-      case "node-gone":
-        this.nodes.delete(event.nodeId);
-        break;
-      case "user":
-        this.#add(event.user, event.nodeId);
-        break;
-      case "user-gone": {
-        const owners = this.users.get(event.user);
-        owners?.delete(event.nodeId);
-        if (owners?.size === 0) this.users.delete(event.user);
-        break;
-      }
+        // The mirror adopts a reset's owners and changes them; the event
+        // kept in `events` must stay as it arrived.
+        this.#state.apply(resetEvent(event.nodes, event.owners.clone()));
+      } else this.#state.apply(event);
     }
-  }
-
-  #add(user: string, nodeId: string): void {
-    const owners = this.users.get(user) ?? new Set();
-    owners.add(nodeId);
-    this.users.set(user, owners);
   }
 }
