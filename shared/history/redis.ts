@@ -32,6 +32,9 @@ import {
   unavailable,
 } from "./_redis_replies.ts";
 
+/** Time an append gets beyond the call timeout for each user after the first. */
+const APPEND_MS_PER_USER = 1;
+
 /** Options of {@link RedisHistory.connect}. */
 export type RedisHistoryOptions = HistoryOptions & {
   /**
@@ -45,7 +48,7 @@ export type RedisHistoryOptions = HistoryOptions & {
   log: Logger;
   /** Prepended to every key. @default "wsgw:" */
   keyPrefix?: string;
-  /** Milliseconds one call (one command, or one pipeline) may take before it fails. @default 2000 */
+  /** Milliseconds one call (one command, or one pipeline) may take before it fails; an append to N users gets N-1 more. @default 2000 */
   commandTimeout?: number;
   /** Milliseconds {@link RedisHistory.connect} waits for Redis. @default 3000 */
   connectTimeout?: number;
@@ -180,6 +183,10 @@ export class RedisHistory implements History {
             this.#owner,
           );
         })),
+      // A push to thousands of users is thousands of script calls: measured
+      // 0.2-0.4 ms each on a busy 2-core box, so the per-call timeout alone
+      // refused pushes to WSGW_MAX_PUSH_USERS users that Redis was storing.
+      (users.length - 1) * APPEND_MS_PER_USER,
     ) as AppendReply[];
     return seqs.map(([seq, epoch]) => ({ seq: Number(seq), epoch }));
   }
@@ -293,9 +300,15 @@ export class RedisHistory implements History {
    * Runs one Redis call within the command timeout, turning any failure into
    * an {@link UnavailableError}. A call that timed out may still run later.
    */
-  async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
+  async #run<T>(
+    what: string,
+    call: () => Promise<T>,
+    extraMs = 0,
+  ): Promise<T> {
     try {
-      return await this.#deadlines.bound(call(), `history ${what}`);
+      return extraMs === 0
+        ? await this.#deadlines.bound(call(), `history ${what}`)
+        : await deadline(call(), this.#timeout + extraMs, `history ${what}`);
     } catch (error) {
       const status = this.#client.status;
       if (status !== "ready" && !(error instanceof UnavailableError)) {

@@ -105,6 +105,19 @@ Deno.test("redis history - append for 5,000 users is one pipeline", async () => 
   console.log(`  append to 5,000 users: ${ms.toFixed(1)} ms`);
 });
 
+Deno.test("redis history - an append to many users gets time in proportion to them", async () => {
+  await using server = await startRedis();
+  // 50 ms is plenty for one user's append and far too little for 2,000
+  // (hundreds of ms here): the call's bound grows with its users.
+  await using history = await connect(server, { commandTimeout: 50 });
+  const users = Array.from({ length: 2000 }, (_, i) => `many-${i}`);
+  assert.deepEqual(
+    await seqs(history.append(users, message())),
+    users.map(() => 1),
+  );
+  assert.deepEqual(await seqs(history.append(["one"], message())), [1]);
+});
+
 Deno.test("redis history - history survives a new RedisHistory instance", async () => {
   await using server = await startRedis();
   const sent = message();
