@@ -51,6 +51,8 @@ export class OrderCursor {
   readonly #options: { sink: OrderSink; onDuplicate?: () => void };
   /** Ids of live-only pushes written here; made on first use. */
   #unstored: Set<string> | undefined;
+  /** The last seqs announced gone: a late copy of one was not had here. */
+  #lastGap: { epoch: string | undefined; from: number; to: number } | undefined;
 
   constructor(options: { sink: OrderSink; onDuplicate?: () => void }) {
     this.#options = options;
@@ -88,10 +90,19 @@ export class OrderCursor {
     return this.#options.sink.write(frame, live);
   }
 
-  /** Drops a frame the connection had, counting it unless it was a skip. */
-  duplicate(frame: OrderedFrame): false {
-    if (!frame.skip) this.#options.onDuplicate?.();
-    return false;
+  /**
+   * Drops a frame the connection is past, counting it unless it was a skip.
+   * True when the connection has the message (a history read or an earlier
+   * copy wrote it), false when its seq was announced gone: a push answers
+   * `devices` from this, and 0 would tell the caller the user is offline.
+   */
+  duplicate(frame: OrderedFrame): boolean {
+    if (frame.skip) return false;
+    this.#options.onDuplicate?.();
+    const gone = this.#lastGap;
+    return !(gone !== undefined && frame.seq !== undefined &&
+      gone.epoch === this.epoch && frame.seq >= gone.from &&
+      frame.seq <= gone.to);
   }
 
   /** Announces that seqs after `lastSeq` up to `to` are gone, and moves past them. */
@@ -99,6 +110,7 @@ export class OrderCursor {
     const from = (this.lastSeq ?? 0) + 1;
     if (to < from) return;
     this.#options.sink.announce({ type: "gap", from, to });
+    this.#lastGap = { epoch: this.epoch, from, to };
     this.lastSeq = to;
   }
 

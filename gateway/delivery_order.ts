@@ -94,7 +94,9 @@ export class DeliveryOrder {
   /**
    * Hands a message over: written now when it is next, dropped when this
    * connection had it, queued behind a replay or a gap read otherwise.
-   * Returns true unless dropped or stopped.
+   * True when the connection has or will have the message (written, queued,
+   * or had it already); false when stopped, overflowing, or its seq was
+   * announced gone.
    */
   deliver(frame: OrderedFrame): boolean {
     if (this.#stopped.signal.aborted) return false;

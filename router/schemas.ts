@@ -124,7 +124,8 @@ export const PushResult = z.object({
       "The user's seq of this message; null when it was not stored (`stored`: false).",
   }),
   devices: z.int().min(0).meta({
-    description: "Connections the message was handed to; 0 when offline.",
+    description:
+      "Connections that have the message (handed to now, or read from history a moment before); 0 when offline.",
   }),
 });
 export type PushResult = z.infer<typeof PushResult>;

@@ -278,3 +278,32 @@ Deno.test("delivery order - a catch-up that gives up on history still writes a f
   assert.deepEqual(sink.ids(), ["during"]);
   assert.equal(order.queuedBytes, 0);
 });
+
+Deno.test("delivery order - a live frame the connection already got from history counts as reached, not as offline", async () => {
+  // A push answers `devices` from these results, and 0 tells the caller the
+  // user is offline: a connection whose catch-up read wrote the message a
+  // moment before its live copy arrived has it.
+  const history = new FakeUserHistory();
+  const { order, sink } = await started(history, 0);
+  const one = history.append("a");
+  await order.catchUp();
+  assert.deepEqual(sink.seqs(), [1]);
+  assert.equal(order.deliver(one), true);
+  assert.deepEqual(sink.seqs(), [1], "written once");
+  // A live-only push retried by a node client: also had.
+  assert.equal(order.deliver(unstored("u1")), true);
+  assert.equal(order.deliver(unstored("u1")), true);
+  assert.equal(sink.ids().filter((id) => id === "u1").length, 1);
+});
+
+Deno.test("delivery order - a late frame of a seq announced gone does not count as reached", async () => {
+  const history = new FakeUserHistory();
+  const { order, sink } = await started(history, 0);
+  for (const id of ["a", "b", "c", "d"]) history.append(id);
+  history.trim(2);
+  order.deliver(history.frame(4, "d"));
+  await order.idle();
+  assert.deepEqual(sink.seen[0], { type: "gap", from: 1, to: 2 });
+  assert.equal(order.deliver(history.frame(2, "b")), false);
+  assert.equal(order.deliver(history.frame(3, "c")), true);
+});
