@@ -1,7 +1,7 @@
 /**
  * The error of a call to a gateway node's internal API that did not succeed:
- * from a router (router/node_client.ts, over HTTP or a deliver stream), from
- * a peer node (gateway/device_limit.ts) or from `ctl drain`.
+ * from a router (router/node_client.ts), a peer node (gateway/device_limit.ts)
+ * or `ctl drain`, all through shared/internal_call.ts.
  *
  * @module
  */

@@ -2,8 +2,7 @@
  * The NodeApi contract (shared/node_api.ts), one suite for every way a router
  * reaches a node: `unit/node_api_local.test.ts` runs it on the gateway node
  * in-process (as the embedded process calls it), `unit/node_api_http.test.ts`
- * through HttpNodeClient and the real internal app, over HTTP and over the
- * deliver stream.
+ * through HttpNodeClient and the real internal app over HTTP.
  *
  * @module
  */
@@ -13,11 +12,7 @@ import { startTestGateway, type TestGateway } from "./embedded.ts";
 import { TestClient } from "./ws_client.ts";
 
 /** A node reached one way, over a real gateway node with real sockets. */
-export type ReachedNode = AsyncDisposable & {
-  api: NodeApi;
-  /** Called between calls, for a transport that warms up (the deliver stream). */
-  settle?: () => Promise<void>;
-};
+export type ReachedNode = AsyncDisposable & { api: NodeApi };
 
 /** Wraps the embedded test gateway's node into the API under test. */
 export type ReachNode = (gateway: TestGateway) => Promise<ReachedNode>;
@@ -63,7 +58,6 @@ export function nodeApiContract(name: string, reach: ReachNode): void {
       const a1 = await connect("a");
       const a2 = await connect("a");
       const b = await connect("b");
-      await node.settle?.();
       const request = delivery(["a", "b", "nobody"]);
       assert.deepEqual(
         { ...(await node.api.deliver(request)).devices },
@@ -82,7 +76,6 @@ export function nodeApiContract(name: string, reach: ReachNode): void {
     async (node, connect) => {
       const phone = await connect("a", "phone");
       const laptop = await connect("a", "laptop");
-      await node.settle?.();
       const result = await node.api.deliver(delivery(["a"], "phone"));
       assert.deepEqual({ ...result.devices }, { a: 1 });
       await phone.waitMessages(1);
@@ -96,7 +89,6 @@ export function nodeApiContract(name: string, reach: ReachNode): void {
     "deliveries of one caller reach a socket in the order they were made",
     async (node, connect) => {
       const a = await connect("a");
-      await node.settle?.();
       const requests = Array.from({ length: 20 }, () => delivery(["a"]));
       await Promise.all(requests.map((r) => node.api.deliver(r)));
       const got = await a.waitMessages(20);
