@@ -112,6 +112,20 @@ for (const result of results) {
     }
     continue;
   }
+  if (result.scenario === "storm") {
+    console.log(
+      `| system | sockets | dropped | back | p50 / p90 / p99 / all ms from the kill | behind / duplicates / gaps | load1 |`,
+    );
+    console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
+    for (const r of result.results) {
+      const b = r.backMs;
+      console.log(
+        `| ${r.system} | ${r.sockets} | ${r.dropped} | ${r.reconnected} | ${b.p50} / ${b.p90} / ${b.p99} / ${b.all} | ${r.usersBehind} / ${r.duplicates} / ${r.gaps} | ${r.load1} |`,
+      );
+    }
+    console.log("");
+    continue;
+  }
   const keys = KEYS[result.scenario]!;
   console.log(`| system | nodes | ${keys.join(" | ")} |`);
   console.log(`| --- | --- | ${keys.map(() => "---").join(" | ")} |`);

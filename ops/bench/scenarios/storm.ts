@@ -34,10 +34,20 @@ type Stats = {
   downMs: number[];
 };
 
-/** One storm; see the module doc. */
+/** `--runs` storms, each on a fresh cluster; see the module doc. */
 export async function stormScenario(
   options: BenchOptions,
 ): Promise<Record<string, unknown>> {
+  const results: unknown[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    if (options.runs > 1) options.say(`storm: run ${run} of ${options.runs}`);
+    results.push(await oneStorm(options));
+  }
+  return { results };
+}
+
+/** One storm on a fresh cluster. */
+async function oneStorm(options: BenchOptions): Promise<unknown> {
   const nodes = Math.max(2, options.nodes);
   const system = await startSystem("wsgw", nodes, { lb: options.lb });
   const clients: Child[] = [];
@@ -177,9 +187,7 @@ export async function stormScenario(
     for (const point of curve.filter((_, i) => i % 5 === 0)) {
       options.say(`  +${point.ms} ms: ${point.open} open`);
     }
-    return {
-      results: [{ system: options.lb ? "wsgw+haproxy" : "wsgw", ...result }],
-    };
+    return { system: options.lb ? "wsgw+haproxy" : "wsgw", ...result };
   } finally {
     pushing = false;
     await pusher;
