@@ -140,7 +140,7 @@ export class HistoryFill {
       if (seq <= cursor.lastSeq!) continue;
       if (seq > cursor.lastSeq! + 1) cursor.gap(seq - 1);
       await cursor.room();
-      if (cursor.pass(frame, false)) this.#replayed++;
+      if (cursor.pass(frame, false) === "written") this.#replayed++;
     }
     if (slice.more) this.wanted = true;
     else if (slice.seq > cursor.lastSeq!) cursor.gap(slice.seq);

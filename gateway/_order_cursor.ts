@@ -51,6 +51,11 @@ export class OrderCursor {
   readonly #options: { sink: OrderSink; onDuplicate?: () => void };
   /** Ids of live-only pushes written here; made on first use. */
   #unstored: Set<string> | undefined;
+  /**
+   * Seqs up to here (in this epoch) came before the connection started
+   * without `since`: a late copy of one never reached it.
+   */
+  floor: { epoch: string | undefined; seq: number } | undefined;
   /** The last seqs announced gone: a late copy of one was not had here. */
   #lastGap: { epoch: string | undefined; from: number; to: number } | undefined;
 
@@ -82,12 +87,14 @@ export class OrderCursor {
 
   /**
    * Moves the connection to `frame`'s seq and writes it, unless it is meant
-   * for another device or went out already without a seq. True when written.
+   * for another device or went out already without a seq. "written", "had"
+   * (it went out live-only before) or "not" (a skip, or the socket refused).
    */
-  pass(frame: OrderedFrame, live: boolean): boolean {
+  pass(frame: OrderedFrame, live: boolean): "written" | "had" | "not" {
     this.lastSeq = frame.seq;
-    if (frame.skip || this.#unstored?.has(frame.id)) return false;
-    return this.#options.sink.write(frame, live);
+    if (frame.skip) return "not";
+    if (this.#unstored?.has(frame.id)) return "had";
+    return this.#options.sink.write(frame, live) ? "written" : "not";
   }
 
   /**
@@ -99,10 +106,15 @@ export class OrderCursor {
   duplicate(frame: OrderedFrame): boolean {
     if (frame.skip) return false;
     this.#options.onDuplicate?.();
+    const seq = frame.seq;
+    if (seq === undefined) return true;
+    const floor = this.floor;
+    if (floor !== undefined && floor.epoch === this.epoch && seq <= floor.seq) {
+      return false;
+    }
     const gone = this.#lastGap;
-    return !(gone !== undefined && frame.seq !== undefined &&
-      gone.epoch === this.epoch && frame.seq >= gone.from &&
-      frame.seq <= gone.to);
+    return !(gone !== undefined && gone.epoch === this.epoch &&
+      seq >= gone.from && seq <= gone.to);
   }
 
   /** Announces that seqs after `lastSeq` up to `to` are gone, and moves past them. */

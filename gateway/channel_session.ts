@@ -17,6 +17,7 @@ import {
   type HistorySlice,
   type OrderedFrame,
   type OrderSink,
+  type StartPosition,
 } from "./delivery_order.ts";
 
 export type { HistorySlice, OrderedFrame } from "./delivery_order.ts";
@@ -171,7 +172,7 @@ export class ChannelSession implements OrderSink {
    * Resolves with the number of history messages written.
    */
   goLive(
-    position: { epoch: string | undefined; lastSeq: number | undefined },
+    position: StartPosition,
     slice: HistorySlice | undefined,
   ): Promise<number> {
     return this.#order.start(position, slice);

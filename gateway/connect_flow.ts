@@ -78,7 +78,7 @@ export async function connectChannel(
     recovered: state.welcome.recovered,
   });
   const replayed = await session.goLive(
-    { epoch: state.epoch, lastSeq: state.lastSeq },
+    { epoch: state.epoch, lastSeq: state.lastSeq, floor: state.floor },
     state.slice,
   );
   deps.metrics.replayed.inc(replayed);
@@ -156,6 +156,8 @@ type ResumeState = {
   lastSeq: number | undefined;
   /** The history read to replay (entries after `lastSeq`); undefined when none. */
   slice: HistorySlice | undefined;
+  /** A new device (no `since`) never had the seqs up to here. */
+  floor?: number;
 };
 
 /**
@@ -198,6 +200,7 @@ async function readHistory(
       epoch: read.epoch,
       lastSeq: read.seq,
       slice: undefined,
+      floor: read.seq,
     };
   }
   const read = await history.read(user, since, limit);

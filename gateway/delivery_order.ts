@@ -51,6 +51,19 @@ export type DeliveryOrderOptions = HistoryFillOptions & {
 };
 
 /** The order of one connection; see the module doc. */
+/** Where a connection starts (DeliveryOrder.start). */
+export type StartPosition = {
+  /** The epoch it starts in; undefined when unknown. */
+  epoch: string | undefined;
+  /** The seq it stands at; undefined when unknown. */
+  lastSeq: number | undefined;
+  /**
+   * Seqs up to here came before a device that connected without `since`: it
+   * never had them (a late live copy of one is not counted as reached).
+   */
+  floor?: number;
+};
+
 export class DeliveryOrder {
   readonly #options: DeliveryOrderOptions;
   readonly #stopped = new AbortController();
@@ -118,7 +131,7 @@ export class DeliveryOrder {
     const last = cursor.lastSeq ?? seq - 1;
     if (seq <= last) return cursor.duplicate(frame);
     if (seq > last + 1) return this.#hold(frame);
-    return cursor.pass(frame, true);
+    return cursor.pass(frame, true) !== "not";
   }
 
   /**
@@ -128,11 +141,14 @@ export class DeliveryOrder {
    * Resolves with the number of history messages written.
    */
   async start(
-    position: { epoch: string | undefined; lastSeq: number | undefined },
+    position: StartPosition,
     slice: HistorySlice | undefined,
   ): Promise<number> {
     this.#cursor.epoch = position.epoch;
     this.#cursor.lastSeq = position.lastSeq;
+    if (position.floor !== undefined) {
+      this.#cursor.floor = { epoch: position.epoch, seq: position.floor };
+    }
     this.#mode = "filling";
     this.#running = this.#pump(slice, 0);
     await this.#running;

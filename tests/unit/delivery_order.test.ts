@@ -307,3 +307,37 @@ Deno.test("delivery order - a late frame of a seq announced gone does not count 
   assert.equal(order.deliver(history.frame(2, "b")), false);
   assert.equal(order.deliver(history.frame(3, "c")), true);
 });
+
+Deno.test("delivery order - a late copy of a seq from before a new device's start does not count as reached", async () => {
+  // A device connecting without `since` starts at the user's latest seq: a
+  // live copy of that seq arriving afterwards never reaches it.
+  const history = new FakeUserHistory();
+  const one = history.append("a");
+  const sink = new RecordingSink();
+  const order = new DeliveryOrder({
+    sink,
+    read: (after) => history.read(after),
+    maxQueueBytes: 1 << 20,
+    onOverflow: () => {},
+    onReadError: () => {},
+    pause: () => Promise.resolve(),
+  });
+  await order.start(
+    { epoch: history.epoch, lastSeq: history.seq, floor: history.seq },
+    undefined,
+  );
+  assert.equal(order.deliver(one), false);
+  assert.deepEqual(sink.seqs(), []);
+  const two = history.append("b");
+  assert.equal(order.deliver(two), true);
+  assert.equal(order.deliver(two), true, "a retried copy: had");
+});
+
+Deno.test("delivery order - a stored copy of a push that went out live-only counts as reached", async () => {
+  const history = new FakeUserHistory();
+  const { order, sink } = await started(history, 0);
+  assert.equal(order.deliver(unstored("x")), true);
+  const stored = { ...history.append("x") };
+  assert.equal(order.deliver(stored), true);
+  assert.equal(sink.ids().filter((id) => id === "x").length, 1);
+});
