@@ -7,6 +7,8 @@
  * @module
  */
 import { UnavailableError } from "../shared/errors.ts";
+import { callInternal } from "../shared/internal_call.ts";
+import { NodeRequestError } from "../shared/node_request_error.ts";
 import type { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import type { NodeRecord } from "../shared/registry/mod.ts";
 
@@ -38,7 +40,6 @@ export type HttpNodeDrainerOptions = {
  * ```
  */
 export function httpNodeDrainer(options: HttpNodeDrainerOptions): NodeDrainer {
-  const send = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 5000;
   return async (node, pace) => {
     const refusal = options.urlPolicy?.refusal(node.internalUrl);
@@ -47,33 +48,27 @@ export function httpNodeDrainer(options: HttpNodeDrainerOptions): NodeDrainer {
         `node ${node.nodeId}: internal URL refused (WSGW_INTERNAL_NETWORKS): ${refusal}`,
       );
     }
-    let response: Response;
     try {
-      response = await send(new URL("/internal/drain", node.internalUrl), {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${options.secret}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify(pace),
-        // A redirect would take the secret to an address no record named.
-        redirect: "manual",
+      await callInternal(node, "/internal/drain", pace, {
+        secret: options.secret,
         signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        fetch: options.fetch,
       });
     } catch (error) {
+      if (error instanceof NodeRequestError && error.failure === "http") {
+        throw new UnavailableError(
+          `node ${node.nodeId} refused the drain: ${
+            error.httpStatus ?? "a bad answer"
+          } (${error.message})`,
+          { cause: error },
+        );
+      }
       throw new UnavailableError(
         `node ${node.nodeId} did not take the drain: ${
           error instanceof Error ? error.message : String(error)
         }`,
         { cause: error },
-      );
-    }
-    const text = await response.text().catch(() => "");
-    if (response.status !== 202) {
-      throw new UnavailableError(
-        `node ${node.nodeId} refused the drain: ${response.status} ${
-          text.slice(0, 200)
-        }`,
       );
     }
   };
