@@ -8,7 +8,8 @@ import { isSplicableEntry } from "../../shared/json_value.ts";
 import { type Context, Hono } from "hono";
 import { BadRequestError } from "../../shared/errors.ts";
 import { userIdProblem } from "../../shared/protocol.ts";
-import { requireScope } from "../api_key.ts";
+import { type ApiKeyEnv, requireScope } from "../api_key.ts";
+import { allows } from "../../shared/api_key_scopes.ts";
 import type { RouterDeps } from "../deps.ts";
 import { count, type FanOut } from "../fan_out.ts";
 import { historyCall } from "../history_call.ts";
@@ -22,8 +23,11 @@ import {
 } from "../schemas.ts";
 
 /** Routes under `/users/:user`, to mount under `/v1`. */
-export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
-  const app = new Hono();
+export function userRoutes(
+  deps: RouterDeps,
+  fanOut: FanOut,
+): Hono<ApiKeyEnv> {
+  const app = new Hono<ApiKeyEnv>();
 
   app.get("/users/:user/presence", requireScope("push"), async (c) => {
     const user = userParam(c);
@@ -32,8 +36,16 @@ export function userRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
       "presence",
       (api) => api.presence(user),
     );
+    // End users' addresses are for operators (the console), not for every
+    // backend holding a push key.
+    const admin = allows(c.get("apiScope"), "admin");
     const devices = answers
       .flatMap(({ value }) => Array.isArray(value) ? value : [])
+      .map((device) => {
+        if (admin) return device;
+        const { remoteAddress: _, ...rest } = device;
+        return rest;
+      })
       // connId breaks ties: devices connected in the same millisecond come
       // back in the same order from every router replica.
       .sort((a, b) =>

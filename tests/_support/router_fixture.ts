@@ -79,6 +79,7 @@ export class FakeNode implements NodeApi {
       nodeId: this.nodeId,
       device,
       connectedAt,
+      remoteAddress: "203.0.113.7",
     });
     this.connections.set(user, list);
     await this.membership.register(

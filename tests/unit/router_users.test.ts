@@ -240,3 +240,18 @@ Deno.test("nodes - a node that left is no longer listed", async () => {
   const body = await (await f.request("/v1/nodes")).json();
   assert.deepEqual(body.map((n: { nodeId: string }) => n.nodeId), ["n2"]);
 });
+
+Deno.test("presence - an end user's address goes to admin keys only", async () => {
+  await using f = await routerFixture({
+    env: { WSGW_API_KEYS: "push-only-key:push,test-key" },
+  });
+  const n1 = await f.addNode("n1");
+  await f.connect(n1, "alice", "phone", 100);
+  const asPush = await (await f.request("/v1/users/alice/presence", {
+    headers: { authorization: "Bearer push-only-key" },
+  })).json();
+  assert.equal(asPush.devices.length, 1);
+  assert.equal("remoteAddress" in asPush.devices[0], false);
+  const asAdmin = await (await f.request("/v1/users/alice/presence")).json();
+  assert.equal(asAdmin.devices[0].remoteAddress, "203.0.113.7");
+});
