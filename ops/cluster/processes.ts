@@ -202,7 +202,7 @@ export function buildProcesses(setup: ProcessSetup): ClusterProcesses {
           statsSocket: lbSocket(dir),
         }),
       );
-      return haproxySpec(configPath, ports.lb, tls?.ca);
+      return haproxySpec(configPath, ports.lb, lbSocket(dir), tls?.ca);
     };
   }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { lbServers } from "./lb_socket.ts";
 import type { ProcessSpec } from "./managed_process.ts";
 
 /** `http://127.0.0.1:<port>` */
@@ -68,6 +69,7 @@ export function redisSpec(dir: string, port: number): ProcessSpec {
 export function haproxySpec(
   configPath: string,
   port: number,
+  statsSocket: string,
   tlsCa?: string,
 ): ProcessSpec {
   return {
@@ -75,12 +77,16 @@ export function haproxySpec(
     // Master-worker: SIGUSR2 reloads the config (a gateway added or
     // removed); the old worker keeps its connections until they end.
     args: ["-W", "-db", "-f", configPath],
-    // Ready once it passes a request to a gateway that is up (over TLS,
-    // trusting only the cluster's CA, when it terminates TLS).
-    ready: () =>
-      tlsCa === undefined
-        ? httpReady(local(port))
-        : httpsReady(`https://127.0.0.1:${port}`, tlsCa),
+    // Ready once haproxy itself answers on its admin socket (another
+    // process that took the port meanwhile would answer the HTTP check
+    // below while haproxy exits with "Address already in use") and passes a
+    // request to a gateway that is up (over TLS, trusting only the
+    // cluster's CA, when it terminates TLS).
+    ready: async () =>
+      await lbServers(statsSocket).then(() => true, () => false) &&
+      (tlsCa === undefined
+        ? await httpReady(local(port))
+        : await httpsReady(`https://127.0.0.1:${port}`, tlsCa)),
   };
 }
 
