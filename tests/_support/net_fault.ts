@@ -43,10 +43,7 @@ export async function dropTcpTo(port: number): Promise<NetFault> {
     "-j",
     "DROP",
   ];
-  await iptables("-I", ...rule);
-  let healed: Promise<void> | undefined;
-  const heal = () => healed ??= iptables("-D", ...rule);
-  return { heal, [Symbol.asyncDispose]: heal };
+  return await insertRule(rule);
 }
 
 /**
@@ -73,6 +70,11 @@ export async function dropTcpFlow(
     "-j",
     "DROP",
   ];
+  return await insertRule(rule);
+}
+
+/** Inserts one iptables rule; healing deletes it, once. */
+async function insertRule(rule: string[]): Promise<NetFault> {
   await iptables("-I", ...rule);
   let healed: Promise<void> | undefined;
   const heal = () => healed ??= iptables("-D", ...rule);

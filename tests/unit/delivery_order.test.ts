@@ -11,6 +11,7 @@ async function started(
   history: FakeUserHistory,
   lastSeq: number | undefined = history.seq,
   overrides: Partial<DeliveryOrderOptions> = {},
+  floor?: number,
 ) {
   const sink = new RecordingSink();
   let overflowed = false;
@@ -24,7 +25,7 @@ async function started(
     pause: () => Promise.resolve(),
     ...overrides,
   });
-  await order.start({ epoch: history.epoch, lastSeq }, undefined);
+  await order.start({ epoch: history.epoch, lastSeq, floor }, undefined);
   return {
     order,
     sink,
@@ -313,19 +314,7 @@ Deno.test("delivery order - a late copy of a seq from before a new device's star
   // live copy of that seq arriving afterwards never reaches it.
   const history = new FakeUserHistory();
   const one = history.append("a");
-  const sink = new RecordingSink();
-  const order = new DeliveryOrder({
-    sink,
-    read: (after) => history.read(after),
-    maxQueueBytes: 1 << 20,
-    onOverflow: () => {},
-    onReadError: () => {},
-    pause: () => Promise.resolve(),
-  });
-  await order.start(
-    { epoch: history.epoch, lastSeq: history.seq, floor: history.seq },
-    undefined,
-  );
+  const { order, sink } = await started(history, history.seq, {}, history.seq);
   assert.equal(order.deliver(one), false);
   assert.deepEqual(sink.seqs(), []);
   const two = history.append("b");
