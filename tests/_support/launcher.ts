@@ -5,6 +5,7 @@
  * @module
  */
 import { childrenOf } from "./cluster.ts";
+import { waitFor } from "./until.ts";
 
 /** The repository root. */
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -58,4 +59,13 @@ export class Launcher implements AsyncDisposable {
       }
     }
   }
+}
+
+/** Waits until the launcher has written its state file (it does once ready). */
+export async function stateFileWritten(path: string): Promise<void> {
+  await waitFor(() => Deno.stat(path).then(() => true, () => false), {
+    timeout: 60_000,
+    interval: 50,
+    what: "the state file",
+  });
 }

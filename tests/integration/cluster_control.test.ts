@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readStateFile } from "../../ops/cluster.ts";
 import { alive, childrenOf } from "../_support/cluster.ts";
 import { onPath } from "../../ops/cluster/services.ts";
-import { Launcher, ROOT } from "../_support/launcher.ts";
+import { Launcher, ROOT, stateFileWritten } from "../_support/launcher.ts";
 import { waitFor } from "../_support/until.ts";
 import { TestClient } from "../_support/ws_client.ts";
 import { signToken } from "../../shared/token.ts";
@@ -52,11 +52,7 @@ Deno.test("cluster control - rolling restart with new env, key rotation, etcd an
       "--state-file",
       stateFile,
     ]);
-    await waitFor(() => Deno.stat(stateFile).then(() => true, () => false), {
-      timeout: 60_000,
-      interval: 50,
-      what: "the state file",
-    });
+    await stateFileWritten(stateFile);
     const state = await readStateFile(stateFile);
     assert.match(state.control!.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await Deno.stat(stateFile)).mode! & 0o777, 0o600);
@@ -218,11 +214,7 @@ Deno.test({
         "--state-file",
         stateFile,
       ]);
-      await waitFor(() => Deno.stat(stateFile).then(() => true, () => false), {
-        timeout: 60_000,
-        interval: 50,
-        what: "the state file",
-      });
+      await stateFileWritten(stateFile);
       const state = await readStateFile(stateFile);
       const ws = `${state.lb!.replace("http", "ws")}/ws?token=`;
       const users = ["s0", "s1", "s2", "s3"];

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { stateProblem } from "../../ops/cluster.ts";
 import { onPath } from "../../ops/cluster/services.ts";
 import { alive, childrenOf } from "../_support/cluster.ts";
-import { Launcher } from "../_support/launcher.ts";
+import { Launcher, stateFileWritten } from "../_support/launcher.ts";
 import { waitFor } from "../_support/until.ts";
 import { TestClient } from "../_support/ws_client.ts";
 import { signToken } from "../../shared/token.ts";
@@ -69,10 +69,8 @@ Deno.test({
         "--state-file",
         stateFile,
       ]);
-      const text = await waitFor(
-        () => Deno.readTextFile(stateFile).catch(() => undefined),
-        { timeout: 60_000, interval: 50, what: "the state file" },
-      );
+      await stateFileWritten(stateFile);
+      const text = await Deno.readTextFile(stateFile);
       const state = JSON.parse(text);
       assert.deepEqual(Object.keys(state).sort(), [
         "apiKey",
