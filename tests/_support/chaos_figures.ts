@@ -148,6 +148,7 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
     figures.reconnects += Math.max(0, device.connections.length - 1);
     figures.resets += device.resets;
     const start = owedAfter(device);
+    const owed = promised.get(device.user);
     for (const connection of device.connections) {
       const seenHere = new Set<string>();
       let highest = 0;
@@ -179,7 +180,7 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
           // append answered as failed may still have landed, and its
           // message then went out live-only (no seq) and is not rewritten.
           for (let skipped = expected + 1; skipped < message.seq; skipped++) {
-            if (promised.get(device.user)?.seqs.has(skipped)) figures.holes++;
+            if (owed?.seqs.has(skipped)) figures.holes++;
           }
           expected = Math.max(expected, message.seq);
           if (message.seq < highest) figures.outOfOrder++;
@@ -192,7 +193,6 @@ export function chaosFigures(input: FigureInput): ChaosFigures {
         arrivals.push(message.at);
       }
     }
-    const owed = promised.get(device.user);
     for (const seq of owed?.seqs ?? []) {
       if (seq <= start) continue;
       figures.expected++;
