@@ -1,7 +1,7 @@
 /**
- * Bodies of the node-internal API (internal_app.ts),
- * checked against the schemas of shared/node_api.ts before the node acts on
- * them: a router is trusted with the secret, not with every byte it sends.
+ * Bodies of the node-internal API (internal_app.ts), checked against the
+ * schemas of shared/node_api.ts (and the drain pace here) before the node acts
+ * on them: a router is trusted with the secret, not with every byte it sends.
  *
  * @module
  */
@@ -18,18 +18,12 @@ export type DrainPace = z.infer<typeof drainSchema>;
 
 /** `text` as JSON checked by `schema`; a 400 naming what is wrong otherwise. */
 export function parseBody<T>(text: string, schema: z.ZodType<T>): T {
-  return check(parseJson(text), schema);
-}
-
-function parseJson(text: string): unknown {
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     throw new BadRequestError("body is not valid JSON", { cause: error });
   }
-}
-
-function check<T>(json: unknown, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new BadRequestError(z.prettifyError(parsed.error));
