@@ -11,6 +11,7 @@
  * deno task bench push --runs 3
  * deno task bench push --systems sio,sio-deno --devices 1 --push-rate 400
  * deno task bench fanout-cost --node-counts 1,2,4
+ * deno task bench latency --systems wsgw,sio --nodes 4 --runs 3
  * deno task bench connections --sockets 100000 --nodes 7 --clients 7 --systems wsgw
  * deno task bench registry --mappings 1000000
  * deno task bench storm --sockets 8000 --nodes 4
@@ -23,6 +24,7 @@ import { loadAverage } from "./proc_stats.ts";
 import { broadcastScenario } from "./scenarios/broadcast.ts";
 import { connectionsScenario } from "./scenarios/connections.ts";
 import { fanoutCostScenario } from "./scenarios/fanout_cost.ts";
+import { latencyScenario } from "./scenarios/latency.ts";
 import { pushScenario } from "./scenarios/push.ts";
 import { registryScenario } from "./scenarios/registry.ts";
 import { stormScenario } from "./scenarios/storm.ts";
@@ -32,6 +34,7 @@ const SCENARIOS = {
   broadcast: broadcastScenario,
   push: pushScenario,
   "fanout-cost": fanoutCostScenario,
+  latency: latencyScenario,
   registry: registryScenario,
   storm: stormScenario,
 } as const;

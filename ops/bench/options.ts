@@ -28,6 +28,8 @@ export type BenchOptions = {
   heartbeatMs: number;
   /** fanout-cost: node counts. */
   nodeCounts: number[];
+  /** latency: offered rates as fractions of the weakest system's capacity. */
+  fractions: number[];
   /** registry: mappings. */
   mappings: number;
   /** storm: clients connect through haproxy instead of to each node. */
@@ -64,6 +66,16 @@ const DEFAULTS: Record<string, Partial<BenchOptions>> = {
     systems: ["wsgw", "sio"],
     placement: "user",
   },
+  latency: {
+    sockets: 2_000,
+    nodes: 4,
+    clients: 1,
+    devices: 1,
+    concurrency: 64,
+    runs: 2,
+    systems: ["wsgw", "sio"],
+    placement: "user",
+  },
   registry: { mappings: 100_000, nodes: 4 },
   storm: { sockets: 2_000, nodes: 4, clients: 2, systems: ["wsgw"] },
 };
@@ -71,7 +83,7 @@ const DEFAULTS: Record<string, Partial<BenchOptions>> = {
 export const USAGE = `\
 Usage: deno task bench <scenario> [flags]
 
-Scenarios: connections, broadcast, push, fanout-cost, registry, storm
+Scenarios: connections, broadcast, push, fanout-cost, latency, registry, storm
 
 Flags (defaults depend on the scenario):
   --systems a,b      which of raw, wsgw, wsgw-embedded, sio, sio-deno:
@@ -94,6 +106,10 @@ Flags (defaults depend on the scenario):
                      push due at a fixed time, latency counted from then);
                      default 0 = closed loop (each connection pushes again
                      when answered)
+  --fractions 0.25,0.5,0.8  latency: open-loop rates offered to every
+                     system, as fractions of the smallest capacity (delivered
+                     push/s of a closed-loop run of each system); defaults:
+                     4 nodes, 1 device, 64 connections, 2 interleaved rounds
   --warmup S, --duration S   push load loop, seconds (default 2, 5)
   --runs R           runs per system (default 1; 3 for the docs)
   --rate R           connects/s in total (connections; default 0 = as fast as possible)
@@ -119,6 +135,7 @@ export function parseBenchArgs(
       sockets: { type: "string" },
       nodes: { type: "string" },
       "node-counts": { type: "string" },
+      fractions: { type: "string" },
       clients: { type: "string" },
       devices: { type: "string" },
       placement: { type: "string" },
@@ -174,9 +191,9 @@ export function parseBenchArgs(
       values.clients,
       Math.max(d.clients ?? 1, Math.ceil(sockets / 15_000)),
     ),
-    devices: num("devices", values.devices, 10),
+    devices: num("devices", values.devices, d.devices ?? 10),
     placement,
-    concurrency: num("concurrency", values.concurrency, 600),
+    concurrency: num("concurrency", values.concurrency, d.concurrency ?? 600),
     warmupMs: num("warmup", values.warmup, 2) * 1000,
     durationMs: num("duration", values.duration, 5) * 1000,
     runs: num("runs", values.runs, d.runs ?? 1),
@@ -185,10 +202,24 @@ export function parseBenchArgs(
     idleMs: num("idle", values.idle, 10) * 1000,
     heartbeatMs: num("heartbeat", values.heartbeat, 25) * 1000,
     nodeCounts: (values["node-counts"] ?? "1,2,4").split(",").map(Number),
+    fractions: fractions(values.fractions ?? "0.25,0.5,0.8"),
     mappings: num("mappings", values.mappings, d.mappings ?? 100_000),
     lb: values.lb ?? false,
     json: values.json ?? false,
     out: values.out,
     say,
   };
+}
+
+/** `--fractions`: each in (0, 1], e.g. "0.25,0.5,0.8". */
+function fractions(raw: string): number[] {
+  return raw.split(",").map((part) => {
+    const f = Number(part);
+    if (!(f > 0 && f <= 1)) {
+      throw new RangeError(
+        `--fractions: each must be a number in (0, 1], got "${part}"`,
+      );
+    }
+    return f;
+  });
 }

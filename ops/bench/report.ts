@@ -35,6 +35,19 @@ const KEYS: Record<string, string[]> = {
     "machineCpuPercent",
     "load1",
   ],
+  latency: [
+    "offeredRps",
+    "deliveredPushRps",
+    "e2eP50Ms",
+    "e2eP99Ms",
+    "apiP50Ms",
+    "apiP99Ms",
+    "gatewayUsPerDelivered",
+    "apiUsPerDelivered",
+    "systemUsPerDelivered",
+    "machineCpuPercent",
+    "load1",
+  ],
   connections: [
     "open",
     "connectsPerSec",
@@ -125,6 +138,14 @@ for (const result of results) {
     }
     console.log("");
     continue;
+  }
+  if (result.scenario === "latency") {
+    console.log(
+      `Capacity (delivered push/s, closed loop): ${
+        // deno-lint-ignore no-explicit-any
+        result.capacities.map((c: any) => `${c.system}: ${c.deliveredPushRps}`)
+          .join("; ")}. Weakest: ${result.weakest.deliveredPushRps}/s.\n`,
+    );
   }
   const keys = KEYS[result.scenario]!;
   console.log(`| system | nodes | ${keys.join(" | ")} |`);

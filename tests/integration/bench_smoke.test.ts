@@ -251,3 +251,33 @@ Deno.test("bench - storm: a killed node's clients come back on the others, nothi
   assert.equal(result!.gaps, 0);
   assert.ok(result!.backMs.all !== null);
 });
+
+Deno.test("bench - latency: capacities, then the same offered rate for every system", async () => {
+  const result = await bench(
+    "latency",
+    "--systems",
+    "raw,wsgw",
+    "--nodes",
+    "1",
+    "--runs",
+    "1",
+    "--fractions",
+    "0.5",
+    ...PUSH,
+  ) as Result & {
+    capacities: { system: string; deliveredPushRps: number }[];
+    weakest: { deliveredPushRps: number };
+  };
+  assert.equal(result.capacities.length, 2);
+  const weakest = Math.min(
+    ...result.capacities.map((c) => c.deliveredPushRps),
+  );
+  assert.ok(weakest > 0);
+  assert.equal(result.weakest.deliveredPushRps, weakest);
+  assert.deepEqual(result.results.map((r) => r.kind), ["raw", "wsgw"]);
+  for (const r of result.results) {
+    assert.equal(r.offeredRps, Math.max(1, Math.round(weakest / 2)));
+    assert.match(String(r.system), /open loop at 50% of/);
+  }
+  assertPushRuns(result.results);
+});

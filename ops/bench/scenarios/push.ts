@@ -13,7 +13,7 @@ import {
   type PushFigures,
   waitForRoutes,
 } from "../measure_push.ts";
-import { startSystem, type SystemKind } from "../systems.ts";
+import { startSystem, type System, type SystemKind } from "../systems.ts";
 import type { BenchOptions } from "../options.ts";
 
 /** One system's runs. */
@@ -24,20 +24,25 @@ export type PushRuns = {
   runs: PushFigures[];
 };
 
-/** Runs the push load on one system `runs` times (one fleet, several load loops). */
-export async function pushOn(
+/** A started system with its connected fleet, for one or more push loads. */
+export type PushBed = { system: System; fleet: Fleet };
+
+/**
+ * Starts `kind` on `nodes` nodes, connects the fleet, waits until wsgw's
+ * router knows every user, runs `use`, then stops both.
+ */
+export async function withPushBed<T>(
   kind: SystemKind,
   nodes: number,
   options: BenchOptions,
   placement: "spread" | "user",
-): Promise<PushRuns> {
+  mode: string,
+  use: (bed: PushBed) => Promise<T>,
+): Promise<T> {
   const system = await startSystem(kind, nodes);
-  const mode = options.pushRate
-    ? `open loop ${options.pushRate} push/s`
-    : `closed loop ${options.concurrency} connections`;
   system.label += `; ${
     placement === "user" && nodes > 1 ? "user placement, " : ""
-  }${options.devices} device(s)/user, ${mode}`;
+  }${options.devices} device(s)/user${mode ? `, ${mode}` : ""}`;
   options.say(`${system.label}: connecting ${options.sockets} sockets`);
   const fleet = Fleet.start(system, {
     sockets: options.sockets,
@@ -56,31 +61,58 @@ export async function pushOn(
       );
     }
     await waitForRoutes(system);
-    const runs: PushFigures[] = [];
-    for (let run = 0; run < options.runs; run++) {
-      const figures = await measurePush(system, fleet, {
-        users: Math.ceil(options.sockets / options.devices),
-        concurrency: options.concurrency,
-        warmupMs: options.warmupMs,
-        durationMs: options.durationMs,
-        rate: options.pushRate,
-        devices: options.devices,
-      }, options.say);
-      options.say(
-        `  run ${run + 1}: ${figures.pushRps} push/s` +
-          (options.pushRate ? ` (offered ${options.pushRate}/s)` : "") +
-          `, api p50 ${figures.apiP50Ms} ms p99 ${figures.apiP99Ms} ms, ` +
-          `e2e p50 ${figures.e2eP50Ms} ms p99 ${figures.e2eP99Ms} ms, ${figures.deliveredPushRps} delivered pushes/s, ` +
-          `CPU µs per delivered push: gateways ${figures.gatewayUsPerDelivered}, api ${figures.apiUsPerDelivered}, ` +
-          `backends ${figures.backendUsPerDelivered}; machine ${figures.machineCpuPercent}%, load ${figures.load1}`,
-      );
-      runs.push(figures);
-    }
-    return { system: system.label, kind, nodes, runs };
+    return await use({ system, fleet });
   } finally {
     await fleet.stop();
     await system.stop();
   }
+}
+
+/** One measured push run on a bed, at `rate` pushes/s offered (0: closed loop), printed as it ends. */
+export async function pushRun(
+  { system, fleet }: PushBed,
+  options: BenchOptions,
+  rate: number,
+  label = "",
+): Promise<PushFigures> {
+  const figures = await measurePush(system, fleet, {
+    users: Math.ceil(options.sockets / options.devices),
+    concurrency: options.concurrency,
+    warmupMs: options.warmupMs,
+    durationMs: options.durationMs,
+    rate,
+    devices: options.devices,
+  }, options.say);
+  options.say(
+    `  ${label}${figures.pushRps} push/s` +
+      (rate ? ` (offered ${rate}/s)` : "") +
+      `, api p50 ${figures.apiP50Ms} ms p99 ${figures.apiP99Ms} ms, ` +
+      `e2e p50 ${figures.e2eP50Ms} ms p99 ${figures.e2eP99Ms} ms, ${figures.deliveredPushRps} delivered pushes/s, ` +
+      `CPU µs per delivered push: gateways ${figures.gatewayUsPerDelivered}, api ${figures.apiUsPerDelivered}, ` +
+      `backends ${figures.backendUsPerDelivered}; machine ${figures.machineCpuPercent}%, load ${figures.load1}`,
+  );
+  return figures;
+}
+
+/** Runs the push load on one system `runs` times (one fleet, several load loops). */
+export function pushOn(
+  kind: SystemKind,
+  nodes: number,
+  options: BenchOptions,
+  placement: "spread" | "user",
+): Promise<PushRuns> {
+  const mode = options.pushRate
+    ? `open loop ${options.pushRate} push/s`
+    : `closed loop ${options.concurrency} connections`;
+  return withPushBed(kind, nodes, options, placement, mode, async (bed) => {
+    const runs: PushFigures[] = [];
+    for (let run = 0; run < options.runs; run++) {
+      runs.push(
+        await pushRun(bed, options, options.pushRate, `run ${run + 1}: `),
+      );
+    }
+    return { system: bed.system.label, kind, nodes, runs };
+  });
 }
 
 /** The push scenario: every system in `options.systems`. */
