@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { DeadlineError } from "../deadline.ts";
 import { PartialAppendError, type UnavailableError } from "../errors.ts";
 import type { Appended } from "./history.ts";
 import type { AppendReply } from "./_redis_replies.ts";
@@ -16,8 +15,9 @@ const MAX_CAUSES = 3;
 
 /**
  * Runs `call(i)` for each of `count` users and waits until every call has
- * settled or `ms` have passed; a call still unanswered then has failed (it
- * may still run later, as any call that timed out).
+ * settled or `bound` gives up (it rejects with the deadline's error); a call
+ * still unanswered then has failed (it may still run later, as any call
+ * that timed out).
  *
  * @returns every user's seq and epoch, in order, when all were stored.
  * @throws {PartialAppendError} when some were stored and some not: it holds
@@ -27,17 +27,16 @@ const MAX_CAUSES = 3;
 export async function appendEach(
   count: number,
   call: (i: number) => Promise<AppendReply>,
-  ms: number,
+  bound: (settled: Promise<void>) => Promise<void>,
   failure: (error: unknown) => UnavailableError,
 ): Promise<Appended[]> {
   const appended: (Appended | undefined)[] = new Array(count);
   const errors: unknown[] = new Array(count);
   let pending = count;
-  let expire = () => {};
-  const settled = new Promise<void>((resolve) => expire = resolve);
-  const timer = setTimeout(expire, ms);
+  let done = () => {};
+  const settled = new Promise<void>((resolve) => done = resolve);
   const settle = () => {
-    if (--pending === 0) expire();
+    if (--pending === 0) done();
   };
   for (let i = 0; i < count; i++) {
     let reply: Promise<AppendReply>;
@@ -54,9 +53,9 @@ export async function appendEach(
       settle();
     });
   }
-  if (count === 0) expire();
-  await settled;
-  clearTimeout(timer);
+  if (count === 0) done();
+  let expired: unknown;
+  await bound(settled).catch((error) => expired = error);
 
   let stored = 0;
   // Each distinct error once, with how many users it failed, for the log.
@@ -67,7 +66,7 @@ export async function appendEach(
       stored++;
       continue;
     }
-    const error = errors[i] ?? new DeadlineError("history append", ms);
+    const error = errors[i] ?? expired;
     const key = error instanceof Error ? error.message : String(error);
     const seen = causes.get(key);
     if (seen) seen.users++;

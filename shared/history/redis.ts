@@ -28,10 +28,10 @@ import { appendEach } from "./_append_each.ts";
 import {
   type AppendReply,
   describe,
+  failure,
   type ReadReply,
   type ReserveReply,
   toEntry,
-  unavailable,
 } from "./_redis_replies.ts";
 
 /** Time an append gets beyond the call timeout for each user after the first. */
@@ -187,10 +187,18 @@ export class RedisHistory implements History {
           this.#owner,
         ) as Promise<AppendReply>;
       },
-      // A push to thousands of users is thousands of script calls: measured
-      // 0.2-0.4 ms each on a busy 2-core box, so the per-call timeout alone
-      // refused pushes to WSGW_MAX_PUSH_USERS users that Redis was storing.
-      this.#timeout + (users.length - 1) * APPEND_MS_PER_USER,
+      // One user: the shared deadline timer. A push to thousands of users is
+      // thousands of script calls: measured 0.2-0.4 ms each on a busy 2-core
+      // box, so the per-call timeout alone refused pushes to
+      // WSGW_MAX_PUSH_USERS users that Redis was storing.
+      (all) =>
+        users.length === 1
+          ? this.#deadlines.bound(all, "history append")
+          : deadline(
+            all,
+            this.#timeout + (users.length - 1) * APPEND_MS_PER_USER,
+            "history append",
+          ),
       (error) => this.#failure("append", error),
     );
   }
@@ -314,16 +322,7 @@ export class RedisHistory implements History {
 
   /** A failed call as an {@link UnavailableError} that says why. */
   #failure(what: string, error: unknown): UnavailableError {
-    const status = this.#client.status;
-    if (status !== "ready" && !(error instanceof UnavailableError)) {
-      // ioredis' own words here are "Stream isn't writeable and
-      // enableOfflineQueue options is false".
-      return new UnavailableError(
-        `history ${what} failed: Redis at ${this.#where} is not connected (${status})`,
-        { cause: error },
-      );
-    }
-    return unavailable(what, error);
+    return failure(what, error, this.#client.status, this.#where);
   }
 
   #markDown(): void {
