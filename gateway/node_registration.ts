@@ -9,7 +9,6 @@
  */
 import type { Config } from "../shared/config.ts";
 import { deadline } from "../shared/deadline.ts";
-import { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import type { Logger } from "../shared/log.ts";
 import type { NodeMembership, Registry } from "../shared/registry/mod.ts";
 import type { ChannelSession } from "./channel_session.ts";
@@ -83,7 +82,7 @@ export class NodeRegistration {
       maxDevices: config.maxDevices,
       registry: options.registry,
       internalSecret: config.internalSecret,
-      urlPolicy: new InternalUrlPolicy(config.internalNetworks),
+      urlPolicy: config.internalUrlPolicy,
       log: options.log,
       evictLocal: options.evictLocal,
     });

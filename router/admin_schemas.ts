@@ -13,7 +13,10 @@ export const BackendState = z.object({
   ms: z.number().min(0).meta({
     description: "How long the ping took (or until it was given up)",
   }),
-  error: z.string().optional().meta({ description: "Why it is unreachable" }),
+  error: z.string().optional().meta({
+    description:
+      "Why it is unreachable, in the backend's own words as the router logs them (admin keys only): may name hosts and ports, never a login",
+  }),
 });
 export type BackendState = z.infer<typeof BackendState>;
 

@@ -8,6 +8,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { staticFile } from "../shared/static_file.ts";
 
 /**
  * Scripts, styles and requests from this origin only; no inline script, no
@@ -25,12 +26,11 @@ export const CONSOLE_CSP = [
   "base-uri 'none'",
 ].join("; ");
 
-const HTML = "text/html; charset=utf-8";
 const JS = "text/javascript; charset=utf-8";
 
 /** The console's files under `/console/`, by name, with their media type. */
 export const CONSOLE_FILES: Readonly<Record<string, string>> = {
-  "index.html": HTML,
+  "index.html": "text/html; charset=utf-8",
   "console.css": "text/css; charset=utf-8",
   "console.js": JS,
   "api.js": JS,
@@ -39,38 +39,34 @@ export const CONSOLE_FILES: Readonly<Record<string, string>> = {
   "user.js": JS,
 };
 
-const FILES: Record<string, { file: string; type: string }> = {
-  "/console": { file: "index.html", type: HTML },
-  ...Object.fromEntries(
-    Object.entries(CONSOLE_FILES).map(([file, type]) => [
-      file === "index.html" ? "/console/" : `/console/${file}`,
-      { file, type },
-    ]),
-  ),
+/** What every file of the console is served with, besides its type. */
+const HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONSOLE_CSP,
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
 };
 
 /** The console's routes, to mount at `/`. */
 export function consoleRoutes(): Hono {
   const app = new Hono();
-  const cache = new Map<string, Promise<Uint8Array>>();
-  for (const [path, { file, type }] of Object.entries(FILES)) {
-    app.get(path, async (c) => {
-      let body = cache.get(file);
-      if (!body) {
-        body = Deno.readFile(new URL(`./console/${file}`, import.meta.url));
-        cache.set(file, body);
-        body.catch(() => cache.delete(file));
-      }
-      return c.body((await body) as Uint8Array<ArrayBuffer>, 200, {
-        "content-type": type,
-        "content-security-policy": CONSOLE_CSP,
-        "cache-control": "no-store",
-        "referrer-policy": "no-referrer",
-        "x-content-type-options": "nosniff",
-        "x-frame-options": "DENY",
-        "cross-origin-opener-policy": "same-origin",
-      });
-    });
+  for (const [file, type] of Object.entries(CONSOLE_FILES)) {
+    const serve = staticFile(
+      new URL(`./console/${file}`, import.meta.url),
+      type,
+      {
+        // An upgrade's console is used at once: no copy is kept.
+        cacheControl: "no-store",
+        headers: () => HEADERS,
+      },
+    );
+    if (file === "index.html") {
+      app.get("/console", serve);
+      app.get("/console/", serve);
+    } else {
+      app.get(`/console/${file}`, serve);
+    }
   }
   return app;
 }

@@ -16,7 +16,6 @@ import { createRouterApp } from "./app.ts";
 import { MissedDeliveries } from "./missed_deliveries.ts";
 import { createRouterMetrics } from "./metrics.ts";
 import { HttpNodeClient } from "./node_client.ts";
-import { InternalUrlPolicy } from "../shared/internal_url_policy.ts";
 import { RouteCache } from "./route_cache.ts";
 
 /** Longest a router waits for its first registry listing before serving anyway. */
@@ -53,7 +52,7 @@ export async function startRouter(
   const nodes = new HttpNodeClient({
     secret: config.internalSecret,
     maxQueued: config.maxPendingForwards,
-    urlPolicy: new InternalUrlPolicy(config.internalNetworks),
+    urlPolicy: config.internalUrlPolicy,
   });
   const missed = new MissedDeliveries({
     nodes,

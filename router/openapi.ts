@@ -112,7 +112,7 @@ export function buildOpenApiDocument(
           responses: {
             "200": {
               description:
-                "Stored and handed to the users' nodes (or, with `stored`: false, handed to them without being stored)",
+                "Stored and handed to the users' nodes (or, with `stored`: false, handed to them without being stored for the users whose `seq` is null)",
               ...json(ref("PushResponse", PushResponse, "output")),
             },
             ...errors(400, 401, 403, 409, 413, 429),

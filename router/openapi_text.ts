@@ -19,7 +19,11 @@ Pushes are stored in each user's history before delivery, so an offline user
 gets them on the next connect (with \`since\`). When the history is unavailable
 a push is still delivered live, without seq: its answer says
 \`"stored": false\` and each result's \`seq\` is null; nobody can replay it
-later, and its id is remembered by the router replica that took it only. A
+later, and its id is remembered by the router replica that took it only.
+When it is unavailable for some users only (a Redis Cluster master down),
+\`"stored"\` is false too, and each result says which: users with a \`seq\`
+were stored and got it with that seq, users whose \`seq\` is null got it
+live only. A
 gateway node that fails to
 answer (after one retry) does not fail the request: its connections count 0
 and its id is listed in \`unreachable\`, which is present only when non-empty.

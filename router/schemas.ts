@@ -121,7 +121,7 @@ export const PushResult = z.object({
   user: z.string(),
   seq: z.int().min(0).nullable().meta({
     description:
-      "The user's seq of this message; null when it was not stored (`stored`: false).",
+      "The user's seq of this message; null when it was not stored for this user (then `stored` is false), which may be so for some users of a push only (a Redis Cluster master down): those got it live only.",
   }),
   devices: z.int().min(0).meta({
     description:
@@ -136,7 +136,7 @@ export const PushResponse = z.object({
   results: z.array(PushResult),
   stored: z.literal(false).optional().meta({
     description:
-      "Present (false) only when the history could not store the message: it was delivered live, without seq, to the connections open now, and no reconnect will replay it.",
+      "Present (false) only when the history could not store the message for every user: those whose `seq` is null got it live, without seq, on the connections open now, and no reconnect will replay it for them; users with a seq were stored as usual.",
   }),
   unreachable: Unreachable,
 });

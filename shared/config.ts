@@ -96,6 +96,8 @@ export type Config = {
   readonly internalOtherSecret: string | undefined;
   /** Where the internal secret may be sent (`shared/internal_url_policy.ts`). @default ["private"] */
   readonly internalNetworks: readonly string[];
+  /** {@link internalNetworks} parsed, once for the process: every caller of a node's internal URL checks it here. */
+  readonly internalUrlPolicy: InternalUrlPolicy;
   readonly nodeId: string;
   /** @default 10 */
   readonly maxDevices: number;
@@ -173,8 +175,9 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
   if (internalNetworks.length === 0) {
     internalNetworks.push(...DEFAULT_INTERNAL_NETWORKS);
   }
+  let internalUrlPolicy: InternalUrlPolicy;
   try {
-    new InternalUrlPolicy(internalNetworks);
+    internalUrlPolicy = new InternalUrlPolicy(internalNetworks);
   } catch (error) {
     throw new ConfigError(
       "WSGW_INTERNAL_NETWORKS",
@@ -246,6 +249,7 @@ export function loadConfig(env: Env, mode: Mode): LoadedConfig {
     internalSecret,
     internalOtherSecret,
     internalNetworks,
+    internalUrlPolicy,
     nodeId,
     maxDevices: int(env, "WSGW_MAX_DEVICES", 10, 1),
     leaseTtl: int(env, "WSGW_LEASE_TTL", 10, 2),

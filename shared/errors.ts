@@ -114,6 +114,28 @@ export class HistoryFullError extends UnavailableError {
   }
 }
 
+/**
+ * An append stored the message for some users and failed for the others (a
+ * Redis Cluster master down or hung while the other masters answer; a Redis
+ * that filled up within one append). `appended` holds, in the order of the
+ * users, each stored user's seq and epoch, and `undefined` for the others.
+ * An append that stored nothing throws a plain {@link UnavailableError}.
+ */
+export class PartialAppendError extends UnavailableError {
+  /** Per user: where its copy sits, or `undefined` when it was not stored. */
+  readonly appended: readonly ({ seq: number; epoch: string } | undefined)[];
+
+  constructor(
+    message: string,
+    appended: readonly ({ seq: number; epoch: string } | undefined)[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PartialAppendError";
+    this.appended = appended;
+  }
+}
+
 /** A configuration value is missing or malformed; names the variable. */
 export class ConfigError extends Error {
   /** The environment variable at fault. */

@@ -1,7 +1,8 @@
 /**
  * A file served over HTTP as a browser caches it: read and gzip-encoded once,
  * with an ETag (304 on revalidation) and a short `Cache-Control`. The
- * gateway serves the client module this way, the demo its page.
+ * gateway serves the client module this way, the demo its page, the router
+ * the operator console.
  *
  * @module
  */
@@ -46,6 +47,11 @@ function matches(header: string | undefined, etag: string): boolean {
 /** Options of {@link staticFile}. */
 export type StaticFileOptions = {
   /**
+   * The `Cache-Control` of every answer (the operator console's is
+   * `no-store`). @default "public, max-age=300, must-revalidate"
+   */
+  cacheControl?: string;
+  /**
    * Extra headers of each answer from the request (CORS); a `vary` among
    * them is added to `Accept-Encoding`.
    */
@@ -71,7 +77,7 @@ export function staticFile(
     const extra = options.headers?.(c) ?? {};
     const headers: Record<string, string> = {
       "content-type": asset.type,
-      "cache-control": CACHE_CONTROL,
+      "cache-control": options.cacheControl ?? CACHE_CONTROL,
       etag: asset.etag,
       ...extra,
       vary: extra.vary ? `Accept-Encoding, ${extra.vary}` : "Accept-Encoding",

@@ -56,6 +56,11 @@ export type RedisCluster = AsyncDisposable & {
   nodes(): Promise<RedisClusterNode[]>;
   /** SIGKILL the node on `port` (a crash), and waits until it has exited. */
   kill(port: number): Promise<void>;
+  /**
+   * SIGSTOP (`true`) or SIGCONT (`false`) the node on `port`: a hung node,
+   * whose connections stay open and whose commands wait unanswered.
+   */
+  pause(port: number, paused: boolean): void;
 };
 
 /** Starts the nodes, creates the cluster, and waits until every replica is in sync. */
@@ -121,6 +126,11 @@ export async function startRedisCluster(
       children.delete(port);
       child.kill("SIGKILL");
       await child.status;
+    },
+    pause(port, paused) {
+      const child = children.get(port);
+      if (child === undefined) throw new Error(`no node runs on ${port}`);
+      child.kill(paused ? "SIGSTOP" : "SIGCONT");
     },
     async [Symbol.asyncDispose]() {
       await stopAll();

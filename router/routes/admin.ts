@@ -25,7 +25,6 @@ import type { FanOut } from "../fan_out.ts";
 import { httpNodeDrainer } from "../node_drainer.ts";
 import { readJson } from "../read_json.ts";
 import { parse } from "../schemas.ts";
-import { InternalUrlPolicy } from "../../shared/internal_url_policy.ts";
 
 /** Longest a backend ping of `GET /v1/admin/cluster` may take. */
 const PING_TIMEOUT_MS = 2000;
@@ -37,7 +36,7 @@ export function adminRoutes(deps: RouterDeps, fanOut: FanOut): Hono {
   const keys = new RegistryKeys(deps.config.etcdPrefix);
   const drainNode = deps.drainNode ?? httpNodeDrainer({
     secret: deps.config.internalSecret,
-    urlPolicy: new InternalUrlPolicy(deps.config.internalNetworks),
+    urlPolicy: deps.config.internalUrlPolicy,
   });
   app.use("/admin/*", requireScope("admin"));
 

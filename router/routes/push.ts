@@ -5,13 +5,15 @@
  * hold its users, one request per node. A user that is offline, or whose node
  * fails to answer, gets the message from history on the next connect. When
  * the history cannot store it, the push is still delivered live, without a
- * seq, and the answer says `"stored": false`.
+ * seq, and the answer says `"stored": false`; when it stored it for some
+ * users only (a Redis Cluster master down), those get their seq and the
+ * others go live only, and each result's `seq` says which.
  *
  * @module
  */
 import { chargePush } from "../key_budget.ts";
 import { Hono } from "hono";
-import { BadRequestError } from "../../shared/errors.ts";
+import { BadRequestError, PartialAppendError } from "../../shared/errors.ts";
 import type { Appended } from "../../shared/history/mod.ts";
 import type { DeliverRequest } from "../../shared/node_api.ts";
 import { type ApiKeyEnv, requireScope } from "../api_key.ts";
@@ -118,7 +120,8 @@ async function push(
   { id, users, dataJson, device, dedupeKey }: Push,
 ): Promise<PushResponse> {
   const ts = Date.now();
-  let seqs: Appended[] | undefined;
+  // Per user; `undefined` for a user whose copy was not stored.
+  let seqs: readonly (Appended | undefined)[] | undefined;
   try {
     seqs = await historyCall(
       deps,
@@ -134,11 +137,17 @@ async function push(
     );
   } catch (error) {
     if (!(error instanceof HistoryUnavailableError)) throw error;
+    if (error.cause instanceof PartialAppendError) {
+      seqs = error.cause.appended;
+    }
     // Connected devices still get it now; nobody can replay it later.
     if (throttle.allow("append")) {
-      deps.log.warn("history unavailable: pushes delivered live only", {
-        error,
-      });
+      deps.log.warn(
+        seqs
+          ? "history stored a push for some users only: the others delivered live only"
+          : "history unavailable: pushes delivered live only",
+        { error },
+      );
     }
   }
   if (seqs && seqs.length !== users.length) {
@@ -183,7 +192,8 @@ async function push(
     // History has these messages; the node's connections must look there
     // once it answers again.
     for (const nodeId of unreachable) {
-      deps.missed?.add(nodeId, targets.get(nodeId)!.map((t) => t.user));
+      const stored = targets.get(nodeId)!.filter((t) => t.seq > 0);
+      deps.missed?.add(nodeId, stored.map((t) => t.user));
     }
   }
   const devices = new Map<string, number>();
@@ -199,10 +209,10 @@ async function push(
     id,
     results: users.map((user, i) => ({
       user,
-      seq: seqs ? seqs[i]!.seq : null,
+      seq: seqs?.[i]?.seq ?? null,
       devices: devices.get(user) ?? 0,
     })),
-    ...(seqs ? {} : { stored: false as const }),
+    ...(seqs && !seqs.includes(undefined) ? {} : { stored: false as const }),
     ...(unreachable.length > 0 ? { unreachable } : {}),
   };
 }

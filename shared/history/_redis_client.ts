@@ -6,6 +6,7 @@
  * @module
  */
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { deadline } from "../deadline.ts";
 import { APPEND, READ, RELEASE, RESERVE } from "./redis_scripts.ts";
 import {
   formatClusterUrl,
@@ -112,6 +113,24 @@ function clusterClient(
     // Reads go to masters: the read script writes a user's first epoch.
     scaleReads: "master",
   });
+}
+
+/**
+ * Connects a cluster client to every master that answers within `ms`; never
+ * fails (a master down at start must not keep the process from starting).
+ * ioredis would connect to each on the first command for it, and a command
+ * for a node still connecting fails (no offline queue): a router's first push
+ * after a master was lost, whose calls for that master's slots ioredis sends
+ * to another master, failed the users of that other master too.
+ */
+export async function connectMasters(
+  client: ScriptedClient,
+  ms: number,
+): Promise<void> {
+  if (!(client instanceof Cluster)) return;
+  const pings = client.nodes("master").map((node) => node.ping());
+  await deadline(Promise.allSettled(pings), ms, "connect masters")
+    .catch(() => {});
 }
 
 /** The URL without credentials, for logs and errors. */

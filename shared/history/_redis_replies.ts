@@ -61,6 +61,28 @@ export function unavailable(what: string, error: unknown): UnavailableError {
   });
 }
 
+/**
+ * A failed call of a client whose status is `status` as an
+ * {@link UnavailableError} that says why: a client that is not connected
+ * is named by `where` (its URL without credentials).
+ */
+export function failure(
+  what: string,
+  error: unknown,
+  status: string,
+  where: string,
+): UnavailableError {
+  if (status !== "ready" && !(error instanceof UnavailableError)) {
+    // ioredis' own words here are "Stream isn't writeable and
+    // enableOfflineQueue options is false".
+    return new UnavailableError(
+      `history ${what} failed: Redis at ${where} is not connected (${status})`,
+      { cause: error },
+    );
+  }
+  return unavailable(what, error);
+}
+
 /** The message of an error, or the thrown value as text. */
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -65,6 +65,10 @@ export interface History extends AsyncDisposable {
    * configured TTL with no append, after which a new epoch starts at seq 1.
    * With `message.dedupeKey`, a key already in a user's epoch is not
    * appended again: its earlier seq is returned.
+   *
+   * @throws {PartialAppendError} when the message was stored for some users
+   * only (each user is appended on its own); it holds their seqs.
+   * @throws {UnavailableError} when it was stored for none.
    */
   append(users: readonly string[], message: NewMessage): Promise<Appended[]>;
   /** The user's epoch and latest seq, and the retained entries after `after`. */

@@ -18,18 +18,20 @@ import type {
   Reservation,
 } from "./history.ts";
 import {
+  connectMasters,
   createScriptedClient,
   redact,
   type ScriptedClient,
 } from "./_redis_client.ts";
 import { isClusterUrl } from "./redis_url.ts";
+import { appendEach } from "./_append_each.ts";
 import {
   type AppendReply,
   describe,
+  failure,
   type ReadReply,
   type ReserveReply,
   toEntry,
-  unavailable,
 } from "./_redis_replies.ts";
 
 /** Time an append gets beyond the call timeout for each user after the first. */
@@ -138,6 +140,7 @@ export class RedisHistory implements History {
       // A hung server accepts the TCP connection and then never answers.
       await deadline(client.connect(), connectTimeout, "connect");
       await deadline(client.ping(), connectTimeout, "ping");
+      await connectMasters(client, connectTimeout);
     } catch (error) {
       client.disconnect();
       // "Connection is closed" hides why: the socket's own error says it
@@ -164,31 +167,40 @@ export class RedisHistory implements History {
     const ts = String(message.ts);
     // Separate calls, not a pipeline of our own: auto-pipelining puts them
     // in the one pipeline of this turn, with the appends of other pushes.
-    const seqs = await this.#run(
-      "append",
-      () =>
-        Promise.all(users.map((user) => {
-          const [meta, stream] = this.#userKeys(user);
-          return this.#client.wsgwAppend(
-            meta,
-            stream,
-            epoch,
-            this.#ttlMs,
-            this.#size,
-            message.id,
-            ts,
-            message.dataJson,
-            message.device ?? "",
-            message.dedupeKey ?? "",
-            this.#owner,
-          );
-        })),
-      // A push to thousands of users is thousands of script calls: measured
-      // 0.2-0.4 ms each on a busy 2-core box, so the per-call timeout alone
-      // refused pushes to WSGW_MAX_PUSH_USERS users that Redis was storing.
-      (users.length - 1) * APPEND_MS_PER_USER,
-    ) as AppendReply[];
-    return seqs.map(([seq, epoch]) => ({ seq: Number(seq), epoch }));
+    // Each settles on its own: in a cluster, one master down must not hide
+    // that the others stored their users' copies.
+    return await appendEach(
+      users.length,
+      (i) => {
+        const [meta, stream] = this.#userKeys(users[i]!);
+        return this.#client.wsgwAppend(
+          meta,
+          stream,
+          epoch,
+          this.#ttlMs,
+          this.#size,
+          message.id,
+          ts,
+          message.dataJson,
+          message.device ?? "",
+          message.dedupeKey ?? "",
+          this.#owner,
+        ) as Promise<AppendReply>;
+      },
+      // One user: the shared deadline timer. A push to thousands of users is
+      // thousands of script calls: measured 0.2-0.4 ms each on a busy 2-core
+      // box, so the per-call timeout alone refused pushes to
+      // WSGW_MAX_PUSH_USERS users that Redis was storing.
+      (all) =>
+        users.length === 1
+          ? this.#deadlines.bound(all, "history append")
+          : deadline(
+            all,
+            this.#timeout + (users.length - 1) * APPEND_MS_PER_USER,
+            "history append",
+          ),
+      (error) => this.#failure("append", error),
+    );
   }
 
   async read(user: string, after: number, limit: number): Promise<HistoryRead> {
@@ -300,27 +312,17 @@ export class RedisHistory implements History {
    * Runs one Redis call within the command timeout, turning any failure into
    * an {@link UnavailableError}. A call that timed out may still run later.
    */
-  async #run<T>(
-    what: string,
-    call: () => Promise<T>,
-    extraMs = 0,
-  ): Promise<T> {
+  async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
-      return extraMs === 0
-        ? await this.#deadlines.bound(call(), `history ${what}`)
-        : await deadline(call(), this.#timeout + extraMs, `history ${what}`);
+      return await this.#deadlines.bound(call(), `history ${what}`);
     } catch (error) {
-      const status = this.#client.status;
-      if (status !== "ready" && !(error instanceof UnavailableError)) {
-        // ioredis' own words here are "Stream isn't writeable and
-        // enableOfflineQueue options is false".
-        throw new UnavailableError(
-          `history ${what} failed: Redis at ${this.#where} is not connected (${status})`,
-          { cause: error },
-        );
-      }
-      throw unavailable(what, error);
+      throw this.#failure(what, error);
     }
+  }
+
+  /** A failed call as an {@link UnavailableError} that says why. */
+  #failure(what: string, error: unknown): UnavailableError {
+    return failure(what, error, this.#client.status, this.#where);
   }
 
   #markDown(): void {

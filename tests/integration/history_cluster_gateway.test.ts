@@ -2,8 +2,9 @@
  * Gateways and a router (real processes) on a Redis Cluster
  * (`WSGW_REDIS=redis+cluster://…`): a push to users whose keys are on every
  * master is stored and delivered with a seq per user, a reconnect replays
- * from the cluster, and the processes are ready; a failover that lost
- * pushes a device already had reaches the device as a reset.
+ * from the cluster, and the processes are ready; with one master down, a
+ * push says per user whether it was stored; a failover that lost pushes a
+ * device already had reaches the device as a reset.
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
@@ -108,6 +109,82 @@ Deno.test("history cluster - gateways and a router on a Redis Cluster store, del
     assert.deepEqual(replayed.map((m) => m.seq), [1, 2]);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
+  }
+});
+
+Deno.test("history cluster - one master down: a push is stored, with a seq, for the users of the other masters, and live-only for that master's users; the answer says which", async () => {
+  // No replica takes over, and the other masters keep serving for the whole
+  // test: the cluster marks the master failed only after the node timeout.
+  await using redis = await startRedisCluster({
+    manualFailover: true,
+    nodeTimeout: 60_000,
+  });
+  await using cluster = await startTestCluster({
+    nodes: 1,
+    env: { WSGW_REDIS: redis.url },
+  });
+  const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+  const down = await shardOf(redis, `wsgw:{${users[0]}}:meta`);
+  const onDown = new Set<string>();
+  for (const user of users) {
+    const { master } = await shardOf(redis, `wsgw:{${user}}:meta`);
+    if (master.id === down.master.id) onDown.add(user);
+  }
+  // Some users on the master that goes down, and some elsewhere.
+  assert.ok(onDown.size > 0 && onDown.size < users.length, `${onDown.size}`);
+
+  const clients = new Map<string, TestClient>();
+  try {
+    for (const user of users) {
+      clients.set(user, (await connect(cluster, 0, user)).client);
+    }
+    await waitFor(
+      async () =>
+        (await Promise.all(
+          users.map(async (user) =>
+            (await api(cluster, "GET", `/v1/users/${user}/presence`)).body
+              .online
+          ),
+        )).every(Boolean),
+      { what: "every user online at the router" },
+    );
+    await redis.kill(down.master.port);
+
+    const { status, body } = await api(cluster, "POST", "/v1/push", {
+      users,
+      data: "during",
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    // Before the fix every seq was null: one master's failure failed the
+    // whole append, although the other masters had stored their users'.
+    assert.deepEqual(
+      body.results.map((r: { user: string; seq: number | null }) => [
+        r.user,
+        r.seq,
+      ]),
+      users.map((user) => [user, onDown.has(user) ? null : 1]),
+    );
+    assert.equal(body.stored, false);
+    for (const [user, client] of clients) {
+      const [message] = await client.waitMessages(1);
+      assert.equal(message!.data, "during", user);
+      assert.equal(message!.seq, onDown.has(user) ? undefined : 1, user);
+    }
+    // The stored copies are in history: a new device of such a user, from
+    // seq 0, is replayed seq 1.
+    const kept = users.find((user) => !onDown.has(user))!;
+    const { client: late, welcome } = await connect(cluster, 0, kept, {
+      device: "late",
+      since: 0,
+    });
+    clients.set("late", late);
+    assert.equal(welcome.seq, 1);
+    assert.deepEqual(
+      (await late.waitMessages(1)).map((m) => [m.seq, m.data]),
+      [[1, "during"]],
+    );
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
   }
 });
 

@@ -70,4 +70,14 @@ Deno.test("internal URL policy - a bad entry names WSGW_INTERNAL_NETWORKS", () =
   }
   const { config } = loadConfig({}, "embedded");
   assert.deepEqual(config.internalNetworks, ["private"]);
+  // The one policy every caller of an internal URL is handed.
+  assert.equal(
+    config.internalUrlPolicy.refusal("http://10.1.2.3:9"),
+    undefined,
+  );
+  const narrow =
+    loadConfig({ WSGW_INTERNAL_NETWORKS: "10.0.0.0/8" }, "embedded")
+      .config.internalUrlPolicy;
+  assert.equal(narrow.refusal("http://10.1.2.3:9"), undefined);
+  assert.match(narrow.refusal("http://192.168.1.1")!, /outside the allowed/);
 });

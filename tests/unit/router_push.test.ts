@@ -12,6 +12,8 @@ import { waitFor } from "../_support/until.ts";
 import { type History, MemoryHistory } from "../../shared/history/mod.ts";
 import type { DeliverTarget } from "../../shared/node_api.ts";
 import { PushResponse } from "../../router/schemas.ts";
+import type { MissedDeliveries } from "../../router/missed_deliveries.ts";
+import { PartialAppendError } from "../../shared/errors.ts";
 
 /** Three nodes: alice on n1, bob on n2 (two devices), carol on n1 and n2; n3 holds dave only. */
 async function threeNodes() {
@@ -236,6 +238,68 @@ Deno.test("push - history append failure delivers live without seq and answers s
   assert.equal(next.stored, undefined);
   const metrics = await f.metricsRegistry.metrics();
   assert.ok(metrics.includes('wsgw_history_errors_total{op="append"} 1'));
+});
+
+Deno.test("push - history stored the message for some users only: they get their seq, the others go live only, and the answer says which", async () => {
+  const memory = new MemoryHistory({ size: 10, ttl: 60 });
+  // bob's keys are on a Redis Cluster master that is down.
+  const history = historyWith(memory, {
+    append: async (users, message) => {
+      const kept = users.filter((user) => user !== "bob");
+      const stored = await memory.append(kept, message);
+      throw new PartialAppendError(
+        "history append stored the message for 2 of 3 users",
+        users.map((user) =>
+          user === "bob" ? undefined : stored[kept.indexOf(user)]
+        ),
+      );
+    },
+  });
+  const missed: [string, string[]][] = [];
+  await using f = await routerFixture({
+    history,
+    override: {
+      missed: {
+        add: (nodeId: string, users: Iterable<string>) =>
+          missed.push([nodeId, [...users]]),
+      } as unknown as MissedDeliveries,
+    },
+  });
+  const n1 = await f.addNode("n1");
+  const n2 = await f.addNode("n2");
+  await f.connect(n1, "alice");
+  await f.connect(n1, "bob");
+  await f.connect(n2, "bob", "laptop");
+  await f.connect(n2, "carol");
+  n2.failWith = new Error("connection reset");
+  const response = await f.request("/v1/push", {
+    json: { users: ["alice", "bob", "carol"], data: 1 },
+  });
+  assert.equal(response.status, 200);
+  const body = PushResponse.parse(await response.json());
+  assert.deepEqual(body.results, [
+    { user: "alice", seq: 1, devices: 1 },
+    { user: "bob", seq: null, devices: 1 },
+    { user: "carol", seq: 1, devices: 0 },
+  ]);
+  assert.equal(body.stored, false);
+  assert.deepEqual(body.unreachable, ["n2"]);
+  // Before, every user went live only: alice's and carol's seqs, stored,
+  // were told to nobody.
+  const [alice, bob] = n1.delivered[0]!.targets;
+  assert.deepEqual(await withEpochs(f.history, [alice!]), [
+    { user: "alice", seq: 1 },
+  ]);
+  assert.deepEqual(bob, { user: "bob", seq: 0 });
+  // Only a stored user can be caught up from history when n2 is back.
+  assert.deepEqual(missed, [["n2", ["carol"]]]);
+  assert.equal(
+    f.logs.filter((l) =>
+      l.event ===
+        "history stored a push for some users only: the others delivered live only"
+    ).length,
+    1,
+  );
 });
 
 Deno.test("push - history down altogether: delivered live, and the same id again on this router delivers nothing", async () => {
