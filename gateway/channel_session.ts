@@ -48,6 +48,12 @@ export type ChannelOptions = {
   inboundRate: number;
   /** Called once when the gateway closes this session, with the reason. */
   onClose: (session: ChannelSession, reason: CloseReason) => void;
+  /**
+   * The socket's events (the session is their listener object, see
+   * {@link ChannelSession.handleEvent}): one function for every session of
+   * a node instead of closures per socket.
+   */
+  onSocketEvent?: (session: ChannelSession, event: Event) => void;
   /** Reads the connection's user's history after a seq, as frames (device-filtered into skips). */
   fill: (info: ChannelInfo, after: number) => Promise<HistorySlice>;
   /** Called after each frame is written; `live` is false for history. */
@@ -80,12 +86,15 @@ const MAX_STRIKES = 5;
 /** Longest a replay waits for a full send buffer to drain before closing as slow. */
 const DRAIN_WAIT_MS = 10_000;
 
-/** One WebSocket connection of a user on this node. */
-export class ChannelSession implements OrderSink {
+/**
+ * One WebSocket connection of a user on this node. It is the listener
+ * object of its socket's events (`socket.addEventListener("open", session)`),
+ * which go to the node's `onSocketEvent`.
+ */
+export class ChannelSession implements OrderSink, EventListenerObject {
   readonly info: ChannelInfo;
   readonly #socket: SessionSocket;
   readonly #options: ChannelOptions;
-  readonly #closed = new AbortController();
   readonly #order: DeliveryOrder;
   readonly #inbound: TokenBucket;
   #strikes = 0;
@@ -121,13 +130,19 @@ export class ChannelSession implements OrderSink {
     });
   }
 
+  /** True once closed by either side; the order stops with the session. */
   get closed(): boolean {
-    return this.#closed.signal.aborted;
+    return this.#order.stopped;
   }
 
   /** Aborts when the session closes, for timers tied to it. */
   get closedSignal(): AbortSignal {
-    return this.#closed.signal;
+    return this.#order.stoppedSignal;
+  }
+
+  /** An event of the session's socket: handed to the node's `onSocketEvent`. */
+  handleEvent(event: Event): void {
+    this.#options.onSocketEvent?.(this, event);
   }
 
   get live(): boolean {
@@ -240,7 +255,6 @@ export class ChannelSession implements OrderSink {
 
   /** Marks a session whose socket the peer closed; no close frame is sent. */
   markClosed(): void {
-    this.#closed.abort();
     this.#order.stop();
   }
 

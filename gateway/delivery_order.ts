@@ -94,6 +94,16 @@ export class DeliveryOrder {
     return this.#cursor.epoch;
   }
 
+  /** True once {@link stop}ped. */
+  get stopped(): boolean {
+    return this.#stopped.signal.aborted;
+  }
+
+  /** Aborts on {@link stop}. */
+  get stoppedSignal(): AbortSignal {
+    return this.#stopped.signal;
+  }
+
   /** False until {@link start}. */
   get live(): boolean {
     return this.#mode !== "starting";
