@@ -211,11 +211,15 @@ export class GatewayNode implements NodeApi {
     claims: Claims,
     resume: Resume,
   ): ChannelSession {
-    return this.#sockets.attach(
-      socket,
-      { connId: crypto.randomUUID(), ...claims, connectedAt: Date.now() },
-      resume,
-    );
+    const { user, device, remoteAddress } = claims;
+    const connId = crypto.randomUUID();
+    const connectedAt = Date.now();
+    // One literal of a fixed shape: a spread of the claims built the object
+    // with its properties out of line (one more array per connection).
+    const info = remoteAddress === undefined
+      ? { connId, user, device, connectedAt }
+      : { connId, user, device, connectedAt, remoteAddress };
+    return this.#sockets.attach(socket, info, resume);
   }
 
   /** Client frames of every session go to `handler` (set once, by /ws). */
