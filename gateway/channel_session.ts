@@ -129,11 +129,6 @@ export class ChannelSession implements OrderSink, EventListenerObject {
     return this.#order.stopped;
   }
 
-  /** Aborts when the session closes, for timers tied to it. */
-  get closedSignal(): AbortSignal {
-    return this.#order.stoppedSignal;
-  }
-
   /** An event of the session's socket: handed to the node's `onSocketEvent`. */
   handleEvent(event: Event): void {
     this.#options.onSocketEvent?.(this, event);

@@ -324,7 +324,7 @@ export class GatewayNode implements NodeApi {
   }
 
   #remove(session: ChannelSession): void {
-    this.#sockets.tokenExpiry.forget(session);
+    this.#sockets.forget(session);
     const outcome = this.sessions.remove(session);
     if (outcome !== "absent") this.#registration.removed(session, outcome);
   }

@@ -16,7 +16,8 @@ import {
   ChannelSession,
   type SessionSocket,
 } from "./channel_session.ts";
-import { connectChannel, type Resume } from "./connect_flow.ts";
+import { CatchUpQueue } from "./catch_up_queue.ts";
+import { CATCH_UP_MS, connectChannel, type Resume } from "./connect_flow.ts";
 import { closeCodeLabel, type GatewayMetrics } from "./metrics.ts";
 import type { NodeRegistration } from "./node_registration.ts";
 import type { SessionManager } from "./session_manager.ts";
@@ -49,6 +50,7 @@ export class NodeSockets {
   readonly #options: ChannelOptions;
   /** Where each attached socket resumes, until it opens. */
   readonly #opening = new Map<ChannelSession, Resume>();
+  readonly #catchUps = new CatchUpQueue(CATCH_UP_MS);
   #frames: FrameHandler | undefined;
 
   constructor(deps: NodeSocketsDeps) {
@@ -74,6 +76,12 @@ export class NodeSockets {
     socket.addEventListener("message", session);
     socket.addEventListener("close", session);
     return session;
+  }
+
+  /** `session` is gone from the node: no expiry, no catch-up for it. */
+  forget(session: ChannelSession): void {
+    this.tokenExpiry.forget(session);
+    this.#catchUps.delete(session);
   }
 
   /** Client frames of every session go to `handler`. */
@@ -122,6 +130,7 @@ export class NodeSockets {
       register: firstOfUser ? () => deps.registration.record(user) : undefined,
       log: deps.log,
       metrics: deps.metrics,
+      scheduleCatchUp: (s) => this.#catchUps.add(s),
     }).catch((error) => {
       deps.log.error("connect flow failed", { error });
       session.close("policy");
