@@ -40,6 +40,7 @@ const KEYS: Record<string, string[]> = {
     "connectsPerSec",
     "rssPerConnKiB",
     "rssPerConnAfterGcKiB",
+    "anonRssPerConnAfterGcKiB",
     "heapUsedPerConnKiB",
     "heapTotalPerConnKiB",
     "idleCpuPercent",

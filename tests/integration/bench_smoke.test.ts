@@ -156,6 +156,7 @@ Deno.test("bench - connections: every socket opens, RSS (also after a forced GC)
       failed: number;
       rssPerConnKiB: number;
       rssPerConnAfterGcKiB: number;
+      anonRssPerConnAfterGcKiB: number;
       heapUsedPerConnKiB: number;
       connectsPerSec: number;
       etcd?: {
@@ -168,6 +169,7 @@ Deno.test("bench - connections: every socket opens, RSS (also after a forced GC)
     assert.ok(run!.connectsPerSec > 0);
     assert.ok(Number.isFinite(run!.rssPerConnKiB));
     assert.ok(Number.isFinite(run!.rssPerConnAfterGcKiB));
+    assert.ok(Number.isFinite(run!.anonRssPerConnAfterGcKiB));
     // Read through each server's inspector after a forced GC: every system
     // keeps something on its heap per open socket.
     assert.ok(

@@ -4,10 +4,11 @@
  * socket sends a heartbeat (wsgw, raw: `{"type":"ping"}` every
  * `--heartbeat` s; Socket.IO: its own server pings).
  *
- * RSS and V8 heap per socket are also read after a forced full GC, before
- * the ramp and after it, through each process's V8 inspector (the processes
- * run with `--inspect` on loopback; v8_inspector.ts): what an idle socket
- * keeps, without the garbage of the connect burst that a GC would free.
+ * RSS (all of it, and its anonymous part) and V8 heap per socket are also
+ * read after a forced full GC, before the ramp and after it, through each
+ * process's V8 inspector (the processes run with `--inspect` on loopback;
+ * v8_inspector.ts): what an idle socket keeps, without the garbage of the
+ * connect burst that a GC would free.
  * Systems alternate run by run (A B A B …), each run with fresh processes,
  * so the ratios compare runs that saw the same machine load.
  *
@@ -15,7 +16,12 @@
  */
 import { Fleet } from "../fleet.ts";
 import type { BenchOptions } from "../options.ts";
-import { loadAverage, totalCpu, totalRss } from "../proc_stats.ts";
+import {
+  loadAverage,
+  totalAnonRss,
+  totalCpu,
+  totalRss,
+} from "../proc_stats.ts";
 import { startSystem, type SystemKind } from "../systems.ts";
 import { costPer, type EtcdCounters, etcdCounters } from "../etcd_stats.ts";
 import { collectGarbage, type HeapUsage } from "../v8_inspector.ts";
@@ -43,6 +49,12 @@ export type ConnectionFigures = {
   rssPerConnKiB: number;
   /** RSS per socket, both ends read after a forced full GC. */
   rssPerConnAfterGcKiB: number;
+  /**
+   * The same in anonymous memory only (`RssAnon`): without the file-backed
+   * pages of the binary, which come and go with the machine's memory
+   * pressure.
+   */
+  anonRssPerConnAfterGcKiB: number;
   /** V8 heap used / reserved per socket, both ends after a forced GC. */
   heapUsedPerConnKiB: number;
   heapTotalPerConnKiB: number;
@@ -134,6 +146,7 @@ export async function connectionsOn(
         ? Number(((after - before) / ready.open / 1024).toFixed(1))
         : 0,
       rssPerConnAfterGcKiB: perConn(gcAfter.rss - gcBefore.rss),
+      anonRssPerConnAfterGcKiB: perConn(gcAfter.anon - gcBefore.anon),
       heapUsedPerConnKiB: perConn(
         gcAfter.heap.usedBytes - gcBefore.heap.usedBytes,
       ),
@@ -148,7 +161,7 @@ export async function connectionsOn(
       etcd,
     };
     options.say(
-      `  ${figures.open} open (${figures.connectsPerSec}/s), RSS ${figures.rssPerConnKiB} KiB/conn (${figures.rssPerConnAfterGcKiB} after GC, heap ${figures.heapUsedPerConnKiB} used / ${figures.heapTotalPerConnKiB} reserved), idle CPU ${figures.idleCpuPercent}%`,
+      `  ${figures.open} open (${figures.connectsPerSec}/s), RSS ${figures.rssPerConnKiB} KiB/conn (${figures.rssPerConnAfterGcKiB} after GC, anon ${figures.anonRssPerConnAfterGcKiB}, heap ${figures.heapUsedPerConnKiB} used / ${figures.heapTotalPerConnKiB} reserved), idle CPU ${figures.idleCpuPercent}%`,
     );
     return figures;
   } finally {
@@ -164,10 +177,10 @@ export async function connectionsOn(
 async function gcAndRss(
   inspectors: readonly number[],
   pids: number[],
-): Promise<{ rss: number; heap: HeapUsage }> {
+): Promise<{ rss: number; anon: number; heap: HeapUsage }> {
   const heap = await collectGarbage(inspectors);
   await new Promise((r) => setTimeout(r, 500));
-  return { rss: totalRss(pids), heap };
+  return { rss: totalRss(pids), anon: totalAnonRss(pids), heap };
 }
 
 /**
