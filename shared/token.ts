@@ -19,7 +19,6 @@ import { HttpError, UnauthorizedError } from "./errors.ts";
 import { userIdProblem } from "./protocol.ts";
 import type { PublicKeyEntry } from "./token_config.ts";
 import { KeysUnavailable, TokenKeys, type VerifyKey } from "./token_keys.ts";
-import { Hs256Key } from "./token_hs256.ts";
 
 /** Who a verified token speaks for, and until when (its `exp`, in ms since the epoch). */
 export type TokenClaims = {
@@ -194,12 +193,6 @@ async function verifyWith(
   key: VerifyKey,
   options: JWTVerifyOptions,
 ): Promise<JWTPayload> {
-  if (key instanceof Hs256Key) {
-    // Tokens with `crit` or `b64` are left to jose (undefined here).
-    const payload = key.verify(token, options);
-    if (payload !== undefined) return payload;
-    return (await jwtVerify(token, key.secretBytes, options)).payload;
-  }
   try {
     // jose's overloads split on the key's type.
     return typeof key === "function"

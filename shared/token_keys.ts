@@ -1,8 +1,7 @@
 /**
  * The keys a client token may be verified with, chosen by the token's `alg`:
  * HS256 secrets, PEM public keys and a remote JWKS. Each key is imported once
- * (jose would import a raw secret again on every verify); HS256 secrets are
- * checked without jose (token_hs256.ts).
+ * (jose would import a raw secret again on every verify).
  *
  * @module
  */
@@ -14,13 +13,9 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import { PUBLIC_KEY_ALGORITHMS, type PublicKeyEntry } from "./token_config.ts";
-import { Hs256Key } from "./token_hs256.ts";
 
-/**
- * A key, a function that finds one for the token (a JWKS), or an HS256
- * secret verified on the calling thread (token_hs256.ts).
- */
-export type VerifyKey = CryptoKey | JWTVerifyGetKey | Hs256Key;
+/** A key, or a function that finds one for the token (a JWKS). */
+export type VerifyKey = CryptoKey | JWTVerifyGetKey;
 
 /** Where keys come from. */
 export type KeySources = {
@@ -51,8 +46,7 @@ export class TokenKeys {
 
   constructor(sources: KeySources) {
     for (const secret of sources.secrets ?? []) {
-      const key = new Hs256Key(secret);
-      this.#add("HS256", () => Promise.resolve(key));
+      this.#add("HS256", once(() => importHmac(secret)));
     }
     for (const { alg, pem } of sources.publicKeys ?? []) {
       // The cast: jose types its key with node:crypto's CryptoKey once
@@ -106,6 +100,16 @@ function guardJwks(jwks: JWTVerifyGetKey): JWTVerifyGetKey {
       throw new KeysUnavailable({ cause: error });
     }
   };
+}
+
+function importHmac(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
 }
 
 /** Runs `make` once; a failed import is retried on the next call. */
