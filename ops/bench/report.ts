@@ -38,6 +38,8 @@ const KEYS: Record<string, string[]> = {
   connections: [
     "open",
     "connectsPerSec",
+    "cpuUsPerConnect",
+    "backendCpuUsPerConnect",
     "rssPerConnKiB",
     "rssPerConnAfterGcKiB",
     "anonRssPerConnAfterGcKiB",

@@ -44,6 +44,13 @@ export type ConnectionFigures = {
   failed: number;
   rampMs: number;
   connectsPerSec: number;
+  /**
+   * CPU of the socket-holding processes during the ramp, per socket opened,
+   * in µs: unlike connects/s, it does not move with what else the machine
+   * runs. `backendCpuUsPerConnect`: the same for etcd and Redis (wsgw).
+   */
+  cpuUsPerConnect: number;
+  backendCpuUsPerConnect: number;
   rssBeforeMiB: number;
   rssAfterMiB: number;
   rssPerConnKiB: number;
@@ -90,6 +97,8 @@ export async function connectionsOn(
   const gcBefore = await gcAndRss(inspectors, system.gatewayPids);
   const etcdUrl = system.etcdUrl;
   const etcd0 = etcdUrl ? await etcdCounters(etcdUrl) : undefined;
+  const rampCpu0 = totalCpu(system.gatewayPids);
+  const backendCpu0 = totalCpu(system.backendPids);
   const fleet = Fleet.start(system, {
     sockets: options.sockets,
     devices: options.devices,
@@ -101,6 +110,8 @@ export async function connectionsOn(
   });
   try {
     const ready = await fleet.ready();
+    const rampCpu = totalCpu(system.gatewayPids) - rampCpu0;
+    const backendCpu = totalCpu(system.backendPids) - backendCpu0;
     options.say(
       `  ${ready.open} open, ${ready.failed} failed in ${ready.ms} ms`,
     );
@@ -140,6 +151,12 @@ export async function connectionsOn(
       failed: ready.failed,
       rampMs: ready.ms,
       connectsPerSec: Math.round(ready.open / (ready.ms / 1000)),
+      cpuUsPerConnect: ready.open > 0
+        ? Math.round(rampCpu * 1e6 / ready.open)
+        : 0,
+      backendCpuUsPerConnect: ready.open > 0
+        ? Math.round(backendCpu * 1e6 / ready.open)
+        : 0,
       rssBeforeMiB: Math.round(before / 2 ** 20),
       rssAfterMiB: Math.round(after / 2 ** 20),
       rssPerConnKiB: ready.open > 0
@@ -161,7 +178,7 @@ export async function connectionsOn(
       etcd,
     };
     options.say(
-      `  ${figures.open} open (${figures.connectsPerSec}/s), RSS ${figures.rssPerConnKiB} KiB/conn (${figures.rssPerConnAfterGcKiB} after GC, anon ${figures.anonRssPerConnAfterGcKiB}, heap ${figures.heapUsedPerConnKiB} used / ${figures.heapTotalPerConnKiB} reserved), idle CPU ${figures.idleCpuPercent}%`,
+      `  ${figures.open} open (${figures.connectsPerSec}/s, ${figures.cpuUsPerConnect} µs CPU each + ${figures.backendCpuUsPerConnect} backends), RSS ${figures.rssPerConnKiB} KiB/conn (${figures.rssPerConnAfterGcKiB} after GC, anon ${figures.anonRssPerConnAfterGcKiB}, heap ${figures.heapUsedPerConnKiB} used / ${figures.heapTotalPerConnKiB} reserved), idle CPU ${figures.idleCpuPercent}%`,
     );
     return figures;
   } finally {
