@@ -43,6 +43,12 @@ export type HistoryFillOptions = {
   pause?: (ms: number, signal: AbortSignal) => Promise<void>;
 };
 
+/** Whether the order was stopped, and a signal for waits (made on first ask). */
+export type StopState = {
+  readonly stopped: boolean;
+  readonly stoppedSignal: AbortSignal;
+};
+
 /** Failed reads after which a look with nothing waiting on it gives up. */
 const CATCH_UP_TRIES = 3;
 
@@ -53,19 +59,19 @@ export class HistoryFill {
   readonly #cursor: OrderCursor;
   readonly #queue: OrderQueue<OrderedFrame>;
   readonly #options: HistoryFillOptions;
-  readonly #signal: AbortSignal;
+  readonly #stop: StopState;
   #replayed = 0;
 
   constructor(
     cursor: OrderCursor,
     queue: OrderQueue<OrderedFrame>,
     options: HistoryFillOptions,
-    signal: AbortSignal,
+    stop: StopState,
   ) {
     this.#cursor = cursor;
     this.#queue = queue;
     this.#options = options;
-    this.#signal = signal;
+    this.#stop = stop;
   }
 
   /** History messages written so far. */
@@ -84,13 +90,13 @@ export class HistoryFill {
     mark: number,
     live: () => void,
   ): Promise<void> {
-    const signal = this.#signal;
+    const stop = this.#stop;
     let failures = 0;
-    while (!signal.aborted) {
+    while (!stop.stopped) {
       if (slice) await this.#apply(slice, mark);
       slice = undefined;
       await this.#flushQueue();
-      if (signal.aborted) break;
+      if (stop.stopped) break;
       const waiting = this.#queue.length > 0;
       if (!waiting && !this.wanted) break;
       this.wanted = false;
@@ -110,7 +116,7 @@ export class HistoryFill {
         await this.#pause(failures);
       }
     }
-    if (!signal.aborted) live();
+    if (!stop.stopped) live();
   }
 
   /** Announces what `slice` shows gone or restarted, and writes its entries. */
@@ -135,7 +141,7 @@ export class HistoryFill {
         : slice.seq;
     }
     for (const frame of slice.frames) {
-      if (this.#signal.aborted) return;
+      if (this.#stop.stopped) return;
       const seq = frame.seq!;
       if (seq <= cursor.lastSeq!) continue;
       if (seq > cursor.lastSeq! + 1) cursor.gap(seq - 1);
@@ -187,11 +193,11 @@ export class HistoryFill {
    */
   async #flushQueue(): Promise<void> {
     const cursor = this.#cursor;
-    while (this.#queue.length > 0 && !this.#signal.aborted) {
+    while (this.#queue.length > 0 && !this.#stop.stopped) {
       const queue = this.#queue.take(cursor.epoch);
       let progressed = false;
       for (const frame of queue) {
-        if (this.#signal.aborted) return;
+        if (this.#stop.stopped) return;
         if (!this.#nextInOrder(frame)) {
           this.#queue.putBack(frame);
           continue;
@@ -226,6 +232,6 @@ export class HistoryFill {
     const { retryMs = 250, maxRetryMs = 5000 } = this.#options;
     const ms = Math.min(retryMs * 2 ** (failures - 1), maxRetryMs);
     const pause = this.#options.pause ?? sleep;
-    return pause(ms, this.#signal);
+    return pause(ms, this.#stop.stoppedSignal);
   }
 }

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { TokenBucket } from "../shared/token_bucket.ts";
 import {
   CLOSE,
   type CloseReason,
@@ -19,6 +18,7 @@ import {
   type OrderSink,
   type StartPosition,
 } from "./delivery_order.ts";
+import { SessionOrderOptions } from "./_session_order.ts";
 
 export type { HistorySlice, OrderedFrame } from "./delivery_order.ts";
 
@@ -48,6 +48,12 @@ export type ChannelOptions = {
   inboundRate: number;
   /** Called once when the gateway closes this session, with the reason. */
   onClose: (session: ChannelSession, reason: CloseReason) => void;
+  /**
+   * The socket's events (the session is their listener object, see
+   * {@link ChannelSession.handleEvent}): one function for every session of
+   * a node instead of closures per socket.
+   */
+  onSocketEvent?: (session: ChannelSession, event: Event) => void;
   /** Reads the connection's user's history after a seq, as frames (device-filtered into skips). */
   fill: (info: ChannelInfo, after: number) => Promise<HistorySlice>;
   /** Called after each frame is written; `live` is false for history. */
@@ -80,14 +86,23 @@ const MAX_STRIKES = 5;
 /** Longest a replay waits for a full send buffer to drain before closing as slow. */
 const DRAIN_WAIT_MS = 10_000;
 
-/** One WebSocket connection of a user on this node. */
-export class ChannelSession implements OrderSink {
+/**
+ * One WebSocket connection of a user on this node. It is the listener
+ * object of its socket's events (`socket.addEventListener("open", session)`),
+ * which go to the node's `onSocketEvent`.
+ */
+export class ChannelSession implements OrderSink, EventListenerObject {
   readonly info: ChannelInfo;
   readonly #socket: SessionSocket;
   readonly #options: ChannelOptions;
-  readonly #closed = new AbortController();
   readonly #order: DeliveryOrder;
-  readonly #inbound: TokenBucket;
+  /**
+   * The inbound rate limit, a token bucket kept in two fields (`inboundRate`
+   * a second, bursts of twice that): an object of its own per socket cost
+   * every idle connection ~100 bytes.
+   */
+  #inboundTokens: number;
+  #inboundAt: number;
   #strikes = 0;
   /**
    * Made on first ask (only drain waits on it): a resolver pair per socket
@@ -104,30 +119,19 @@ export class ChannelSession implements OrderSink {
     this.info = info;
     this.#socket = socket;
     this.#options = options;
-    this.#inbound = new TokenBucket({
-      rate: options.inboundRate,
-      burst: options.inboundRate * 2,
-      now: options.now,
-    });
-    this.#order = new DeliveryOrder({
-      sink: this,
-      read: (after) => options.fill(this.info, after),
-      maxQueueBytes: options.sendBufferBytes,
-      onOverflow: () => this.close("slowConsumer"),
-      onDuplicate: options.onDuplicate,
-      onReadError: options.onGap,
-      onBeyondHistory: options.onBeyondHistory,
-      retryMs: options.fillRetryMs,
-    });
+    this.#inboundTokens = options.inboundRate * 2;
+    this.#inboundAt = this.#now();
+    this.#order = new DeliveryOrder(new SessionOrderOptions(this, options));
   }
 
+  /** True once closed by either side; the order stops with the session. */
   get closed(): boolean {
-    return this.#closed.signal.aborted;
+    return this.#order.stopped;
   }
 
-  /** Aborts when the session closes, for timers tied to it. */
-  get closedSignal(): AbortSignal {
-    return this.#closed.signal;
+  /** An event of the session's socket: handed to the node's `onSocketEvent`. */
+  handleEvent(event: Event): void {
+    this.#options.onSocketEvent?.(this, event);
   }
 
   get live(): boolean {
@@ -196,7 +200,18 @@ export class ChannelSession implements OrderSink {
    * closing with 1008) when the client sends faster than allowed.
    */
   admitInbound(): boolean {
-    if (this.#inbound.take()) return true;
+    const now = this.#now();
+    const rate = this.#options.inboundRate;
+    const tokens = Math.min(
+      rate * 2,
+      this.#inboundTokens + ((now - this.#inboundAt) / 1000) * rate,
+    );
+    this.#inboundAt = now;
+    if (tokens >= 1) {
+      this.#inboundTokens = tokens - 1;
+      return true;
+    }
+    this.#inboundTokens = tokens;
     this.close("policy");
     return false;
   }
@@ -240,7 +255,6 @@ export class ChannelSession implements OrderSink {
 
   /** Marks a session whose socket the peer closed; no close frame is sent. */
   markClosed(): void {
-    this.#closed.abort();
     this.#order.stop();
   }
 

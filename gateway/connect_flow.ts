@@ -40,6 +40,8 @@ export type ConnectDeps = {
   historySize: number;
   /** Present when this is the user's first connection on the node. */
   register: (() => Promise<void>) | undefined;
+  /** Looks in history for the session once, {@link CATCH_UP_MS} from now. */
+  scheduleCatchUp: (session: ChannelSession) => void;
   log: Logger;
   metrics: GatewayMetrics;
 };
@@ -82,29 +84,15 @@ export async function connectChannel(
     state.slice,
   );
   deps.metrics.replayed.inc(replayed);
-  if (deps.register) scheduleCatchUp(session);
+  // A router whose route cache had not yet seen this node's registration
+  // may have stored a push without delivering it here, after our history
+  // read. Any later push reveals that gap; one look after the cache has
+  // caught up covers the case with no later push.
+  if (deps.register) deps.scheduleCatchUp(session);
 }
 
 /** Milliseconds after a first registration to look for pushes routed before it. */
 export const CATCH_UP_MS = 1000;
-
-/**
- * A router whose route cache had not yet seen this node's registration may
- * have stored a push without delivering it here, after our history read.
- * Any later push reveals that gap; one look after the cache has caught up
- * covers the case with no later push.
- */
-function scheduleCatchUp(session: ChannelSession): void {
-  const signal = session.closedSignal;
-  const cancel = () => clearTimeout(timer);
-  // The listener goes with the timer: left on the signal, it would hold a
-  // closure for every connection's whole life.
-  const timer = setTimeout(() => {
-    signal.removeEventListener("abort", cancel);
-    void session.catchUp();
-  }, CATCH_UP_MS);
-  signal.addEventListener("abort", cancel, { once: true });
-}
 
 /**
  * A history read as a slice for one connection's order: entries aimed at

@@ -66,7 +66,9 @@ export type StartPosition = {
 
 export class DeliveryOrder {
   readonly #options: DeliveryOrderOptions;
-  readonly #stopped = new AbortController();
+  #stopped = false;
+  /** Made on first ask (a wait between failed reads): most connections never need one. */
+  #stopSignal: AbortController | undefined;
   #mode: "starting" | "live" | "filling" = "starting";
   readonly #cursor: OrderCursor;
   readonly #queue = new OrderQueue<OrderedFrame>();
@@ -80,7 +82,7 @@ export class DeliveryOrder {
       this.#cursor,
       this.#queue,
       options,
-      this.#stopped.signal,
+      this,
     );
   }
 
@@ -92,6 +94,20 @@ export class DeliveryOrder {
   /** The epoch the connection is in; undefined while unknown. */
   get epoch(): string | undefined {
     return this.#cursor.epoch;
+  }
+
+  /** True once {@link stop}ped. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Aborts on {@link stop} (aborted already when asked after it). */
+  get stoppedSignal(): AbortSignal {
+    if (!this.#stopSignal) {
+      this.#stopSignal = new AbortController();
+      if (this.#stopped) this.#stopSignal.abort();
+    }
+    return this.#stopSignal.signal;
   }
 
   /** False until {@link start}. */
@@ -112,7 +128,7 @@ export class DeliveryOrder {
    * announced gone.
    */
   deliver(frame: OrderedFrame): boolean {
-    if (this.#stopped.signal.aborted) return false;
+    if (this.#stopped) return false;
     const cursor = this.#cursor;
     const seq = frame.seq;
     if (seq === undefined) {
@@ -157,7 +173,7 @@ export class DeliveryOrder {
 
   /** Looks in history for messages that nothing after them revealed. */
   catchUp(): Promise<void> {
-    if (this.#mode === "starting" || this.#stopped.signal.aborted) {
+    if (this.#mode === "starting" || this.#stopped) {
       return this.idle();
     }
     this.#fill.wanted = true;
@@ -172,7 +188,8 @@ export class DeliveryOrder {
 
   /** The connection is gone: drop everything, stop reading. */
   stop(): void {
-    this.#stopped.abort();
+    this.#stopped = true;
+    this.#stopSignal?.abort();
     this.#queue.clear();
   }
 

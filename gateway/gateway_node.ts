@@ -24,25 +24,19 @@ import type {
   NodeStats,
 } from "../shared/node_api.ts";
 import type { NodeMembership, Registry } from "../shared/registry/mod.ts";
-import {
-  type ChannelOptions,
-  ChannelSession,
-  type SessionSocket,
-} from "./channel_session.ts";
+import type { ChannelSession, SessionSocket } from "./channel_session.ts";
 import { sessionOptions } from "./session_hooks.ts";
 import { NodeDelivery } from "./node_delivery.ts";
 import { deviceOf, statsExtras } from "./node_stats.ts";
 import { closeForDrain } from "./node_drain.ts";
 import { NodeRegistration } from "./node_registration.ts";
-import {
-  closeCodeLabel,
-  createGatewayMetrics,
-  type GatewayMetrics,
-} from "./metrics.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
 import type { prom } from "../shared/metrics.ts";
 import { SendBudget } from "./send_budget.ts";
 import { SessionManager } from "./session_manager.ts";
-import { connectChannel, type Resume } from "./connect_flow.ts";
+import type { Resume } from "./connect_flow.ts";
+import { type FrameHandler, NodeSockets } from "./node_sockets.ts";
+import type { TokenExpiry } from "./token_expiry.ts";
 
 /** What a GatewayNode is built from; only entry points choose the backends. */
 export type GatewayNodeOptions = {
@@ -83,8 +77,7 @@ export class GatewayNode implements NodeApi {
   #sendBudgetTimer: ReturnType<typeof setInterval> | undefined;
   readonly #registration: NodeRegistration;
   readonly #delivery: NodeDelivery;
-  /** One options object for every session of this node. */
-  readonly #sessionOptions: ChannelOptions;
+  readonly #sockets: NodeSockets;
 
   constructor(options: GatewayNodeOptions) {
     this.config = options.config;
@@ -111,13 +104,23 @@ export class GatewayNode implements NodeApi {
       evictLocal: (user, connId) =>
         void this.kick({ user, connId, reason: "evicted" }),
     });
-    this.#sessionOptions = sessionOptions({
+    this.#sockets = new NodeSockets({
       config: this.config,
       history: this.#history,
-      metrics: this.metrics,
       log: this.#log,
-      closed: (session) => this.#remove(session),
-      sent: (session) => budget.touched(session),
+      metrics: this.metrics,
+      sessions: this.sessions,
+      registration: this.#registration,
+      sessionOptions: sessionOptions({
+        config: this.config,
+        history: this.#history,
+        metrics: this.metrics,
+        log: this.#log,
+        closed: (session) => this.#remove(session),
+        sent: (session) => budget.touched(session),
+      }),
+      draining: () => this.#draining,
+      remove: (session) => this.#remove(session),
     });
     this.#delivery = new NodeDelivery({
       sessions: this.sessions,
@@ -201,53 +204,32 @@ export class GatewayNode implements NodeApi {
   /**
    * Takes an upgraded socket of a verified user. The session buffers live
    * deliveries from this moment; on `open` the connect flow replays history
-   * and switches it live.
+   * and switches it live (node_sockets.ts).
    */
   attach(
     socket: WebSocket & SessionSocket,
     claims: Claims,
     resume: Resume,
   ): ChannelSession {
-    const session = new ChannelSession(
-      {
-        connId: crypto.randomUUID(),
-        ...claims,
-        connectedAt: Date.now(),
-      },
-      socket,
-      this.#sessionOptions,
-    );
-    socket.addEventListener("open", () => {
-      if (this.#draining) {
-        session.close("draining");
-        return;
-      }
-      this.metrics.connects.inc();
-      const { firstOfUser, excess } = this.sessions.add(session);
-      for (const old of excess) old.close("evicted");
-      // Other connections of the user here: update the record in the
-      // background (the first one is recorded by the connect flow).
-      if (!firstOfUser) void this.#registration.record(claims.user);
-      connectChannel(session, resume, {
-        nodeId: this.nodeId,
-        history: this.#history,
-        historySize: this.config.historySize,
-        register: firstOfUser
-          ? () => this.#registration.record(claims.user)
-          : undefined,
-        log: this.#log,
-        metrics: this.metrics,
-      }).catch((error) => {
-        this.#log.error("connect flow failed", { error });
-        session.close("policy");
-      });
-    });
-    socket.addEventListener("close", (event) => {
-      this.metrics.disconnects.inc({ code: closeCodeLabel(event.code) });
-      session.socketEnded();
-      this.#remove(session);
-    });
-    return session;
+    const { user, device, remoteAddress } = claims;
+    const connId = crypto.randomUUID();
+    const connectedAt = Date.now();
+    // One literal of a fixed shape: a spread of the claims built the object
+    // with its properties out of line (one more array per connection).
+    const info = remoteAddress === undefined
+      ? { connId, user, device, connectedAt }
+      : { connId, user, device, connectedAt, remoteAddress };
+    return this.#sockets.attach(socket, info, resume);
+  }
+
+  /** Client frames of every session go to `handler` (set once, by /ws). */
+  handleFrames(handler: FrameHandler): void {
+    this.#sockets.handleFrames(handler);
+  }
+
+  /** Token expiry of every connection here. */
+  get tokenExpiry(): TokenExpiry {
+    return this.#sockets.tokenExpiry;
   }
 
   deliver(request: DeliverRequest): Promise<DeliverResult> {
@@ -342,6 +324,7 @@ export class GatewayNode implements NodeApi {
   }
 
   #remove(session: ChannelSession): void {
+    this.#sockets.forget(session);
     const outcome = this.sessions.remove(session);
     if (outcome !== "absent") this.#registration.removed(session, outcome);
   }

@@ -25,7 +25,6 @@ import { ConnectGuard } from "./connect_guard.ts";
 import type { Resume } from "./connect_flow.ts";
 import { preflightResponse } from "./cors.ts";
 import type { GatewayNode } from "./gateway_node.ts";
-import { tokenExpiresAt, TokenLifetime } from "./token_lifetime.ts";
 
 /** Seconds without a pong to Deno's own pings before the socket is dropped. */
 const IDLE_TIMEOUT = 60;
@@ -75,7 +74,12 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
     });
     throw error;
   };
-  const { jwtClockSkew } = deps.node.config;
+  const { node, verifier } = deps;
+  const maxBytes = node.config.maxMessageBytes;
+  // One frame handler for every socket of the node (no closure per socket).
+  const renew = (session: ChannelSession, token: unknown) =>
+    node.tokenExpiry.renew(session, token, verifier);
+  node.handleFrames((session, data) => onFrame(session, data, maxBytes, renew));
   return async (request, info) => {
     const origin = request.headers.get("origin");
     if (request.method === "OPTIONS") {
@@ -118,21 +122,15 @@ export function createWsHandler(deps: WsHandlerDeps): PublicHandler {
         // A browser fails a socket whose answer picks none of its offers.
         ...(offered.includes(WS_PROTOCOL) ? { protocol: WS_PROTOCOL } : {}),
       });
+      const { user, device, expiresAt } = claims;
       const session = deps.node.attach(
         socket,
-        peer.hostname ? { ...claims, remoteAddress: peer.hostname } : claims,
+        peer.hostname
+          ? { user, device, remoteAddress: peer.hostname }
+          : { user, device },
         resume,
       );
-      const lifetime = new TokenLifetime(session, jwtClockSkew);
-      const expiresAt = tokenExpiresAt(token!);
-      if (expiresAt !== undefined) lifetime.expireAt(expiresAt);
-      socket.addEventListener(
-        "message",
-        (event) =>
-          onFrame(session, event.data, deps.node.config.maxMessageBytes, {
-            renew: (next) => lifetime.renew(next, deps.verifier),
-          }),
-      );
+      node.tokenExpiry.expireAt(session, expiresAt);
       return response;
     } catch (error) {
       if (error instanceof HttpError) {
@@ -208,7 +206,7 @@ function onFrame(
   session: ChannelSession,
   data: unknown,
   maxBytes: number,
-  handlers: { renew(token: unknown): Promise<void> },
+  renew: (session: ChannelSession, token: unknown) => Promise<void>,
 ): void {
   if (session.closed || !session.admitInbound()) return;
   if (typeof data !== "string") {
@@ -227,7 +225,7 @@ function onFrame(
     : undefined;
   if (type === "ping") return session.sendFrame({ type: "pong" });
   if (type === "token") {
-    void handlers.renew((frame as { token?: unknown }).token);
+    void renew(session, (frame as { token?: unknown }).token);
     return;
   }
   reject(

@@ -20,8 +20,12 @@ import { userIdProblem } from "./protocol.ts";
 import type { PublicKeyEntry } from "./token_config.ts";
 import { KeysUnavailable, TokenKeys, type VerifyKey } from "./token_keys.ts";
 
-/** Who a verified token speaks for. */
-export type TokenClaims = { user: string; device: string | null };
+/** Who a verified token speaks for, and until when (its `exp`, in ms since the epoch). */
+export type TokenClaims = {
+  user: string;
+  device: string | null;
+  expiresAt: number;
+};
 
 /** Longest token we look at; anything longer is refused before parsing. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -139,7 +143,12 @@ export class TokenVerifier {
         "token_invalid",
       );
     }
-    return { user: payload.sub as string, device: device ?? null };
+    // jose checked that `exp` is there and a number (a required claim).
+    return {
+      user: payload.sub as string,
+      device: device ?? null,
+      expiresAt: (payload.exp as number) * 1000,
+    };
   }
 
   /** The payload, once one of the keys for the token's `alg` verifies it. */

@@ -31,6 +31,25 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * Anonymous resident memory of `pid` in bytes (`RssAnon`: heaps, stacks,
+ * buffers; not the pages of the binary and libraries, which the kernel may
+ * drop and read again under memory pressure); 0 when it is gone.
+ */
+export function anonRssBytes(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = /RssAnon:\s+(\d+)/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sum of {@link anonRssBytes} over `pids`. */
+export const totalAnonRss = (pids: number[]): number =>
+  pids.reduce((sum, pid) => sum + anonRssBytes(pid), 0);
+
 /** Sum of {@link cpuSeconds} over `pids`. */
 export const totalCpu = (pids: number[]): number =>
   pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);

@@ -51,7 +51,13 @@ const KEYS: Record<string, string[]> = {
   connections: [
     "open",
     "connectsPerSec",
+    "cpuUsPerConnect",
+    "backendCpuUsPerConnect",
     "rssPerConnKiB",
+    "rssPerConnAfterGcKiB",
+    "anonRssPerConnAfterGcKiB",
+    "heapUsedPerConnKiB",
+    "heapTotalPerConnKiB",
     "idleCpuPercent",
     "rssAfterMiB",
     "clientRssMiB",

@@ -13,6 +13,7 @@ import { freePort } from "../cluster/ports.ts";
 import { startRedis } from "../servers/redis_server.ts";
 import { Child } from "./child.ts";
 import { ensureNodePeers, NODE_PEERS_DIR, nodeVersion } from "./node_peers.ts";
+import { inspectorFlag } from "./v8_inspector.ts";
 
 /**
  * Which system: `wsgw-embedded` is wsgw with one process; `sio` runs on
@@ -44,6 +45,11 @@ export type System = {
   jwtSecret?: string;
   /** Processes that hold client sockets. */
   gatewayPids: number[];
+  /**
+   * Started with `inspect`: the V8 inspector port of each of `gatewayPids`,
+   * in the same order (v8_inspector.ts forces a GC through it).
+   */
+  inspectorPorts?: number[];
   /** The push-API process (router, emitter), when separate. */
   apiPids: number[];
   /** wsgw cluster: etcd's client URL (its `/metrics` are read). */
@@ -71,24 +77,56 @@ export function profileFlags(name: string): string[] {
     : [];
 }
 
-/** Starts `kind` with `nodes` socket-holding processes. */
+/**
+ * Inspector ports of the socket-holding processes, by process name, when a
+ * system is started with `inspect`; undefined otherwise.
+ */
+type Inspectors = Map<string, number> | undefined;
+
+/** The `--inspect` flag of process `name` (recorded in `inspectors`), or none. */
+function inspectFlags(inspectors: Inspectors, name: string): string[] {
+  if (!inspectors) return [];
+  const { port, flag } = inspectorFlag();
+  inspectors.set(name, port);
+  return [flag];
+}
+
+/**
+ * Starts `kind` with `nodes` socket-holding processes. With `inspect`, those
+ * processes open the V8 inspector on loopback (`System.inspectorPorts`), so
+ * the bench can force a GC in them.
+ */
 export function startSystem(
   kind: SystemKind,
   nodes: number,
-  options: { lb?: boolean } = {},
+  options: { lb?: boolean; inspect?: boolean } = {},
 ): Promise<System> {
+  const inspectors: Inspectors = options.inspect ? new Map() : undefined;
   switch (kind) {
     case "wsgw":
-      return startWsgwCluster(nodes, options.lb ?? false);
+      return startWsgwCluster(nodes, options.lb ?? false, inspectors);
     case "wsgw-embedded":
-      return startEmbedded();
+      return startEmbedded(inspectors);
     case "raw":
-      return startRaw(nodes);
+      return startRaw(nodes, inspectors);
     case "sio":
-      return startSio(nodes, "node");
+      return startSio(nodes, "node", inspectors);
     case "sio-deno":
-      return startSio(nodes, "deno");
+      return startSio(nodes, "deno", inspectors);
   }
+}
+
+/** The inspector ports of `names`, in order, when every one has one. */
+function portsOf(
+  inspectors: Inspectors,
+  names: readonly string[],
+): number[] | undefined {
+  if (!inspectors) return undefined;
+  return names.map((name) => {
+    const port = inspectors.get(name);
+    if (port === undefined) throw new Error(`${name} has no inspector port`);
+    return port;
+  });
 }
 
 async function post(url: string, body: unknown, authorization?: string) {
@@ -136,7 +174,11 @@ function wsgwEnv(): Record<string, string> {
 }
 
 /** A wsgw cluster; with `lb`, clients reach the nodes through haproxy. */
-async function startWsgwCluster(nodes: number, lb: boolean): Promise<System> {
+async function startWsgwCluster(
+  nodes: number,
+  lb: boolean,
+  inspectors: Inspectors,
+): Promise<System> {
   const cluster = await startCluster({
     nodes,
     lb,
@@ -144,7 +186,10 @@ async function startWsgwCluster(nodes: number, lb: boolean): Promise<System> {
     logLevel: "warn",
     apiKey: BENCH_API_KEY,
     jwtSecret: BENCH_JWT_SECRET,
-    denoFlags: profileFlags,
+    denoFlags: (name) => [
+      ...profileFlags(name),
+      ...(name.startsWith("gw-") ? inspectFlags(inspectors, name) : []),
+    ],
     env: { WSGW_KEY_REQUEST_RATE: "0", WSGW_KEY_BYTE_RATE: "0" },
   });
   const authorization = `Bearer ${BENCH_API_KEY}`;
@@ -163,6 +208,7 @@ async function startWsgwCluster(nodes: number, lb: boolean): Promise<System> {
     authorization,
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: cluster.gateways.map((g) => g.pid!),
+    inspectorPorts: portsOf(inspectors, cluster.gateways.map((g) => g.name)),
     apiPids: cluster.routers.map((r) => r.pid!),
     etcdUrl: cluster.etcd.url,
     killNode: (i) => cluster.killGateway(i),
@@ -176,11 +222,11 @@ async function startWsgwCluster(nodes: number, lb: boolean): Promise<System> {
   };
 }
 
-async function startEmbedded(): Promise<System> {
+async function startEmbedded(inspectors: Inspectors): Promise<System> {
   const port = freePort();
   const child = new Child("embedded", `${ROOT}gateway/embedded.ts`, {
     env: { ...wsgwEnv(), PORT: String(port) },
-    denoFlags,
+    denoFlags: [...denoFlags, ...inspectFlags(inspectors, "embedded")],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/readyz`);
@@ -195,6 +241,7 @@ async function startEmbedded(): Promise<System> {
     authorization,
     jwtSecret: BENCH_JWT_SECRET,
     gatewayPids: [child.pid],
+    inspectorPorts: portsOf(inspectors, ["embedded"]),
     apiPids: [],
     // In-memory registry and history: no backend process.
     backendPids: [],
@@ -213,10 +260,12 @@ async function peer(
   script: string,
   env: Record<string, string>,
   runtime: "deno" | "node" = "deno",
+  inspectors?: Inspectors,
 ): Promise<{ child: Child; port: number }> {
+  const flags = [...profileFlags(name), ...inspectFlags(inspectors, name)];
   const child = runtime === "node"
-    ? new Child(name, script, { env, runtime, nodeFlags: profileFlags(name) })
-    : new Child(name, here(script), { env, denoFlags: profileFlags(name) });
+    ? new Child(name, script, { env, runtime, nodeFlags: flags })
+    : new Child(name, here(script), { env, denoFlags: flags });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${name}: no port within 60 s`)),
@@ -234,11 +283,14 @@ async function peer(
   return { child, port };
 }
 
-async function startRaw(nodes: number): Promise<System> {
+async function startRaw(
+  nodes: number,
+  inspectors: Inspectors,
+): Promise<System> {
+  const names = Array.from({ length: nodes }, (_, i) => `raw-${i + 1}`);
   const peers = await Promise.all(
-    Array.from(
-      { length: nodes },
-      (_, i) => peer(`raw-${i + 1}`, "./peers/raw_server.ts", {}),
+    names.map((name) =>
+      peer(name, "./peers/raw_server.ts", {}, "deno", inspectors)
     ),
   );
   const urls = peers.map((p) => `http://127.0.0.1:${p.port}`);
@@ -249,6 +301,7 @@ async function startRaw(nodes: number): Promise<System> {
     targets: peers.map((p) => ({ hostname: "127.0.0.1", port: p.port })),
     pushUrl: `${urls[0]}/push`,
     gatewayPids: peers.map((p) => p.child.pid),
+    inspectorPorts: portsOf(inspectors, names),
     apiPids: [],
     backendPids: [],
     broadcast: async (data) => {
@@ -264,6 +317,7 @@ async function startRaw(nodes: number): Promise<System> {
 async function startSio(
   nodes: number,
   runtime: "deno" | "node",
+  inspectors: Inspectors,
 ): Promise<System> {
   let script: (name: string) => string;
   let label: string;
@@ -279,11 +333,11 @@ async function startSio(
   }
   const redis = await startRedis();
   const env = { REDIS: redis.url };
+  const names = Array.from({ length: nodes }, (_, i) => `sio-${i + 1}`);
   const [emitter, ...peers] = await Promise.all([
     peer("sio-emitter", script("sio_emitter"), env, runtime),
-    ...Array.from(
-      { length: nodes },
-      (_, i) => peer(`sio-${i + 1}`, script("sio_server"), env, runtime),
+    ...names.map((name) =>
+      peer(name, script("sio_server"), env, runtime, inspectors)
     ),
   ]);
   const api = `http://127.0.0.1:${emitter!.port}`;
@@ -294,6 +348,7 @@ async function startSio(
     targets: peers.map((p) => ({ hostname: "127.0.0.1", port: p.port })),
     pushUrl: `${api}/push`,
     gatewayPids: peers.map((p) => p.child.pid),
+    inspectorPorts: portsOf(inspectors, names),
     apiPids: [emitter!.child.pid],
     backendPids: redis.pid === undefined ? [] : [redis.pid],
     broadcast: (data) => post(`${api}/broadcast`, { data }),

@@ -138,7 +138,7 @@ Deno.test("bench - fanout-cost: wsgw cluster and Socket.IO (on Node) on 1 and 2 
   }
 });
 
-Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", async () => {
+Deno.test("bench - connections: every socket opens, RSS (also after a forced GC) and idle CPU measured", async () => {
   const { results } = await bench(
     "connections",
     "--systems",
@@ -155,7 +155,11 @@ Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", 
       open: number;
       failed: number;
       rssPerConnKiB: number;
+      rssPerConnAfterGcKiB: number;
+      anonRssPerConnAfterGcKiB: number;
+      heapUsedPerConnKiB: number;
       connectsPerSec: number;
+      cpuUsPerConnect: number;
       etcd?: {
         perConnect: { puts: number; ranges: number };
         perDisconnect: { deletes: number };
@@ -164,7 +168,18 @@ Deno.test("bench - connections: every socket opens, RSS and idle CPU measured", 
     assert.equal(run!.open, 200, `${result.system}: open`);
     assert.equal(run!.failed, 0);
     assert.ok(run!.connectsPerSec > 0);
+    // /proc counts CPU in 10 ms ticks: 200 cheap connects may read 0.
+    assert.ok(Number.isInteger(run!.cpuUsPerConnect));
+    assert.ok(run!.cpuUsPerConnect >= 0);
     assert.ok(Number.isFinite(run!.rssPerConnKiB));
+    assert.ok(Number.isFinite(run!.rssPerConnAfterGcKiB));
+    assert.ok(Number.isFinite(run!.anonRssPerConnAfterGcKiB));
+    // Read through each server's inspector after a forced GC: every system
+    // keeps something on its heap per open socket.
+    assert.ok(
+      run!.heapUsedPerConnKiB > 0,
+      `${result.system}: heap per socket ${run!.heapUsedPerConnKiB} KiB`,
+    );
     if (result.system === "wsgw") {
       // 200 sockets of 20 users: one put per user and socket change at
       // most, and every user's key deleted once they are all gone.

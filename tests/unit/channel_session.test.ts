@@ -120,3 +120,25 @@ Deno.test("channel session - a closed session takes nothing and reads no more", 
   assert.deepEqual(fills, []);
   assert.equal(socket.closedWith, 4003);
 });
+
+Deno.test("channel session - inbound frames: bursts of twice the rate pass, then 1008 until the bucket refills", () => {
+  let now = 1_000_000;
+  const { s, socket, closes } = session([], { now: () => now });
+  // inboundRate 10: a burst of 20 passes, the 21st closes the session.
+  for (let i = 0; i < 20; i++) assert.equal(s.admitInbound(), true, `#${i}`);
+  assert.equal(socket.closedWith, undefined);
+  assert.equal(s.admitInbound(), false);
+  assert.deepEqual(closes, ["policy"]);
+  assert.equal(socket.closedWith, 1008);
+
+  // Another session: 100 ms refill one frame; a long pause refills at most the burst.
+  const other = session([], { now: () => now });
+  for (let i = 0; i < 20; i++) other.s.admitInbound();
+  now += 100;
+  assert.equal(other.s.admitInbound(), true, "refilled one after 100 ms");
+  now += 60_000;
+  for (let i = 0; i < 20; i++) {
+    assert.equal(other.s.admitInbound(), true, `after a pause #${i}`);
+  }
+  assert.equal(other.s.admitInbound(), false, "the burst is capped at 20");
+});

@@ -56,6 +56,8 @@ async function connectTo(history: History, resume: Resume) {
     register: undefined,
     log: silentLogger,
     metrics,
+    scheduleCatchUp: () =>
+      assert.fail("only a user's first connection looks in history again"),
   });
   return { socket, session };
 }
