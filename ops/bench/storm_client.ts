@@ -3,14 +3,17 @@
  * One load process of the `storm` scenario: opens `count` wsgw sockets (one
  * device per user) over raw TCP and, when a socket drops, reconnects it like
  * a well-behaved client: a jittered first delay, exponential backoff, a 503's
- * `Retry-After` honoured, the next node tried, and `since`/`epoch` sent so the
- * node replays what the socket missed. Every socket checks its seqs: one
- * below or equal to the last seen is a duplicate, one skipping ahead a gap.
- * Commands on stdin: `stats`, `seqs`, `close`; reports on stdout (JSON lines).
+ * `Retry-After` honoured, another node picked at random, and `since`/`epoch`
+ * sent so the node replays what the socket missed. Every socket checks its
+ * seqs: one below or equal to the last seen is a duplicate, one skipping
+ * ahead a gap. Used by `storm` and `hold`. Commands on stdin: `stats`
+ * (counters), `downs` (ms each reconnect took), `seqs`, `close`; reports on
+ * stdout (JSON lines): `progress` each second while opening, then `ready`.
  *
  * @module
  */
 import { signToken } from "../../shared/token.ts";
+import { otherTarget } from "./other_target.ts";
 import {
   concat,
   encodeClientFrame,
@@ -51,6 +54,8 @@ const stats = {
   overloaded: 0,
   duplicates: 0,
   gaps: 0,
+  /** Messages with a seq received (replays included). */
+  received: 0,
   errors: {} as Record<string, number>,
   /** ms from drop to back, one entry per reconnect. */
   downMs: [] as number[],
@@ -100,6 +105,7 @@ async function connect(socket: Socket): Promise<void> {
       isLive = true;
       live.resolve();
     } else if (frame.type === "message" && frame.seq) {
+      stats.received++;
       if (frame.seq <= socket.lastSeq) stats.duplicates++;
       else {
         if (frame.seq > socket.lastSeq + 1) {
@@ -169,7 +175,7 @@ async function reconnect(socket: Socket): Promise<void> {
   for (let attempt = 0; !stopping; attempt++) {
     await sleep(delay);
     if (stopping) return;
-    socket.target = (socket.target + 1) % config.targets.length;
+    socket.target = otherTarget(socket.target, config.targets.length);
     stats.attempts++;
     try {
       await connect(socket);
@@ -213,7 +219,12 @@ const sockets: Socket[] = Array.from({ length: config.count }, (_, i) => ({
   droppedAt: undefined,
 }));
 const began = performance.now();
+const progress = setInterval(
+  () => emit({ type: "progress", id: config.id, open: stats.open }),
+  1000,
+);
 await openAll(sockets);
+clearInterval(progress);
 emit({
   type: "ready",
   id: config.id,
@@ -229,8 +240,10 @@ for await (const chunk of Deno.stdin.readable) {
     const command = rest.slice(0, nl).trim();
     rest = rest.slice(nl + 1);
     if (command === "stats") {
-      const { downMs, ...counters } = stats;
-      emit({ type: "stats", id: config.id, ...counters, downMs });
+      const { downMs: _, ...counters } = stats;
+      emit({ type: "stats", id: config.id, ...counters });
+    } else if (command === "downs") {
+      emit({ type: "downs", id: config.id, downMs: stats.downMs });
     } else if (command === "seqs") {
       const seqs = Object.fromEntries(sockets.map((s) => [s.user, s.lastSeq]));
       emit({ type: "seqs", id: config.id, seqs });
