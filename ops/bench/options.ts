@@ -127,7 +127,8 @@ Flags (defaults depend on the scenario):
   --runs R           runs per system (default 1; 3 for the docs)
   --rate R           connects/s in total (connections; default 0 = as fast as possible)
   --idle S           connections: seconds of idle CPU measurement (default 10)
-  --heartbeat S      connections: a client ping every S seconds per socket (default 25)
+  --heartbeat S      connections, hold: a client ping every S seconds per
+                     socket (default 25; 0 for none; /client.js pings every 10)
   --mappings M       registry: user mappings (default 100000; 1000000 for the target)
   --lb               storm: clients go through one haproxy (leastconn) instead of
                      picking a node themselves

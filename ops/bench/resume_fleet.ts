@@ -61,6 +61,8 @@ export class ResumeFleet {
     jwtSecret: string;
     /** Handshakes in flight per process. @default 50 */
     concurrency?: number;
+    /** A client ping per socket every this many ms; 0 for none. */
+    heartbeatMs: number;
   }): ResumeFleet {
     const per = Math.ceil(options.sockets / options.processes);
     const children: Child[] = [];
@@ -72,6 +74,7 @@ export class ResumeFleet {
         count: Math.min(per, options.sockets - id * per),
         jwtSecret: options.jwtSecret,
         concurrency: options.concurrency ?? 50,
+        heartbeatMs: options.heartbeatMs,
       };
       children.push(
         new Child(

@@ -32,6 +32,8 @@ export type StormClientConfig = {
   jwtSecret: string;
   /** Handshakes in flight at once while opening. */
   concurrency: number;
+  /** `{"type":"ping"}` every this many ms per socket, as `/client.js` does; 0 for none. */
+  heartbeatMs: number;
 };
 
 type Socket = {
@@ -166,6 +168,23 @@ async function connect(socket: Socket): Promise<void> {
   })();
   await live.promise;
   stats.open++;
+  if (config.heartbeatMs > 0) heartbeat(conn);
+}
+
+const PING = encodeClientFrame(
+  OPCODE.text,
+  encoder.encode('{"type":"ping"}'),
+);
+
+/** Pings `conn` every `heartbeatMs` while it is open, the first at a random offset. */
+function heartbeat(conn: Deno.TcpConn): void {
+  const beat = () => {
+    if (stopping || !conns.has(conn)) return;
+    conn.write(PING).catch(() => {});
+    Deno.unrefTimer(setTimeout(beat, config.heartbeatMs));
+  };
+  // Spread over the interval so the heartbeats do not come in waves.
+  Deno.unrefTimer(setTimeout(beat, Math.random() * config.heartbeatMs));
 }
 
 /** Brings `socket` back: jitter, backoff, Retry-After, the next node. */

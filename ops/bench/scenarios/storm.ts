@@ -48,6 +48,8 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       processes: options.clients,
       targets: system.targets,
       jwtSecret: system.jwtSecret!,
+      // The storm's figures since its first run: WebSocket pings only.
+      heartbeatMs: 0,
     });
     const ramp = await fleet.ready(
       options.timeLimitMs,
