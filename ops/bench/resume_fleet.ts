@@ -6,6 +6,7 @@
  * @module
  */
 import { Child, type Line } from "./child.ts";
+import { profileFlags } from "./systems.ts";
 import type { StormClientConfig } from "./storm_client.ts";
 
 /** Counters of every client, summed. */
@@ -18,6 +19,9 @@ export type ResumeStats = {
   duplicates: number;
   gaps: number;
   received: number;
+  /** `Date.now()` when the first and the last drop were noticed by a client; 0 before any. */
+  firstDropAt: number;
+  lastDropAt: number;
   errors: Record<string, number>;
 };
 
@@ -80,7 +84,10 @@ export class ResumeFleet {
         new Child(
           `resume-${id}`,
           new URL("./storm_client.ts", import.meta.url).pathname,
-          { args: [JSON.stringify(config)] },
+          {
+            args: [JSON.stringify(config)],
+            denoFlags: profileFlags(`client-${id}`),
+          },
         ),
       );
     }
@@ -139,10 +146,17 @@ export class ResumeFleet {
       duplicates: 0,
       gaps: 0,
       received: 0,
+      firstDropAt: 0,
+      lastDropAt: 0,
       errors: {},
     };
     for (const line of lines) {
       for (const key of COUNTERS) sum[key] += line[key] as number;
+      const first = line.firstDropAt as number;
+      if (first && (!sum.firstDropAt || first < sum.firstDropAt)) {
+        sum.firstDropAt = first;
+      }
+      sum.lastDropAt = Math.max(sum.lastDropAt, line.lastDropAt as number);
       for (
         const [k, v] of Object.entries(line.errors as Record<string, number>)
       ) {

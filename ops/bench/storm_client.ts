@@ -58,6 +58,9 @@ const stats = {
   gaps: 0,
   /** Messages with a seq received (replays included). */
   received: 0,
+  /** `Date.now()` of the first and the last drop this process noticed; 0 before any. */
+  firstDropAt: 0,
+  lastDropAt: 0,
   errors: {} as Record<string, number>,
   /** ms from drop to back, one entry per reconnect. */
   downMs: [] as number[],
@@ -156,6 +159,8 @@ async function connect(socket: Socket): Promise<void> {
         stats.open--;
         stats.dropped++;
         socket.droppedAt = Date.now();
+        stats.firstDropAt ||= socket.droppedAt;
+        stats.lastDropAt = socket.droppedAt;
         count(`dropped: ${error instanceof Error ? error.message : error}`);
         void reconnect(socket);
       }

@@ -76,11 +76,19 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
     await system.killNode!(0);
     const curve: { ms: number; open: number }[] = [];
     let dropped = 0;
+    let allBackMs: number | null = null;
+    let lastDropAt = 0;
+    let firstDropAt = 0;
     while (Date.now() - killedAt < options.timeLimitMs) {
       const now = await fleet.stats();
       dropped = Math.max(dropped, now.dropped);
+      lastDropAt = now.lastDropAt;
+      firstDropAt = now.firstDropAt;
       curve.push({ ms: Date.now() - killedAt, open: now.open });
-      if (dropped > 0 && now.open === options.sockets) break;
+      if (dropped > 0 && now.open === options.sockets) {
+        allBackMs = curve.at(-1)!.ms;
+        break;
+      }
       await sleep(100);
     }
     const stormSeconds = (Date.now() - killedAt) / 1000;
@@ -107,6 +115,14 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       rampMs: ramp.ms,
       dropped,
       reconnected: final.reconnected,
+      /** ms from the kill until every socket was open again (curve; null: not within the time limit). */
+      allBackMs,
+      /** ms from the kill until the clients noticed the first and the last drop. */
+      noticedMs: {
+        first: firstDropAt ? firstDropAt - killedAt : null,
+        last: lastDropAt ? lastDropAt - killedAt : null,
+      },
+      /** ms from each socket's drop (as its client noticed it) until it was back. */
       backMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), all: at(1) },
       curve,
       pushes: pusher.counts.accepted,
@@ -124,7 +140,11 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       load1: loadAverage(),
     };
     options.say(
-      `  back after (ms from the kill): p50 ${result.backMs.p50}, p90 ` +
+      `  all back ${allBackMs} ms after the kill; drops noticed ` +
+        `${result.noticedMs.first}–${result.noticedMs.last} ms after it`,
+    );
+    options.say(
+      `  back after (ms from each drop): p50 ${result.backMs.p50}, p90 ` +
         `${result.backMs.p90}, p99 ${result.backMs.p99}, all ${result.backMs.all}; ` +
         `${result.usersBehind} users behind, ${result.duplicates} duplicates, ` +
         `${result.gaps} gaps, ${result.pushes} pushes`,
