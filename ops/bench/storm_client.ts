@@ -41,6 +41,8 @@ type Socket = {
   target: number;
   lastSeq: number;
   epoch: string;
+  /** Its token, signed on the first connect. */
+  token?: string;
   /** `Date.now()` it dropped, while it is down. */
   droppedAt: number | undefined;
 };
@@ -85,7 +87,14 @@ class Refused extends Error {
 /** Connects `socket` once; resolves once welcomed, rejects otherwise. */
 async function connect(socket: Socket): Promise<void> {
   const target = config.targets[socket.target]!;
-  const token = await signToken(config.jwtSecret, { sub: socket.user }, "6h");
+  // Signed once per socket and kept, as a real client keeps its token:
+  // the storm measures the nodes, not the clients' HMAC.
+  socket.token ??= await signToken(
+    config.jwtSecret,
+    { sub: socket.user },
+    "6h",
+  );
+  const token = socket.token;
   const resume = socket.epoch
     ? `&since=${socket.lastSeq}&epoch=${encodeURIComponent(socket.epoch)}`
     : "";
@@ -149,7 +158,12 @@ async function connect(socket: Socket): Promise<void> {
             conn.write(encodeClientFrame(OPCODE.pong, frame.payload)).catch(
               () => {},
             );
-          } else if (frame.opcode === OPCODE.close) break;
+          } else if (frame.opcode === OPCODE.close) {
+            const code = frame.payload.length >= 2
+              ? (frame.payload[0]! << 8) | frame.payload[1]!
+              : 1005;
+            throw new Error(`closed by server: ${code}`);
+          }
         }
       }
       throw new Error("connection ended");

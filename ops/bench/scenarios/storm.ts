@@ -13,7 +13,7 @@
  */
 import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";
-import { loadAverage, machineBusySeconds } from "../proc_stats.ts";
+import { loadAverage, machineBusySeconds, totalCpu } from "../proc_stats.ts";
 import { ResumeFleet } from "../resume_fleet.ts";
 import { SteadyPusher } from "../steady_pusher.ts";
 import { startSystem } from "../systems.ts";
@@ -72,6 +72,17 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       ? await etcdCounters(system.etcdUrl)
       : undefined;
     const busyAtKill = machineBusySeconds();
+    // Who spends the CPU while the clients come back.
+    const roles = {
+      gateways: system.gatewayPids.slice(1),
+      router: system.apiPids,
+      backends: system.backendPids,
+      clients: fleet.pids,
+      coordinator: [Deno.pid],
+    };
+    const cpuAtKill = Object.fromEntries(
+      Object.entries(roles).map(([role, pids]) => [role, totalCpu(pids)]),
+    );
     const killedAt = Date.now();
     await system.killNode!(0);
     const curve: { ms: number; open: number }[] = [];
@@ -94,6 +105,14 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
     const stormSeconds = (Date.now() - killedAt) / 1000;
     const machineCpuPercent = Math.round(
       (machineBusySeconds() - busyAtKill) / stormSeconds * 100,
+    );
+    const cpuPercent = Object.fromEntries(
+      Object.entries(roles).map((
+        [role, pids],
+      ) => [
+        role,
+        Math.round((totalCpu(pids) - cpuAtKill[role]!) / stormSeconds * 100),
+      ]),
     );
     options.say(`  ${dropped} sockets dropped; back: ${curve.at(-1)?.open}`);
     // What etcd wrote while the clients came back (their registrations,
@@ -135,6 +154,8 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       errors: final.errors,
       /** Busy CPU of the whole machine from the kill until all were back, % of one core. */
       machineCpuPercent,
+      /** The same per role (surviving gateways, router, etcd + Redis, clients, this process). */
+      cpuPercent,
       /** etcd's counters per second from the kill until all were back. */
       etcdPerSecond: etcd,
       load1: loadAverage(),
@@ -150,6 +171,11 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
         `${result.gaps} gaps, ${result.pushes} pushes`,
     );
     if (etcd) options.say(`  etcd per second: ${JSON.stringify(etcd)}`);
+    options.say(
+      `  CPU % of one core from the kill until all were back: machine ${machineCpuPercent}, ${
+        JSON.stringify(cpuPercent)
+      }`,
+    );
     for (const point of curve.filter((_, i) => i % 5 === 0)) {
       options.say(`  +${point.ms} ms: ${point.open} open`);
     }
