@@ -22,6 +22,8 @@ export type ResumeStats = {
   /** `Date.now()` when the first and the last drop were noticed by a client; 0 before any. */
   firstDropAt: number;
   lastDropAt: number;
+  /** Per client process: `[firstDropAt, lastDropAt]`. */
+  dropSpans: [number, number][];
   errors: Record<string, number>;
 };
 
@@ -148,6 +150,7 @@ export class ResumeFleet {
       received: 0,
       firstDropAt: 0,
       lastDropAt: 0,
+      dropSpans: [],
       errors: {},
     };
     for (const line of lines) {
@@ -157,6 +160,7 @@ export class ResumeFleet {
         sum.firstDropAt = first;
       }
       sum.lastDropAt = Math.max(sum.lastDropAt, line.lastDropAt as number);
+      sum.dropSpans.push([first, line.lastDropAt as number]);
       for (
         const [k, v] of Object.entries(line.errors as Record<string, number>)
       ) {

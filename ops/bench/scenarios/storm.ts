@@ -85,7 +85,13 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
     );
     const killedAt = Date.now();
     await system.killNode!(0);
-    const curve: { ms: number; open: number }[] = [];
+    const curve: {
+      ms: number;
+      open: number;
+      dropped: number;
+      reconnected: number;
+    }[] = [];
+    let dropSpans: [number, number][] = [];
     let dropped = 0;
     let allBackMs: number | null = null;
     let lastDropAt = 0;
@@ -95,7 +101,13 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       dropped = Math.max(dropped, now.dropped);
       lastDropAt = now.lastDropAt;
       firstDropAt = now.firstDropAt;
-      curve.push({ ms: Date.now() - killedAt, open: now.open });
+      dropSpans = now.dropSpans;
+      curve.push({
+        ms: Date.now() - killedAt,
+        open: now.open,
+        dropped: now.dropped,
+        reconnected: now.reconnected,
+      });
       if (dropped > 0 && now.open === options.sockets) {
         allBackMs = curve.at(-1)!.ms;
         break;
@@ -140,6 +152,10 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       noticedMs: {
         first: firstDropAt ? firstDropAt - killedAt : null,
         last: lastDropAt ? lastDropAt - killedAt : null,
+        /** The same per client process. */
+        perClient: dropSpans.map(([first, last]) =>
+          first ? [first - killedAt, last - killedAt] : null
+        ),
       },
       /** ms from each socket's drop (as its client noticed it) until it was back. */
       backMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), all: at(1) },
@@ -177,7 +193,9 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       }`,
     );
     for (const point of curve.filter((_, i) => i % 5 === 0)) {
-      options.say(`  +${point.ms} ms: ${point.open} open`);
+      options.say(
+        `  +${point.ms} ms: ${point.open} open, ${point.dropped} drops noticed, ${point.reconnected} back`,
+      );
     }
     return { system: options.lb ? "wsgw+haproxy" : "wsgw", ...result };
   } finally {
