@@ -38,6 +38,8 @@ export type BenchOptions = {
   mappings: number;
   /** storm: clients connect through haproxy instead of to each node. */
   lb: boolean;
+  /** storm, hold: `nice -n` of the client processes (negative: ahead of the nodes). */
+  clientNice: number;
   /** hold: how long the sockets are held with pushes flowing. */
   holdMs: number;
   /**
@@ -132,6 +134,11 @@ Flags (defaults depend on the scenario):
   --mappings M       registry: user mappings (default 100000; 1000000 for the target)
   --lb               storm: clients go through one haproxy (leastconn) instead of
                      picking a node themselves
+  --client-nice N    storm, hold: run the client processes under nice -n N
+                     (write --client-nice=-5 for a negative N; default 0).
+                     They stand for devices on other machines:
+                     a negative N (root) keeps them from being starved by
+                     the nodes they measure on a saturated box
   --hold S           hold: seconds the sockets are held with pushes flowing
                      (default 60)
   --time-limit S     storm, hold: the most the ramp, and the storm's
@@ -139,6 +146,18 @@ Flags (defaults depend on the scenario):
   --json             print the result JSON on stdout (else written under ops/bench/results/)
   --out F            write the result JSON to F
 `;
+
+/** `--client-nice`: an integer from -20 to 19. */
+function nice(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < -20 || n > 19) {
+    throw new RangeError(
+      `--client-nice must be an integer from -20 to 19, got "${raw}"`,
+    );
+  }
+  return n;
+}
 
 /** Parses `args` (scenario first). */
 export function parseBenchArgs(
@@ -167,6 +186,7 @@ export function parseBenchArgs(
       mappings: { type: "string" },
       lb: { type: "boolean" },
       hold: { type: "string" },
+      "client-nice": { type: "string" },
       "time-limit": { type: "string" },
       json: { type: "boolean" },
       out: { type: "string" },
@@ -235,6 +255,7 @@ export function parseBenchArgs(
     mappings: num("mappings", values.mappings, d.mappings ?? 100_000),
     lb: values.lb ?? false,
     holdMs: num("hold", values.hold, 60) * 1000,
+    clientNice: nice(values["client-nice"]),
     timeLimitMs: values["time-limit"] === undefined
       ? timeLimitMs(sockets)
       : num("time-limit", values["time-limit"], 0) * 1000,

@@ -69,6 +69,8 @@ export class ResumeFleet {
     concurrency?: number;
     /** A client ping per socket every this many ms; 0 for none. */
     heartbeatMs: number;
+    /** Scheduling priority of the client processes (`nice -n`). @default 0 */
+    nice?: number;
   }): ResumeFleet {
     const per = Math.ceil(options.sockets / options.processes);
     const children: Child[] = [];
@@ -89,6 +91,7 @@ export class ResumeFleet {
           {
             args: [JSON.stringify(config)],
             denoFlags: profileFlags(`client-${id}`),
+            nice: options.nice,
           },
         ),
       );

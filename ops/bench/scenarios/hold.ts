@@ -79,6 +79,7 @@ async function oneHold(options: BenchOptions): Promise<unknown> {
       processes: options.clients,
       targets: system.targets,
       jwtSecret: system.jwtSecret!,
+      nice: options.clientNice,
       heartbeatMs: options.heartbeatMs,
     });
     const { ms: rampMs, ramp } = await fleet.ready(

@@ -48,6 +48,7 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       processes: options.clients,
       targets: system.targets,
       jwtSecret: system.jwtSecret!,
+      nice: options.clientNice,
       // The storm's figures since its first run: WebSocket pings only.
       heartbeatMs: 0,
     });
