@@ -24,6 +24,8 @@ export type ResumeStats = {
   lastDropAt: number;
   /** Per client process: `[firstDropAt, lastDropAt]`. */
   dropSpans: [number, number][];
+  /** Per client process: the longest its event loop was held up since the last poll, ms. */
+  lagMs: number[];
   errors: Record<string, number>;
 };
 
@@ -154,6 +156,7 @@ export class ResumeFleet {
       firstDropAt: 0,
       lastDropAt: 0,
       dropSpans: [],
+      lagMs: [],
       errors: {},
     };
     for (const line of lines) {
@@ -164,6 +167,7 @@ export class ResumeFleet {
       }
       sum.lastDropAt = Math.max(sum.lastDropAt, line.lastDropAt as number);
       sum.dropSpans.push([first, line.lastDropAt as number]);
+      sum.lagMs.push(line.maxLagMs as number);
       for (
         const [k, v] of Object.entries(line.errors as Record<string, number>)
       ) {

@@ -63,6 +63,8 @@ const stats = {
   /** `Date.now()` of the first and the last drop this process noticed; 0 before any. */
   firstDropAt: 0,
   lastDropAt: 0,
+  /** Longest delay of a 100 ms timer since the last `stats`: how long the event loop was held up. */
+  maxLagMs: 0,
   errors: {} as Record<string, number>,
   /** ms from drop to back, one entry per reconnect. */
   downMs: [] as number[],
@@ -256,6 +258,12 @@ const sockets: Socket[] = Array.from({ length: config.count }, (_, i) => ({
   epoch: "",
   droppedAt: undefined,
 }));
+let tick = performance.now();
+Deno.unrefTimer(setInterval(() => {
+  const now = performance.now();
+  stats.maxLagMs = Math.max(stats.maxLagMs, Math.round(now - tick - 100));
+  tick = now;
+}, 100));
 const began = performance.now();
 const progress = setInterval(
   () => emit({ type: "progress", id: config.id, open: stats.open }),
@@ -280,6 +288,7 @@ for await (const chunk of Deno.stdin.readable) {
     if (command === "stats") {
       const { downMs: _, ...counters } = stats;
       emit({ type: "stats", id: config.id, ...counters });
+      stats.maxLagMs = 0;
     } else if (command === "downs") {
       emit({ type: "downs", id: config.id, downMs: stats.downMs });
     } else if (command === "seqs") {

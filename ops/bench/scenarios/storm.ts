@@ -91,6 +91,8 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       open: number;
       dropped: number;
       reconnected: number;
+      /** Longest event-loop hold-up of any client since the previous point. */
+      clientLagMs: number;
     }[] = [];
     let dropSpans: [number, number][] = [];
     let dropped = 0;
@@ -108,6 +110,7 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
         open: now.open,
         dropped: now.dropped,
         reconnected: now.reconnected,
+        clientLagMs: Math.max(...now.lagMs),
       });
       if (dropped > 0 && now.open === options.sockets) {
         allBackMs = curve.at(-1)!.ms;
@@ -195,7 +198,7 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
     );
     for (const point of curve.filter((_, i) => i % 5 === 0)) {
       options.say(
-        `  +${point.ms} ms: ${point.open} open, ${point.dropped} drops noticed, ${point.reconnected} back`,
+        `  +${point.ms} ms: ${point.open} open, ${point.dropped} drops noticed, ${point.reconnected} back, client loop lag ≤ ${point.clientLagMs} ms`,
       );
     }
     return { system: options.lb ? "wsgw+haproxy" : "wsgw", ...result };
