@@ -13,7 +13,13 @@
  */
 import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";
-import { loadAverage, machineBusySeconds, totalCpu } from "../proc_stats.ts";
+import {
+  loadAverage,
+  machineBusySeconds,
+  type TcpCounters,
+  tcpCounters,
+  totalCpu,
+} from "../proc_stats.ts";
 import { ResumeFleet } from "../resume_fleet.ts";
 import { SteadyPusher } from "../steady_pusher.ts";
 import { startSystem } from "../systems.ts";
@@ -73,6 +79,7 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       ? await etcdCounters(system.etcdUrl)
       : undefined;
     const busyAtKill = machineBusySeconds();
+    const tcpAtKill = tcpCounters();
     // Who spends the CPU while the clients come back.
     const roles = {
       gateways: system.gatewayPids.slice(1),
@@ -121,6 +128,12 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
     const stormSeconds = (Date.now() - killedAt) / 1000;
     const machineCpuPercent = Math.round(
       (machineBusySeconds() - busyAtKill) / stormSeconds * 100,
+    );
+    const tcpNow = tcpCounters();
+    const tcp = Object.fromEntries(
+      (Object.keys(tcpNow) as (keyof TcpCounters)[]).map((
+        k,
+      ) => [k, tcpNow[k] - tcpAtKill[k]]),
     );
     const cpuPercent = Object.fromEntries(
       Object.entries(roles).map((
@@ -176,6 +189,8 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
       machineCpuPercent,
       /** The same per role (surviving gateways, router, etcd + Redis, clients, this process). */
       cpuPercent,
+      /** The machine's TCP counters from the kill until all were back (other work included). */
+      tcp,
       /** etcd's counters per second from the kill until all were back. */
       etcdPerSecond: etcd,
       load1: loadAverage(),
@@ -191,6 +206,9 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
         `${result.gaps} gaps, ${result.pushes} pushes`,
     );
     if (etcd) options.say(`  etcd per second: ${JSON.stringify(etcd)}`);
+    options.say(
+      `  TCP from the kill until all were back: ${JSON.stringify(tcp)}`,
+    );
     options.say(
       `  CPU % of one core from the kill until all were back: machine ${machineCpuPercent}, ${
         JSON.stringify(cpuPercent)
