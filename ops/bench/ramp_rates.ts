@@ -3,7 +3,10 @@
  *
  * @module
  */
-import type { RampPoint } from "./resume_fleet.ts";
+import type { RampPoint as FleetPoint } from "./resume_fleet.ts";
+
+/** Sockets open `ms` after the ramp began. */
+type RampPoint = Pick<FleetPoint, "ms" | "open">;
 
 /** Connect rates of one ramp. */
 export type RampRates = {

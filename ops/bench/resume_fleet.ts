@@ -29,8 +29,11 @@ export type ResumeStats = {
   errors: Record<string, number>;
 };
 
-/** One point of the ramp: sockets open `ms` after the clients started. */
-export type RampPoint = { ms: number; open: number };
+/**
+ * One point of the ramp: sockets open `ms` after the clients started, and
+ * how many had dropped after opening by then.
+ */
+export type RampPoint = { ms: number; open: number; dropped: number };
 
 const COUNTERS = [
   "open",
@@ -48,6 +51,8 @@ export class ResumeFleet {
   readonly children: Child[];
   readonly #began = performance.now();
   readonly #open = new Map<number, number>();
+  readonly #dropped = new Map<number, number>();
+  readonly #errors = new Map<number, Record<string, number>>();
   readonly #offs: (() => void)[];
 
   private constructor(children: Child[]) {
@@ -56,6 +61,13 @@ export class ResumeFleet {
       child.on((line: Line) => {
         if (line.type === "progress" || line.type === "ready") {
           this.#open.set(line.id as number, line.open as number);
+          if (line.type === "progress") {
+            this.#dropped.set(line.id as number, line.dropped as number);
+            this.#errors.set(
+              line.id as number,
+              line.errors as Record<string, number>,
+            );
+          }
         }
       })
     );
@@ -106,6 +118,15 @@ export class ResumeFleet {
     return [...this.#open.values()].reduce((a, b) => a + b, 0);
   }
 
+  /** Errors of every client so far (from their progress lines), summed. */
+  get rampErrors(): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const errors of this.#errors.values()) {
+      for (const [k, v] of Object.entries(errors)) sum[k] = (sum[k] ?? 0) + v;
+    }
+    return sum;
+  }
+
   /** Pids of the client processes. */
   get pids(): number[] {
     return this.children.map((c) => c.pid);
@@ -115,30 +136,39 @@ export class ResumeFleet {
    * Waits until every client has opened its sockets, sampling the total
    * every `sampleMs`; `onSample` sees each point.
    *
-   * @throws {Error} when a client is not ready within `timeoutMs`.
+   * `complete` is false when some client was still opening after
+   * `timeoutMs` (its sockets keep trying; what was open is reported).
+   *
+   * @throws {Error} when a client exits.
    */
   async ready(
     timeoutMs: number,
     onSample: (point: RampPoint) => void,
     sampleMs = 2000,
-  ): Promise<{ ms: number; ramp: RampPoint[] }> {
+  ): Promise<{ ms: number; ramp: RampPoint[]; complete: boolean }> {
     const ramp: RampPoint[] = [];
     const sample = () => {
       const point = {
         ms: Math.round(performance.now() - this.#began),
         open: this.opened,
+        dropped: [...this.#dropped.values()].reduce((a, b) => a + b, 0),
       };
       ramp.push(point);
       onSample(point);
     };
     const timer = setInterval(sample, sampleMs);
+    let complete = true;
     try {
       await Promise.all(this.children.map((c) => c.next("ready", timeoutMs)));
+    } catch (error) {
+      // Past the time limit: the caller gets what was reached.
+      if (!/within \d+ ms/.test(String(error))) throw error;
+      complete = false;
     } finally {
       clearInterval(timer);
     }
     sample();
-    return { ms: ramp.at(-1)!.ms, ramp };
+    return { ms: ramp.at(-1)!.ms, ramp, complete };
   }
 
   /** Summed counters (no per-reconnect times: cheap enough to poll). */

@@ -86,6 +86,9 @@ class Refused extends Error {
   }
 }
 
+/** How long a connect may wait for the welcome frame. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
 /** Connects `socket` once; resolves once welcomed, rejects otherwise. */
 async function connect(socket: Socket): Promise<void> {
   const target = config.targets[socket.target]!;
@@ -187,7 +190,20 @@ async function connect(socket: Socket): Promise<void> {
       } catch { /* closed already */ }
     }
   })();
-  await live.promise;
+  // A handshake the node never answers (its accept queue overflowed, it
+  // hung) must not hold an opening worker forever: give up and retry.
+  const timer = setTimeout(() => {
+    if (isLive) return;
+    live.reject(new Error(`no welcome within ${HANDSHAKE_TIMEOUT_MS} ms`));
+    try {
+      conn.close();
+    } catch { /* closed already */ }
+  }, HANDSHAKE_TIMEOUT_MS);
+  try {
+    await live.promise;
+  } finally {
+    clearTimeout(timer);
+  }
   stats.open++;
   if (config.heartbeatMs > 0) heartbeat(conn);
 }
@@ -266,7 +282,14 @@ Deno.unrefTimer(setInterval(() => {
 }, 100));
 const began = performance.now();
 const progress = setInterval(
-  () => emit({ type: "progress", id: config.id, open: stats.open }),
+  () =>
+    emit({
+      type: "progress",
+      id: config.id,
+      open: stats.open,
+      dropped: stats.dropped,
+      errors: stats.errors,
+    }),
   1000,
 );
 await openAll(sockets);

@@ -82,10 +82,12 @@ async function oneHold(options: BenchOptions): Promise<unknown> {
       nice: options.clientNice,
       heartbeatMs: options.heartbeatMs,
     });
-    const { ms: rampMs, ramp } = await fleet.ready(
+    const { ms: rampMs, ramp, complete } = await fleet.ready(
       options.timeLimitMs,
       (p: RampPoint) =>
-        options.say(`  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms`),
+        options.say(
+          `  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms, ${p.dropped} dropped after opening`,
+        ),
     );
     const rampCpu = rampPhase.end();
     await sleep(2000);
@@ -134,6 +136,8 @@ async function oneHold(options: BenchOptions): Promise<unknown> {
       sockets: options.sockets,
       clients: fleet.children.length,
       open: opened.open,
+      /** false: not every socket was open within --time-limit; the rest were held. */
+      rampComplete: complete,
       rampMs,
       connectsPerSec: Math.round(opened.open / (rampMs / 1000)),
       /** Connects/s between ramp samples: min / median / max, and the curve. */
@@ -163,6 +167,8 @@ async function oneHold(options: BenchOptions): Promise<unknown> {
       duplicates: final.duplicates,
       gaps: final.gaps,
       dropped: final.dropped,
+      /** Errors while opening (dropped sockets, refused or timed-out handshakes). */
+      rampErrors: fleet.rampErrors,
       errors: final.errors,
       load1: loadAverage(),
     };

@@ -61,8 +61,18 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
     const ramp = await fleet.ready(
       options.timeLimitMs,
       (p) =>
-        options.say(`  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms`),
+        options.say(
+          `  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms, ${p.dropped} dropped after opening`,
+        ),
     );
+    if (!ramp.complete) {
+      throw new Error(
+        `storm: only ${fleet.opened} of ${options.sockets} sockets open after ` +
+          `--time-limit ${options.timeLimitMs / 1000} s; errors: ${
+            JSON.stringify(fleet.rampErrors)
+          }`,
+      );
+    }
     options.say(
       `storm: ${options.sockets} sockets open on ${nodes} nodes in ${ramp.ms} ms`,
     );
