@@ -27,6 +27,8 @@ export class Child {
     runtime?: "deno" | "node";
     /** Node's flags when `runtime` is `node`, e.g. `--cpu-prof`. */
     nodeFlags?: string[];
+    /** Runs it under `nice -n <nice>` (negative: ahead of other processes; needs root). */
+    nice?: number;
   } = {}) {
     this.name = name;
     const v8Flags = options.v8Flags ?? [];
@@ -39,8 +41,12 @@ export class Child {
         ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
         script,
       ]];
-    this.process = new Deno.Command(command, {
-      args: [...args, ...(options.args ?? [])],
+    // nice execs the program: the pid stays the child's own.
+    const niced = options.nice
+      ? ["nice", ["-n", String(options.nice), command, ...args]] as const
+      : [command, args] as const;
+    this.process = new Deno.Command(niced[0], {
+      args: [...niced[1], ...(options.args ?? [])],
       env: options.env,
       stdin: "piped",
       stdout: "piped",

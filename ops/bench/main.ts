@@ -14,7 +14,8 @@
  * deno task bench latency --systems wsgw,sio --nodes 4 --runs 3
  * deno task bench connections --sockets 100000 --nodes 7 --clients 7 --systems wsgw
  * deno task bench registry --mappings 1000000
- * deno task bench storm --sockets 8000 --nodes 4
+ * deno task bench storm --sockets 40000 --nodes 4
+ * deno task bench hold --sockets 100000 --nodes 8 --hold 60 --push-rate 50
  * ```
  * @module
  */
@@ -25,6 +26,7 @@ import { broadcastScenario } from "./scenarios/broadcast.ts";
 import { connectionsScenario } from "./scenarios/connections.ts";
 import { fanoutCostScenario } from "./scenarios/fanout_cost.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
+import { holdScenario } from "./scenarios/hold.ts";
 import { pushScenario } from "./scenarios/push.ts";
 import { registryScenario } from "./scenarios/registry.ts";
 import { stormScenario } from "./scenarios/storm.ts";
@@ -37,6 +39,7 @@ const SCENARIOS = {
   latency: latencyScenario,
   registry: registryScenario,
   storm: stormScenario,
+  hold: holdScenario,
 } as const;
 
 /** Machine facts recorded with every result. */

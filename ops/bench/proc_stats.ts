@@ -82,3 +82,44 @@ export function machineBusySeconds(): number {
     return 0;
   }
 }
+
+/** Box-wide TCP counters that show a storm's lost handshakes and retransmits. */
+export type TcpCounters = {
+  /** SYNs or handshake ACKs dropped because a listener's accept queue was full. */
+  listenOverflows: number;
+  listenDrops: number;
+  /** Retransmit timer expiries (a SYN or segment sent again after a wait). */
+  timeouts: number;
+  retransSegs: number;
+};
+
+/** Pairs the header and value lines of `/proc/net/netstat` or `/proc/net/snmp`. */
+function netCounters(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const lines = text.trim().split("\n");
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = lines[i]!.split(/\s+/);
+    const values = lines[i + 1]!.split(/\s+/);
+    const group = names[0]!.replace(/:$/, "");
+    for (let j = 1; j < names.length; j++) {
+      out.set(`${group}.${names[j]}`, Number(values[j]));
+    }
+  }
+  return out;
+}
+
+/** {@link TcpCounters} now, every process of the machine included; zeros off Linux. */
+export function tcpCounters(): TcpCounters {
+  try {
+    const ext = netCounters(Deno.readTextFileSync("/proc/net/netstat"));
+    const snmp = netCounters(Deno.readTextFileSync("/proc/net/snmp"));
+    return {
+      listenOverflows: ext.get("TcpExt.ListenOverflows") ?? 0,
+      listenDrops: ext.get("TcpExt.ListenDrops") ?? 0,
+      timeouts: ext.get("TcpExt.TCPTimeouts") ?? 0,
+      retransSegs: snmp.get("Tcp.RetransSegs") ?? 0,
+    };
+  } catch {
+    return { listenOverflows: 0, listenDrops: 0, timeouts: 0, retransSegs: 0 };
+  }
+}

@@ -131,15 +131,34 @@ for (const result of results) {
     }
     continue;
   }
+  if (result.scenario === "hold") {
+    console.log(
+      `| sockets | nodes / clients | open | connects/s (ramp; by tenth) | RSS KiB per socket | pushes/s | deliveries accepted / received / lost | behind / duplicates / gaps / dropped | machine CPU % ramp / hold | load1 |`,
+    );
+    console.log(
+      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+    );
+    for (const r of result.results) {
+      console.log(
+        `| ${r.sockets} | ${r.nodes} / ${r.clients} | ${r.open} | ${r.connectsPerSec}; ${
+          r.rampRates.byTenth.join(", ")
+        } | ${r.rssPerConnKiB} | ${r.pushRate} | ${r.deliveriesAccepted} / ${r.deliveriesReceived} / ${r.lost} | ${r.usersBehind} / ${r.duplicates} / ${r.gaps} / ${r.dropped} | ${r.ramping.machineCpuPercent} / ${r.holding.machineCpuPercent} | ${r.load1} |`,
+      );
+    }
+    console.log("");
+    continue;
+  }
   if (result.scenario === "storm") {
     console.log(
-      `| system | sockets | dropped | back | p50 / p90 / p99 / all ms from the kill | behind / duplicates / gaps | load1 |`,
+      `| system | sockets | dropped | back | all back, ms from the kill | p50 / p90 / p99 / all ms from each drop | behind / duplicates / gaps | load1 |`,
     );
-    console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
+    console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
     for (const r of result.results) {
       const b = r.backMs;
       console.log(
-        `| ${r.system} | ${r.sockets} | ${r.dropped} | ${r.reconnected} | ${b.p50} / ${b.p90} / ${b.p99} / ${b.all} | ${r.usersBehind} / ${r.duplicates} / ${r.gaps} | ${r.load1} |`,
+        `| ${r.system} | ${r.sockets} | ${r.dropped} | ${r.reconnected} | ${
+          r.allBackMs ?? b.all
+        } | ${b.p50} / ${b.p90} / ${b.p99} / ${b.all} | ${r.usersBehind} / ${r.duplicates} / ${r.gaps} | ${r.load1} |`,
       );
     }
     console.log("");

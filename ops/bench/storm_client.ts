@@ -3,14 +3,17 @@
  * One load process of the `storm` scenario: opens `count` wsgw sockets (one
  * device per user) over raw TCP and, when a socket drops, reconnects it like
  * a well-behaved client: a jittered first delay, exponential backoff, a 503's
- * `Retry-After` honoured, the next node tried, and `since`/`epoch` sent so the
- * node replays what the socket missed. Every socket checks its seqs: one
- * below or equal to the last seen is a duplicate, one skipping ahead a gap.
- * Commands on stdin: `stats`, `seqs`, `close`; reports on stdout (JSON lines).
+ * `Retry-After` honoured, another node picked at random, and `since`/`epoch`
+ * sent so the node replays what the socket missed. Every socket checks its
+ * seqs: one below or equal to the last seen is a duplicate, one skipping
+ * ahead a gap. Used by `storm` and `hold`. Commands on stdin: `stats`
+ * (counters), `downs` (ms each reconnect took), `seqs`, `close`; reports on
+ * stdout (JSON lines): `progress` each second while opening, then `ready`.
  *
  * @module
  */
 import { signToken } from "../../shared/token.ts";
+import { otherTarget } from "./other_target.ts";
 import {
   concat,
   encodeClientFrame,
@@ -29,6 +32,8 @@ export type StormClientConfig = {
   jwtSecret: string;
   /** Handshakes in flight at once while opening. */
   concurrency: number;
+  /** `{"type":"ping"}` every this many ms per socket, as `/client.js` does; 0 for none. */
+  heartbeatMs: number;
 };
 
 type Socket = {
@@ -36,6 +41,8 @@ type Socket = {
   target: number;
   lastSeq: number;
   epoch: string;
+  /** Its token, signed on the first connect. */
+  token?: string;
   /** `Date.now()` it dropped, while it is down. */
   droppedAt: number | undefined;
 };
@@ -51,6 +58,13 @@ const stats = {
   overloaded: 0,
   duplicates: 0,
   gaps: 0,
+  /** Messages with a seq received (replays included). */
+  received: 0,
+  /** `Date.now()` of the first and the last drop this process noticed; 0 before any. */
+  firstDropAt: 0,
+  lastDropAt: 0,
+  /** Longest delay of a 100 ms timer since the last `stats`: how long the event loop was held up. */
+  maxLagMs: 0,
   errors: {} as Record<string, number>,
   /** ms from drop to back, one entry per reconnect. */
   downMs: [] as number[],
@@ -72,10 +86,20 @@ class Refused extends Error {
   }
 }
 
+/** How long a connect may wait for the welcome frame. */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
 /** Connects `socket` once; resolves once welcomed, rejects otherwise. */
 async function connect(socket: Socket): Promise<void> {
   const target = config.targets[socket.target]!;
-  const token = await signToken(config.jwtSecret, { sub: socket.user }, "6h");
+  // Signed once per socket and kept, as a real client keeps its token:
+  // the storm measures the nodes, not the clients' HMAC.
+  socket.token ??= await signToken(
+    config.jwtSecret,
+    { sub: socket.user },
+    "6h",
+  );
+  const token = socket.token;
   const resume = socket.epoch
     ? `&since=${socket.lastSeq}&epoch=${encodeURIComponent(socket.epoch)}`
     : "";
@@ -100,6 +124,7 @@ async function connect(socket: Socket): Promise<void> {
       isLive = true;
       live.resolve();
     } else if (frame.type === "message" && frame.seq) {
+      stats.received++;
       if (frame.seq <= socket.lastSeq) stats.duplicates++;
       else {
         if (frame.seq > socket.lastSeq + 1) {
@@ -138,7 +163,12 @@ async function connect(socket: Socket): Promise<void> {
             conn.write(encodeClientFrame(OPCODE.pong, frame.payload)).catch(
               () => {},
             );
-          } else if (frame.opcode === OPCODE.close) break;
+          } else if (frame.opcode === OPCODE.close) {
+            const code = frame.payload.length >= 2
+              ? (frame.payload[0]! << 8) | frame.payload[1]!
+              : 1005;
+            throw new Error(`closed by server: ${code}`);
+          }
         }
       }
       throw new Error("connection ended");
@@ -148,6 +178,8 @@ async function connect(socket: Socket): Promise<void> {
         stats.open--;
         stats.dropped++;
         socket.droppedAt = Date.now();
+        stats.firstDropAt ||= socket.droppedAt;
+        stats.lastDropAt = socket.droppedAt;
         count(`dropped: ${error instanceof Error ? error.message : error}`);
         void reconnect(socket);
       }
@@ -158,8 +190,38 @@ async function connect(socket: Socket): Promise<void> {
       } catch { /* closed already */ }
     }
   })();
-  await live.promise;
+  // A handshake the node never answers (its accept queue overflowed, it
+  // hung) must not hold an opening worker forever: give up and retry.
+  const timer = setTimeout(() => {
+    if (isLive) return;
+    live.reject(new Error(`no welcome within ${HANDSHAKE_TIMEOUT_MS} ms`));
+    try {
+      conn.close();
+    } catch { /* closed already */ }
+  }, HANDSHAKE_TIMEOUT_MS);
+  try {
+    await live.promise;
+  } finally {
+    clearTimeout(timer);
+  }
   stats.open++;
+  if (config.heartbeatMs > 0) heartbeat(conn);
+}
+
+const PING = encodeClientFrame(
+  OPCODE.text,
+  encoder.encode('{"type":"ping"}'),
+);
+
+/** Pings `conn` every `heartbeatMs` while it is open, the first at a random offset. */
+function heartbeat(conn: Deno.TcpConn): void {
+  const beat = () => {
+    if (stopping || !conns.has(conn)) return;
+    conn.write(PING).catch(() => {});
+    Deno.unrefTimer(setTimeout(beat, config.heartbeatMs));
+  };
+  // Spread over the interval so the heartbeats do not come in waves.
+  Deno.unrefTimer(setTimeout(beat, Math.random() * config.heartbeatMs));
 }
 
 /** Brings `socket` back: jitter, backoff, Retry-After, the next node. */
@@ -169,7 +231,7 @@ async function reconnect(socket: Socket): Promise<void> {
   for (let attempt = 0; !stopping; attempt++) {
     await sleep(delay);
     if (stopping) return;
-    socket.target = (socket.target + 1) % config.targets.length;
+    socket.target = otherTarget(socket.target, config.targets.length);
     stats.attempts++;
     try {
       await connect(socket);
@@ -212,8 +274,26 @@ const sockets: Socket[] = Array.from({ length: config.count }, (_, i) => ({
   epoch: "",
   droppedAt: undefined,
 }));
+let tick = performance.now();
+Deno.unrefTimer(setInterval(() => {
+  const now = performance.now();
+  stats.maxLagMs = Math.max(stats.maxLagMs, Math.round(now - tick - 100));
+  tick = now;
+}, 100));
 const began = performance.now();
+const progress = setInterval(
+  () =>
+    emit({
+      type: "progress",
+      id: config.id,
+      open: stats.open,
+      dropped: stats.dropped,
+      errors: stats.errors,
+    }),
+  1000,
+);
 await openAll(sockets);
+clearInterval(progress);
 emit({
   type: "ready",
   id: config.id,
@@ -229,8 +309,11 @@ for await (const chunk of Deno.stdin.readable) {
     const command = rest.slice(0, nl).trim();
     rest = rest.slice(nl + 1);
     if (command === "stats") {
-      const { downMs, ...counters } = stats;
-      emit({ type: "stats", id: config.id, ...counters, downMs });
+      const { downMs: _, ...counters } = stats;
+      emit({ type: "stats", id: config.id, ...counters });
+      stats.maxLagMs = 0;
+    } else if (command === "downs") {
+      emit({ type: "downs", id: config.id, downMs: stats.downMs });
     } else if (command === "seqs") {
       const seqs = Object.fromEntries(sockets.map((s) => [s.user, s.lastSeq]));
       emit({ type: "seqs", id: config.id, seqs });

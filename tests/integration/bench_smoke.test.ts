@@ -296,3 +296,60 @@ Deno.test("bench - latency: capacities, then the same offered rate for every sys
   }
   assertPushRuns(result.results);
 });
+
+Deno.test("bench - hold: sockets held with pushes flowing, every accepted delivery arrives once", async () => {
+  const { results } = await bench(
+    "hold",
+    "--sockets",
+    "150",
+    "--nodes",
+    "2",
+    "--hold",
+    "2",
+    "--push-rate",
+    "20",
+  );
+  const [result] = results as {
+    open: number;
+    connectsPerSec: number;
+    rssPerConnKiB: number;
+    rampRates: { byTenth: number[] };
+    pushesAccepted: number;
+    deliveriesAccepted: number;
+    deliveriesReceived: number;
+    lost: number;
+    usersBehind: number;
+    duplicates: number;
+    gaps: number;
+    dropped: number;
+    holding: { machineCpuPercent: number };
+  }[];
+  assert.equal(result!.open, 150);
+  assert.ok(result!.connectsPerSec > 0);
+  assert.equal(result!.rampRates.byTenth.length, 10);
+  assert.ok(Number.isFinite(result!.rssPerConnKiB));
+  assert.ok(result!.pushesAccepted > 0, "pushes flowed");
+  assert.ok(result!.deliveriesAccepted > 0);
+  assert.equal(result!.deliveriesReceived, result!.deliveriesAccepted);
+  assert.equal(result!.lost, 0);
+  assert.equal(result!.usersBehind, 0);
+  assert.equal(result!.duplicates, 0);
+  assert.equal(result!.gaps, 0);
+  assert.equal(result!.dropped, 0);
+  assert.ok(result!.holding.machineCpuPercent > 0);
+});
+
+Deno.test("bench - a layout past the open-file limit is refused, naming the flag", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    // After the kill, one survivor would hold all 100,000: past any port
+    // range (at most 64,512 ports) whatever the open-file limit.
+    args: ["run", "-A", MAIN, "storm", "--sockets", "100000", "--nodes", "2"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 2);
+  assert.match(
+    new TextDecoder().decode(output.stderr),
+    /--nodes 2: up to 100000 sockets on one node.*use --nodes \d+ or more/,
+  );
+});

@@ -2,37 +2,31 @@
  * `storm`: N sockets (one device per user) on K wsgw nodes (each client
  * picks a node, or all go through haproxy with `--lb`), pushes flowing to
  * random users at a steady rate, then `kill -9` of node 1. Prints the curve
- * of reconnected clients over time (ms after the kill when 50%, 90%, 99%
- * and all of the dropped sockets were back), and checks per socket that
- * nothing was lost or delivered twice: each socket's last seq equals the
- * last seq the router answered for its user, with no duplicate or gap on
- * the way (`storm_client.ts`).
+ * of reconnected clients over time (sockets open every 100 ms after the
+ * kill, and ms after the kill when 50%, 90%, 99% and all of the dropped
+ * sockets were back), and checks per socket that nothing was lost or
+ * delivered twice: each socket's last seq equals the last seq the router
+ * answered for its user, with no duplicate or gap on the way
+ * (`storm_client.ts`).
  *
  * @module
  */
-import { Child } from "../child.ts";
 import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";
-import { loadAverage } from "../proc_stats.ts";
+import {
+  loadAverage,
+  machineBusySeconds,
+  type TcpCounters,
+  tcpCounters,
+  totalCpu,
+} from "../proc_stats.ts";
+import { ResumeFleet } from "../resume_fleet.ts";
+import { SteadyPusher } from "../steady_pusher.ts";
 import { startSystem } from "../systems.ts";
-
-const here = (path: string) => new URL(path, import.meta.url).pathname;
 
 /** Pushes per second, each to `PUSH_USERS` random users. */
 const PUSH_RATE = 10;
 const PUSH_USERS = 50;
-
-type Stats = {
-  open: number;
-  dropped: number;
-  reconnected: number;
-  attempts: number;
-  overloaded: number;
-  duplicates: number;
-  gaps: number;
-  errors: Record<string, number>;
-  downMs: number[];
-};
 
 /** `--runs` storms, each on a fresh cluster; see the module doc. */
 export async function stormScenario(
@@ -46,155 +40,199 @@ export async function stormScenario(
   return { results };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** One storm on a fresh cluster. */
 async function oneStorm(options: BenchOptions): Promise<unknown> {
   const nodes = Math.max(2, options.nodes);
   const system = await startSystem("wsgw", nodes, { lb: options.lb });
-  const clients: Child[] = [];
-  let pushing = true;
-  let pusher: Promise<void> | undefined;
+  let fleet: ResumeFleet | undefined;
+  let pusher: SteadyPusher | undefined;
   try {
-    const per = Math.ceil(options.sockets / options.clients);
-    for (let id = 0; id * per < options.sockets; id++) {
-      clients.push(
-        new Child(`storm-${id}`, here("../storm_client.ts"), {
-          args: [JSON.stringify({
-            id,
-            targets: system.targets,
-            start: id * per,
-            count: Math.min(per, options.sockets - id * per),
-            jwtSecret: system.jwtSecret,
-            concurrency: 50,
-          })],
-        }),
+    fleet = ResumeFleet.start({
+      sockets: options.sockets,
+      processes: options.clients,
+      targets: system.targets,
+      jwtSecret: system.jwtSecret!,
+      nice: options.clientNice,
+      // The storm's figures since its first run: WebSocket pings only.
+      heartbeatMs: 0,
+    });
+    const ramp = await fleet.ready(
+      options.timeLimitMs,
+      (p) =>
+        options.say(
+          `  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms, ${p.dropped} dropped after opening`,
+        ),
+    );
+    if (!ramp.complete) {
+      throw new Error(
+        `storm: only ${fleet.opened} of ${options.sockets} sockets open after ` +
+          `--time-limit ${options.timeLimitMs / 1000} s; errors: ${
+            JSON.stringify(fleet.rampErrors)
+          }`,
       );
     }
-    await Promise.all(clients.map((c) => c.next("ready", 300_000)));
-    options.say(`storm: ${options.sockets} sockets open on ${nodes} nodes`);
-    // user -> last seq the router answered for it.
-    const expected = new Map<string, number>();
-    let pushes = 0;
-    let failedPushes = 0;
-    pusher = (async () => {
-      while (pushing) {
-        const users = Array.from(
-          { length: PUSH_USERS },
-          () => `u${Math.floor(Math.random() * options.sockets)}`,
-        );
-        try {
-          const response = await fetch(system.pushUrl, {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              authorization: system.authorization!,
-            },
-            body: JSON.stringify({ users: [...new Set(users)], data: "s" }),
-          });
-          const body = await response.json() as {
-            results?: { user: string; seq: number | null }[];
-          };
-          for (const { user, seq } of body.results ?? []) {
-            if (seq) expected.set(user, Math.max(expected.get(user) ?? 0, seq));
-          }
-          pushes++;
-        } catch {
-          failedPushes++;
-        }
-        await new Promise((r) => setTimeout(r, 1000 / PUSH_RATE));
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 2000));
-    const stats = async () => (await Promise.all(clients.map(async (c) => {
-      const line = c.next("stats", 30_000);
-      await c.send("stats");
-      return await line as unknown as Stats;
-    })));
+    options.say(
+      `storm: ${options.sockets} sockets open on ${nodes} nodes in ${ramp.ms} ms`,
+    );
+    pusher = new SteadyPusher({
+      pushUrl: system.pushUrl,
+      authorization: system.authorization!,
+      rate: PUSH_RATE,
+      usersPerPush: PUSH_USERS,
+      users: options.sockets,
+    });
+    pusher.start();
+    await sleep(2000);
     const etcdAtKill = system.etcdUrl
       ? await etcdCounters(system.etcdUrl)
       : undefined;
+    const busyAtKill = machineBusySeconds();
+    const tcpAtKill = tcpCounters();
+    // Who spends the CPU while the clients come back.
+    const roles = {
+      gateways: system.gatewayPids.slice(1),
+      router: system.apiPids,
+      backends: system.backendPids,
+      clients: fleet.pids,
+      coordinator: [Deno.pid],
+    };
+    const cpuAtKill = Object.fromEntries(
+      Object.entries(roles).map(([role, pids]) => [role, totalCpu(pids)]),
+    );
     const killedAt = Date.now();
     await system.killNode!(0);
-    const curve: { ms: number; open: number }[] = [];
+    const curve: {
+      ms: number;
+      open: number;
+      dropped: number;
+      reconnected: number;
+      /** Longest event-loop hold-up of any client since the previous point. */
+      clientLagMs: number;
+    }[] = [];
+    let dropSpans: [number, number][] = [];
     let dropped = 0;
-    while (Date.now() - killedAt < 120_000) {
-      const all = await stats();
-      const open = all.reduce((a, s) => a + s.open, 0);
-      dropped = Math.max(dropped, all.reduce((a, s) => a + s.dropped, 0));
-      curve.push({ ms: Date.now() - killedAt, open });
-      if (dropped > 0 && open === options.sockets) break;
-      await new Promise((r) => setTimeout(r, 100));
+    let allBackMs: number | null = null;
+    let lastDropAt = 0;
+    let firstDropAt = 0;
+    while (Date.now() - killedAt < options.timeLimitMs) {
+      const now = await fleet.stats();
+      dropped = Math.max(dropped, now.dropped);
+      lastDropAt = now.lastDropAt;
+      firstDropAt = now.firstDropAt;
+      dropSpans = now.dropSpans;
+      curve.push({
+        ms: Date.now() - killedAt,
+        open: now.open,
+        dropped: now.dropped,
+        reconnected: now.reconnected,
+        clientLagMs: Math.max(...now.lagMs),
+      });
+      if (dropped > 0 && now.open === options.sockets) {
+        allBackMs = curve.at(-1)!.ms;
+        break;
+      }
+      await sleep(100);
     }
+    const stormSeconds = (Date.now() - killedAt) / 1000;
+    const machineCpuPercent = Math.round(
+      (machineBusySeconds() - busyAtKill) / stormSeconds * 100,
+    );
+    const tcpNow = tcpCounters();
+    const tcp = Object.fromEntries(
+      (Object.keys(tcpNow) as (keyof TcpCounters)[]).map((
+        k,
+      ) => [k, tcpNow[k] - tcpAtKill[k]]),
+    );
+    const cpuPercent = Object.fromEntries(
+      Object.entries(roles).map((
+        [role, pids],
+      ) => [
+        role,
+        Math.round((totalCpu(pids) - cpuAtKill[role]!) / stormSeconds * 100),
+      ]),
+    );
     options.say(`  ${dropped} sockets dropped; back: ${curve.at(-1)?.open}`);
     // What etcd wrote while the clients came back (their registrations,
     // the dead node's lease expiring, the pushes' device reads).
-    const stormSeconds = (Date.now() - killedAt) / 1000;
     const etcd = etcdAtKill && system.etcdUrl
       ? costPer(etcdAtKill, await etcdCounters(system.etcdUrl), stormSeconds)
       : undefined;
     // Pushes keep flowing a little, then every socket must catch up.
-    await new Promise((r) => setTimeout(r, 2000));
-    pushing = false;
-    await pusher;
-    let behind = -1;
-    for (let i = 0; i < 100 && behind !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      const seqs: Record<string, number> = {};
-      for (const c of clients) {
-        const line = c.next("seqs", 30_000);
-        await c.send("seqs");
-        Object.assign(seqs, (await line).seqs);
-      }
-      behind = 0;
-      for (const [user, seq] of expected) {
-        if ((seqs[user] ?? 0) < seq) behind++;
-      }
-    }
-    const final = await stats();
-    const downMs = final.flatMap((s) => s.downMs).sort((a, b) => a - b);
+    await sleep(2000);
+    await pusher.stop();
+    const behind = await fleet.caughtUp(pusher.expected, 20_000);
+    const final = await fleet.stats();
+    const downMs = await fleet.downMs();
     const at = (q: number) => downMs[Math.ceil(q * downMs.length) - 1] ?? null;
     const result = {
       nodes,
       sockets: options.sockets,
+      clients: fleet.children.length,
+      rampMs: ramp.ms,
       dropped,
-      reconnected: final.reduce((a, s) => a + s.reconnected, 0),
+      reconnected: final.reconnected,
+      /** ms from the kill until every socket was open again (curve; null: not within the time limit). */
+      allBackMs,
+      /** ms from the kill until the clients noticed the first and the last drop. */
+      noticedMs: {
+        first: firstDropAt ? firstDropAt - killedAt : null,
+        last: lastDropAt ? lastDropAt - killedAt : null,
+        /** The same per client process. */
+        perClient: dropSpans.map(([first, last]) =>
+          first ? [first - killedAt, last - killedAt] : null
+        ),
+      },
+      /** ms from each socket's drop (as its client noticed it) until it was back. */
       backMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), all: at(1) },
       curve,
-      pushes,
-      failedPushes,
+      pushes: pusher.counts.accepted,
+      failedPushes: pusher.counts.failed + pusher.counts.skipped,
       usersBehind: behind,
-      duplicates: final.reduce((a, s) => a + s.duplicates, 0),
-      gaps: final.reduce((a, s) => a + s.gaps, 0),
-      overloaded: final.reduce((a, s) => a + s.overloaded, 0),
-      attempts: final.reduce((a, s) => a + s.attempts, 0),
-      errors: final.reduce(
-        (a, s) => {
-          for (const [k, v] of Object.entries(s.errors)) a[k] = (a[k] ?? 0) + v;
-          return a;
-        },
-        {} as Record<string, number>,
-      ),
+      duplicates: final.duplicates,
+      gaps: final.gaps,
+      overloaded: final.overloaded,
+      attempts: final.attempts,
+      errors: final.errors,
+      /** Busy CPU of the whole machine from the kill until all were back, % of one core. */
+      machineCpuPercent,
+      /** The same per role (surviving gateways, router, etcd + Redis, clients, this process). */
+      cpuPercent,
+      /** The machine's TCP counters from the kill until all were back (other work included). */
+      tcp,
       /** etcd's counters per second from the kill until all were back. */
       etcdPerSecond: etcd,
       load1: loadAverage(),
     };
     options.say(
-      `  back after (ms from the kill): p50 ${result.backMs.p50}, p90 ` +
+      `  all back ${allBackMs} ms after the kill; drops noticed ` +
+        `${result.noticedMs.first}–${result.noticedMs.last} ms after it`,
+    );
+    options.say(
+      `  back after (ms from each drop): p50 ${result.backMs.p50}, p90 ` +
         `${result.backMs.p90}, p99 ${result.backMs.p99}, all ${result.backMs.all}; ` +
         `${result.usersBehind} users behind, ${result.duplicates} duplicates, ` +
-        `${result.gaps} gaps, ${pushes} pushes`,
+        `${result.gaps} gaps, ${result.pushes} pushes`,
     );
     if (etcd) options.say(`  etcd per second: ${JSON.stringify(etcd)}`);
+    options.say(
+      `  TCP from the kill until all were back: ${JSON.stringify(tcp)}`,
+    );
+    options.say(
+      `  CPU % of one core from the kill until all were back: machine ${machineCpuPercent}, ${
+        JSON.stringify(cpuPercent)
+      }`,
+    );
     for (const point of curve.filter((_, i) => i % 5 === 0)) {
-      options.say(`  +${point.ms} ms: ${point.open} open`);
+      options.say(
+        `  +${point.ms} ms: ${point.open} open, ${point.dropped} drops noticed, ${point.reconnected} back, client loop lag ≤ ${point.clientLagMs} ms`,
+      );
     }
     return { system: options.lb ? "wsgw+haproxy" : "wsgw", ...result };
   } finally {
-    pushing = false;
-    await pusher;
-    await Promise.all(clients.map(async (c) => {
-      await c.send("close").catch(() => {});
-      await c.stop(10_000);
-    }));
+    await pusher?.stop();
+    await fleet?.stop();
     await system.stop();
   }
 }
