@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { parseBenchArgs } from "../../ops/bench/options.ts";
-import { clientProcesses, machineLimits } from "../../ops/bench/socket_plan.ts";
 
 const say = () => {};
 
