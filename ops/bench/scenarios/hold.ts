@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { freshRuns } from "../fresh_runs.ts";
 import type { BenchOptions } from "../options.ts";
 import {
   loadAverage,
@@ -31,12 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function holdScenario(
   options: BenchOptions,
 ): Promise<Record<string, unknown>> {
-  const results: unknown[] = [];
-  for (let run = 1; run <= options.runs; run++) {
-    if (options.runs > 1) options.say(`hold: run ${run} of ${options.runs}`);
-    results.push(await oneHold(options));
-  }
-  return { results };
+  return await freshRuns("hold", options, oneHold);
 }
 
 /** Machine and process CPU over one phase, in % of one core. */

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { freshRuns } from "../fresh_runs.ts";
 import { costPer, etcdCounters } from "../etcd_stats.ts";
 import type { BenchOptions } from "../options.ts";
 import {
@@ -32,12 +33,7 @@ const PUSH_USERS = 50;
 export async function stormScenario(
   options: BenchOptions,
 ): Promise<Record<string, unknown>> {
-  const results: unknown[] = [];
-  for (let run = 1; run <= options.runs; run++) {
-    if (options.runs > 1) options.say(`storm: run ${run} of ${options.runs}`);
-    results.push(await oneStorm(options));
-  }
-  return { results };
+  return await freshRuns("storm", options, oneStorm);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
