@@ -42,6 +42,11 @@ export interface OrderSink {
 /** Push ids of live-only messages a connection remembers. */
 const UNSTORED_IDS = 128;
 
+/** Gap ranges a connection remembers (the latest few; made on the first gap). */
+const GAPS_KEPT = 8;
+
+type GapRange = { epoch: string | undefined; from: number; to: number };
+
 /** See the module doc. */
 export class OrderCursor {
   /** The epoch the connection is in; undefined while unknown. */
@@ -56,8 +61,12 @@ export class OrderCursor {
    * without `since`: a late copy of one never reached it.
    */
   floor: { epoch: string | undefined; seq: number } | undefined;
-  /** The last seqs announced gone: a late copy of one was not had here. */
-  #lastGap: { epoch: string | undefined; from: number; to: number } | undefined;
+  /**
+   * The latest seq ranges announced gone, oldest first: a late copy of one
+   * was not had here. A copy later than the last {@link GAPS_KEPT} gaps
+   * counts as had.
+   */
+  #gaps: GapRange[] | undefined;
 
   constructor(options: { sink: OrderSink; onDuplicate?: () => void }) {
     this.#options = options;
@@ -112,9 +121,9 @@ export class OrderCursor {
     if (floor !== undefined && floor.epoch === this.epoch && seq <= floor.seq) {
       return false;
     }
-    const gone = this.#lastGap;
-    return !(gone !== undefined && gone.epoch === this.epoch &&
-      seq >= gone.from && seq <= gone.to);
+    return !this.#gaps?.some((gone) =>
+      gone.epoch === this.epoch && seq >= gone.from && seq <= gone.to
+    );
   }
 
   /** Announces that seqs after `lastSeq` up to `to` are gone, and moves past them. */
@@ -122,7 +131,9 @@ export class OrderCursor {
     const from = (this.lastSeq ?? 0) + 1;
     if (to < from) return;
     this.#options.sink.announce({ type: "gap", from, to });
-    this.#lastGap = { epoch: this.epoch, from, to };
+    const gaps = this.#gaps ??= [];
+    gaps.push({ epoch: this.epoch, from, to });
+    if (gaps.length > GAPS_KEPT) gaps.shift();
     this.lastSeq = to;
   }
 

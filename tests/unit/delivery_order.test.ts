@@ -309,6 +309,26 @@ Deno.test("delivery order - a late frame of a seq announced gone does not count 
   assert.equal(order.deliver(history.frame(3, "c")), true);
 });
 
+Deno.test("delivery order - a late frame of a seq in an earlier gap, not only the last, does not count as reached", async () => {
+  const history = new FakeUserHistory();
+  const { order, sink } = await started(history, 0);
+  for (const id of ["a", "b", "c", "d"]) history.append(id);
+  history.trim(2);
+  order.deliver(history.frame(4, "d"));
+  await order.idle();
+  for (const id of ["e", "f", "g", "h"]) history.append(id);
+  history.trim(2);
+  order.deliver(history.frame(8, "h"));
+  await order.idle();
+  assert.deepEqual(
+    sink.seen.filter((f) => "type" in f && f.type === "gap"),
+    [{ type: "gap", from: 1, to: 2 }, { type: "gap", from: 5, to: 6 }],
+  );
+  assert.equal(order.deliver(history.frame(2, "b")), false, "first gap");
+  assert.equal(order.deliver(history.frame(6, "f")), false, "last gap");
+  assert.equal(order.deliver(history.frame(3, "c")), true, "written");
+});
+
 Deno.test("delivery order - a late copy of a seq from before a new device's start does not count as reached", async () => {
   // A device connecting without `since` starts at the user's latest seq: a
   // live copy of that seq arriving afterwards never reaches it.
