@@ -6,7 +6,8 @@
  * @module
  */
 import { Child, type Line } from "./child.ts";
-import { profileFlags } from "./systems.ts";
+import type { BenchOptions } from "./options.ts";
+import { profileFlags, type System } from "./systems.ts";
 import type { StormClientConfig } from "./storm_client.ts";
 
 /** Counters of every client, summed. */
@@ -71,6 +72,26 @@ export class ResumeFleet {
         }
       })
     );
+  }
+
+  /**
+   * The fleet of one `storm` or `hold` run against `system`: the run's
+   * sockets, client processes and their `nice`, a client ping every
+   * `heartbeatMs` (0 for none).
+   */
+  static forRun(
+    system: Pick<System, "targets" | "jwtSecret">,
+    options: Pick<BenchOptions, "sockets" | "clients" | "clientNice">,
+    heartbeatMs: number,
+  ): ResumeFleet {
+    return ResumeFleet.start({
+      sockets: options.sockets,
+      processes: options.clients,
+      targets: system.targets,
+      jwtSecret: system.jwtSecret!,
+      nice: options.clientNice,
+      heartbeatMs,
+    });
   }
 
   /** Starts `processes` clients for users `u0` … `u<sockets - 1>`. */
@@ -141,6 +162,19 @@ export class ResumeFleet {
    *
    * @throws {Error} when a client exits.
    */
+  /** {@link ready} within the run's `--time-limit`, saying each ramp point. */
+  readyForRun(
+    options: Pick<BenchOptions, "sockets" | "timeLimitMs" | "say">,
+  ): Promise<{ ms: number; ramp: RampPoint[]; complete: boolean }> {
+    return this.ready(
+      options.timeLimitMs,
+      (p) =>
+        options.say(
+          `  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms, ${p.dropped} dropped after opening`,
+        ),
+    );
+  }
+
   async ready(
     timeoutMs: number,
     onSample: (point: RampPoint) => void,

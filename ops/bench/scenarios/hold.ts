@@ -18,7 +18,7 @@ import {
   totalCpu,
   totalRss,
 } from "../proc_stats.ts";
-import { type RampPoint, ResumeFleet } from "../resume_fleet.ts";
+import { ResumeFleet } from "../resume_fleet.ts";
 import { SteadyPusher } from "../steady_pusher.ts";
 import { startSystem, type System } from "../systems.ts";
 import { rampRates } from "../ramp_rates.ts";
@@ -70,21 +70,8 @@ async function oneHold(options: BenchOptions): Promise<unknown> {
       `${system.label}: ramping to ${options.sockets} sockets with ${options.clients} client processes`,
     );
     const rampPhase = new Phase(system.gatewayPids);
-    fleet = ResumeFleet.start({
-      sockets: options.sockets,
-      processes: options.clients,
-      targets: system.targets,
-      jwtSecret: system.jwtSecret!,
-      nice: options.clientNice,
-      heartbeatMs: options.heartbeatMs,
-    });
-    const { ms: rampMs, ramp, complete } = await fleet.ready(
-      options.timeLimitMs,
-      (p: RampPoint) =>
-        options.say(
-          `  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms, ${p.dropped} dropped after opening`,
-        ),
-    );
+    fleet = ResumeFleet.forRun(system, options, options.heartbeatMs);
+    const { ms: rampMs, ramp, complete } = await fleet.readyForRun(options);
     const rampCpu = rampPhase.end();
     await sleep(2000);
     const opened = await fleet.stats();

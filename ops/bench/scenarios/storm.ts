@@ -45,22 +45,9 @@ async function oneStorm(options: BenchOptions): Promise<unknown> {
   let fleet: ResumeFleet | undefined;
   let pusher: SteadyPusher | undefined;
   try {
-    fleet = ResumeFleet.start({
-      sockets: options.sockets,
-      processes: options.clients,
-      targets: system.targets,
-      jwtSecret: system.jwtSecret!,
-      nice: options.clientNice,
-      // The storm's figures since its first run: WebSocket pings only.
-      heartbeatMs: 0,
-    });
-    const ramp = await fleet.ready(
-      options.timeLimitMs,
-      (p) =>
-        options.say(
-          `  ramp: ${p.open}/${options.sockets} open at ${p.ms} ms, ${p.dropped} dropped after opening`,
-        ),
-    );
+    // The storm's figures since its first run: WebSocket pings only.
+    fleet = ResumeFleet.forRun(system, options, 0);
+    const ramp = await fleet.readyForRun(options);
     if (!ramp.complete) {
       throw new Error(
         `storm: only ${fleet.opened} of ${options.sockets} sockets open after ` +
