@@ -55,16 +55,7 @@ Deno.test("history cluster - gateways and a router on a Redis Cluster store, del
     ) {
       assert.equal((await fetch(`${base}/readyz`)).status, 200, base);
     }
-    await waitFor(
-      async () =>
-        (await Promise.all(
-          users.map(async (user) =>
-            (await api(cluster, "GET", `/v1/users/${user}/presence`)).body
-              .online
-          ),
-        )).every(Boolean),
-      { what: "every user online at the router" },
-    );
+    await everyUserOnline(cluster, users);
     for (const n of [1, 2]) {
       const { status, body } = await api(cluster, "POST", "/v1/push", {
         users,
@@ -138,16 +129,7 @@ Deno.test("history cluster - one master down: a push is stored, with a seq, for 
     for (const user of users) {
       clients.set(user, (await connect(cluster, 0, user)).client);
     }
-    await waitFor(
-      async () =>
-        (await Promise.all(
-          users.map(async (user) =>
-            (await api(cluster, "GET", `/v1/users/${user}/presence`)).body
-              .online
-          ),
-        )).every(Boolean),
-      { what: "every user online at the router" },
-    );
+    await everyUserOnline(cluster, users);
     await redis.kill(down.master.port);
 
     const { status, body } = await api(cluster, "POST", "/v1/push", {
@@ -250,3 +232,19 @@ Deno.test("history cluster - a failover that lost pushes a device already had: t
     await client.close();
   }
 });
+
+/** Waits until the router's presence says every one of `users` is online. */
+async function everyUserOnline(
+  cluster: Parameters<typeof api>[0],
+  users: readonly string[],
+): Promise<void> {
+  await waitFor(
+    async () =>
+      (await Promise.all(
+        users.map(async (user) =>
+          (await api(cluster, "GET", `/v1/users/${user}/presence`)).body.online
+        ),
+      )).every(Boolean),
+    { what: "every user online at the router" },
+  );
+}
