@@ -71,17 +71,63 @@ export function freePorts(nodes: number, routers: number): PortPlan {
   };
 }
 
+/** Ports {@link freePort} handed out in this process, never handed out twice. */
+const handedOut = new Set<number>();
+
 /**
- * A port on 127.0.0.1 that was free a moment ago (the OS picks it; we
- * release it at once). Another process may take it before our child binds
- * it: the launcher retries with a new one when a child reports the address
- * in use.
+ * The kernel's range for ephemeral ports (outgoing connections and port 0),
+ * from `/proc`; Linux's default when it cannot be read.
+ */
+function ephemeralRange(): { low: number; high: number } {
+  try {
+    const [low, high] = Deno.readTextFileSync(
+      "/proc/sys/net/ipv4/ip_local_port_range",
+    ).trim().split(/\s+/).map(Number);
+    if (low! > 0 && high! >= low!) return { low: low!, high: high! };
+  } catch {
+    // Not Linux, or no /proc: the default below.
+  }
+  return { low: 32768, high: 60999 };
+}
+
+/** Below the ephemeral range, where no outgoing connection takes a port. */
+const PICK_FROM = 10_000;
+
+/**
+ * A port on 127.0.0.1 that was free a moment ago and that this process has
+ * not handed out before. It is picked below the kernel's ephemeral range, so
+ * the outgoing connections of other processes (a router connecting to etcd
+ * while a gateway starts) cannot take it before our child binds it; another
+ * listener still could, and the launcher retries with a new port when a child
+ * reports the address in use.
  */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  const { low } = ephemeralRange();
+  const span = low - PICK_FROM;
+  for (let tries = 0; span > 0 && tries < 200; tries++) {
+    const port = PICK_FROM + Math.floor(Math.random() * span);
+    if (handedOut.has(port) || !bindable(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  // No room below the range: let the kernel pick.
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function bindable(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when a process's last lines say its port was taken. */
