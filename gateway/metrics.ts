@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { HotCounter, HotHistogram } from "../shared/hot_metrics.ts";
 import type { prom } from "../shared/metrics.ts";
 import { CLOSE } from "../shared/protocol.ts";
 import client from "prom-client";
@@ -108,7 +109,9 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
         this.set(gauges.ready?.() ? 1 : 0);
       },
     }),
-    delivered: new client.Counter({
+    // Updated once per socket write: prom-client's per-call label handling
+    // would cost more than the write's own bookkeeping (hot_metrics.ts).
+    delivered: new HotCounter({
       name: "wsgw_delivered_messages_total",
       help: "Message frames written to sockets.",
       registers,
@@ -183,7 +186,7 @@ function defineMetrics(registry: prom.Registry, gauges: GatewayGauges) {
       for (const type of ["gap", "reset"]) counter.inc({ type }, 0);
       return counter;
     })(),
-    deliverySeconds: new client.Histogram({
+    deliverySeconds: new HotHistogram({
       name: "wsgw_delivery_lag_seconds",
       help:
         "Time from push acceptance (message ts) to the write on this node, live deliveries only.",
