@@ -127,7 +127,7 @@ export class GatewayNode implements NodeApi {
       metrics: this.metrics,
       routed: (user) => this.#registration.routed(user),
       catchUp: (users) => this.#registration.catchUp(users),
-      enforceSendBudget: () => this.#enforceSendBudget(),
+      enforceSendBudget: () => this.#enforceSendBudget("bounds first"),
     });
   }
 
@@ -187,9 +187,14 @@ export class GatewayNode implements NodeApi {
     }
   }
 
-  /** Closes the slowest consumers while the node's send buffers are over budget. */
-  #enforceSendBudget(): void {
-    const shed = this.#sendBudget.enforce();
+  /**
+   * Closes the slowest consumers while the node's send buffers are over
+   * budget; "bounds first" reads sockets only when their bounds could be.
+   */
+  #enforceSendBudget(how: "read" | "bounds first" = "read"): void {
+    const shed = how === "read"
+      ? this.#sendBudget.enforce()
+      : this.#sendBudget.enforceIfBoundsOver();
     if (shed > 0) {
       this.#log.warn(
         "send-buffer budget exceeded: closed the slowest clients",

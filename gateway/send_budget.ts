@@ -17,7 +17,10 @@
 
 /** What the budget sees of a connection. */
 export type BudgetedSession = {
+  /** Read from the socket. */
   readonly bufferedBytes: number;
+  /** At least `bufferedBytes`, known without reading the socket. */
+  readonly bufferedBytesBound: number;
   readonly closed: boolean;
   close(reason: "nodeSendBudget"): void;
 };
@@ -43,6 +46,18 @@ export class SendBudget {
   /** Sessions read at the next check. */
   get watched(): number {
     return this.#watched.size;
+  }
+
+  /**
+   * {@link enforce} when the watched sessions' bounds add up to more than the
+   * budget; otherwise nothing (the total cannot be over). For right after a
+   * broadcast, which touches every session: reading each socket then cost
+   * more than the broadcast's own bookkeeping. The periodic check reads them.
+   */
+  enforceIfBoundsOver(): number {
+    let bound = 0;
+    for (const session of this.#watched) bound += session.bufferedBytesBound;
+    return bound > this.#budget ? this.enforce() : 0;
   }
 
   /**

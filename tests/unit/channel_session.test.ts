@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   type ChannelOptions,
   ChannelSession,
@@ -7,13 +8,27 @@ import {
 } from "../../gateway/channel_session.ts";
 import type { CloseReason } from "../../shared/protocol.ts";
 
+const utf8 = new TextEncoder();
+
+/** A socket whose peer reads nothing until `drain`: sends fill its buffer. */
 class FakeSocket implements SessionSocket {
   readyState = 1;
-  bufferedAmount = 0;
+  #buffered = 0;
+  /** Times the session asked for `bufferedAmount`. */
+  reads = 0;
   sent: string[] = [];
   closedWith: number | undefined;
+  get bufferedAmount(): number {
+    this.reads++;
+    return this.#buffered;
+  }
   send(data: string): void {
     this.sent.push(data);
+    this.#buffered += utf8.encode(data).length;
+  }
+  /** The peer read `bytes` (or everything). */
+  drain(bytes = this.#buffered): void {
+    this.#buffered = Math.max(0, this.#buffered - bytes);
   }
   close(code?: number): void {
     this.closedWith = code;
@@ -105,10 +120,71 @@ Deno.test("channel session - a queue past the send budget closes the slow consum
 Deno.test("channel session - a full socket buffer closes the slow consumer with 4008", async () => {
   const { s, socket } = session([], { sendBufferBytes: 1000 });
   await s.goLive({ epoch: "e1", lastSeq: 0 }, undefined);
-  socket.bufferedAmount = 990;
-  s.deliver(frame(1));
+  let seq = 0;
+  while (socket.closedWith === undefined && seq < 1000) s.deliver(frame(++seq));
   assert.equal(socket.closedWith, 4008);
-  assert.deepEqual(socket.sent, []);
+  const bytes = socket.sent.reduce((n, json) => n + json.length, 0);
+  assert.ok(bytes <= 1000, `${bytes} bytes sent within 1000`);
+  assert.ok(
+    bytes + frame(seq).json.length > 1000,
+    "the refused frame did not fit",
+  );
+});
+
+Deno.test("channel session - writes far below the buffer limit do not read the socket's buffered amount", async () => {
+  const { s, socket } = session([], { sendBufferBytes: 1 << 20 });
+  await s.goLive({ epoch: "e1", lastSeq: 0 }, undefined);
+  const before = socket.reads;
+  for (let seq = 1; seq <= 200; seq++) s.deliver(frame(seq));
+  assert.equal(socket.sent.length, 200);
+  assert.equal(socket.reads, before);
+});
+
+Deno.test("channel session - a write is refused exactly when the socket's buffered bytes plus the frame pass the limit", async () => {
+  // Frames of any text (multi-byte UTF-8 too), the peer reading at random
+  // moments: each write decides as a reading of the socket before it would.
+  const step = fc.oneof(
+    fc.record({
+      text: fc.string({
+        unit: fc.constantFrom("a", "é", "€", "😀", "\n"),
+        maxLength: 200,
+        size: "max",
+      }),
+    }),
+    fc.record({ drain: fc.nat({ max: 400 }) }),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 50, max: 2000 }),
+      fc.array(step, { maxLength: 120 }),
+      async (limit, steps) => {
+        const { s, socket } = session([], { sendBufferBytes: limit });
+        await s.goLive({ epoch: "e1", lastSeq: 0 }, undefined);
+        let seq = 0;
+        for (const item of steps) {
+          if ("drain" in item) {
+            socket.drain(item.drain);
+            continue;
+          }
+          seq++;
+          const next: OrderedFrame = {
+            ...frame(seq),
+            json: JSON.stringify({ type: "message", seq, text: item.text }),
+          };
+          const buffered = socket.bufferedAmount;
+          const refuse = buffered + next.json.length > limit;
+          const sentBefore = socket.sent.length;
+          s.deliver(next);
+          assert.equal(socket.sent.length === sentBefore, refuse);
+          if (refuse) {
+            assert.equal(socket.closedWith, 4008);
+            return;
+          }
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 Deno.test("channel session - a closed session takes nothing and reads no more", async () => {

@@ -4,11 +4,16 @@ import { SendBudget } from "../../gateway/send_budget.ts";
 function session(name: string, bytes: number, closedLog: string[]) {
   return {
     bytes,
+    /** What the session knows without reading its socket. */
+    bound: bytes,
     reads: 0,
     closed: false,
     get bufferedBytes() {
       this.reads++;
       return this.bytes;
+    },
+    get bufferedBytesBound() {
+      return this.bound;
     },
     close(reason: string) {
       closedLog.push(`${name}:${reason}`);
@@ -77,4 +82,27 @@ Deno.test("send budget - a session seen empty is not read again until written to
   quiet.bytes = 0;
   budget.enforce();
   assert.equal(budget.watched, 0);
+});
+
+Deno.test("send budget - after a broadcast, sockets are read only when their bounds add up to more than the budget", () => {
+  const closed: string[] = [];
+  const a = session("a", 300, closed);
+  const b = session("b", 400, closed);
+  a.bound = 450;
+  b.bound = 500;
+  const budget = budgetOver(1000, [a, b]);
+  assert.equal(budget.enforceIfBoundsOver(), 0);
+  assert.deepEqual(
+    [a.reads, b.reads],
+    [0, 0],
+    "950 of bounds cannot be over 1000",
+  );
+  assert.equal(budget.watched, 2, "nothing leaves the watch without a reading");
+  // Bounds of 1,100: the sockets are read, and their 1,200 bytes are over.
+  a.bytes = 700;
+  a.bound = 600;
+  b.bytes = 500;
+  assert.equal(budget.enforceIfBoundsOver(), 1);
+  assert.deepEqual(closed, ["a:nodeSendBudget"]);
+  assert.ok(b.reads > 0);
 });
