@@ -208,9 +208,11 @@ Deno.test("bench - broadcast: every socket receives it, Socket.IO on Node and un
       received: number;
       sockets: number;
       deliveriesPerSec: number;
+      nodeUsPerDelivery: number;
     }[];
     assert.equal(run!.received, run!.sockets, `${result.system}: received`);
     assert.ok(run!.deliveriesPerSec > 0);
+    assert.ok(run!.nodeUsPerDelivery >= 0, `${result.system}: node CPU read`);
   }
   assert.deepEqual(
     results.map((r) => String(r.system).match(/on (Node|Deno)/)?.[1] ?? "-"),
