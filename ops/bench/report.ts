@@ -68,6 +68,8 @@ const KEYS: Record<string, string[]> = {
     "received",
     "lastReceiptMs",
     "deliveriesPerSec",
+    "nodeUsPerDelivery",
+    "apiUsPerDelivery",
     "load1",
   ],
 };
