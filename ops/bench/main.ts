@@ -16,6 +16,7 @@
  * deno task bench registry --mappings 1000000
  * deno task bench storm --sockets 40000 --nodes 4
  * deno task bench hold --sockets 100000 --nodes 8 --hold 60 --push-rate 50
+ * deno task bench wakeup --runs 3 --duration 10
  * ```
  * @module
  */
@@ -30,6 +31,7 @@ import { holdScenario } from "./scenarios/hold.ts";
 import { pushScenario } from "./scenarios/push.ts";
 import { registryScenario } from "./scenarios/registry.ts";
 import { stormScenario } from "./scenarios/storm.ts";
+import { wakeupScenario } from "./scenarios/wakeup.ts";
 
 const SCENARIOS = {
   connections: connectionsScenario,
@@ -40,6 +42,7 @@ const SCENARIOS = {
   registry: registryScenario,
   storm: stormScenario,
   hold: holdScenario,
+  wakeup: wakeupScenario,
 } as const;
 
 /** Machine facts recorded with every result. */

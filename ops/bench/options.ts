@@ -100,6 +100,7 @@ const DEFAULTS: Record<string, Partial<BenchOptions>> = {
     systems: ["wsgw"],
     pushRate: 20,
   },
+  wakeup: { runs: 3, durationMs: 10_000 },
 };
 
 /** Scenarios whose sockets must fit the open-file limit and port range. */
@@ -109,7 +110,7 @@ export const USAGE = `\
 Usage: deno task bench <scenario> [flags]
 
 Scenarios: connections, broadcast, push, fanout-cost, latency, registry, storm,
-hold
+hold, wakeup (CPU of one timer wake-up of an idle Deno and Node process)
 
 Flags (defaults depend on the scenario):
   --systems a,b      which of raw, wsgw, wsgw-embedded, sio, sio-deno:
@@ -142,7 +143,8 @@ Flags (defaults depend on the scenario):
                      system, as fractions of the smallest capacity (delivered
                      push/s of a closed-loop run of each system); defaults:
                      4 nodes, 1 device, 64 connections, 2 interleaved rounds
-  --warmup S, --duration S   push load loop, seconds (default 2, 5)
+  --warmup S, --duration S   push load loop, seconds (default 2, 5);
+                     wakeup: seconds per measurement (default 10)
   --runs R           runs per system (default 1; 3 for the docs)
   --rate R           connects/s in total (connections; default 0 = as fast as possible)
   --idle S           connections: seconds of idle CPU measurement (default 10)
@@ -263,7 +265,9 @@ export function parseBenchArgs(
     placement,
     concurrency: num("concurrency", values.concurrency, d.concurrency ?? 600),
     warmupMs: num("warmup", values.warmup, 2) * 1000,
-    durationMs: num("duration", values.duration, 5) * 1000,
+    durationMs:
+      num("duration", values.duration, (d.durationMs ?? 5000) / 1000) *
+      1000,
     runs: num("runs", values.runs, d.runs ?? 1),
     rate: num("rate", values.rate, 0),
     pushRate: num("push-rate", values["push-rate"], d.pushRate ?? 0),

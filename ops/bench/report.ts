@@ -63,6 +63,7 @@ const KEYS: Record<string, string[]> = {
     "clientRssMiB",
     "load1",
   ],
+  wakeup: ["firings", "cpuMs", "usPerFiring", "load1"],
   broadcast: [
     "sockets",
     "received",

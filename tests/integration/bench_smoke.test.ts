@@ -355,3 +355,23 @@ Deno.test("bench - a layout past the open-file limit is refused, naming the flag
     /--nodes 2: up to 100000 sockets on one node.*use --nodes \d+ or more/,
   );
 });
+
+Deno.test("bench - wakeup: CPU per timer firing of an idle Deno and Node process", async () => {
+  const { results } = await bench("wakeup", "--runs", "1", "--duration", "1");
+  assert.deepEqual(
+    results.map((r) => String(r.system).replace(/ [\d.v]+,/, ",")),
+    [
+      "deno, every 100 ms",
+      "node, every 100 ms",
+      "deno, every 10 ms",
+      "node, every 10 ms",
+      "deno, every 1 ms",
+      "node, every 1 ms",
+    ],
+  );
+  for (const result of results) {
+    const [run] = result.runs as { firings: number; usPerFiring: number }[];
+    assert.ok(run!.firings > 0, `${result.system}: fired`);
+    assert.ok(run!.usPerFiring > 0, `${result.system}: CPU read`);
+  }
+});
