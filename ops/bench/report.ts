@@ -200,7 +200,7 @@ for (const result of results) {
         ? `${v.median}`
         : `${v.min} / **${v.median}** / ${v.max}`;
     });
-    console.log(`| ${r.system} | ${r.nodes} | ${cells.join(" | ")} |`);
+    console.log(`| ${r.system} | ${r.nodes ?? "–"} | ${cells.join(" | ")} |`);
   }
   console.log("");
 }
