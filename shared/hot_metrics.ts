@@ -30,6 +30,8 @@ type Sample = {
   labels: Record<string, string | number>;
   /** The series' name where it is not the metric's (a histogram's parts). */
   metricName?: string;
+  /** A histogram bucket's, as prom-client gives it (no exemplars here). */
+  exemplar?: null;
 };
 
 /** What prom-client's registry reads of a metric (its `Metric.get` shape). */
@@ -101,6 +103,11 @@ export class HotHistogram {
   readonly #counts: Float64Array;
   #sum = 0;
   #count = 0;
+  /**
+   * After a reset, prom-client's histogram has no series until the next
+   * observation (a fresh one starts with zeroes); so does this one.
+   */
+  #unseen = false;
 
   constructor(config: HotHistogramConfig) {
     for (let i = 1; i < config.buckets.length; i++) {
@@ -115,9 +122,14 @@ export class HotHistogram {
     register(this, config.registers);
   }
 
-  /** Records `value` (e.g. seconds); NaN and infinities are ignored. */
+  /**
+   * Records `value` (e.g. seconds). NaN and infinities are ignored, where
+   * prom-client throws: this runs inside a socket write, which a bad
+   * timestamp must not break.
+   */
   observe(value: number): void {
     if (!Number.isFinite(value)) return;
+    this.#unseen = false;
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
@@ -131,24 +143,27 @@ export class HotHistogram {
     const values: Sample[] = [];
     const bucket = `${this.name}_bucket`;
     let cumulative = 0;
-    for (let i = 0; i < this.#counts.length; i++) {
+    for (let i = 0; i < this.#counts.length && !this.#unseen; i++) {
       cumulative += this.#counts[i]!;
       values.push({
         value: cumulative,
         labels: { le: this.#bounds[i] ?? "+Inf" },
         metricName: bucket,
+        exemplar: null,
       });
     }
-    values.push({
-      value: this.#sum,
-      labels: {},
-      metricName: `${this.name}_sum`,
-    });
-    values.push({
-      value: this.#count,
-      labels: {},
-      metricName: `${this.name}_count`,
-    });
+    if (!this.#unseen) {
+      values.push({
+        value: this.#sum,
+        labels: {},
+        metricName: `${this.name}_sum`,
+      });
+      values.push({
+        value: this.#count,
+        labels: {},
+        metricName: `${this.name}_count`,
+      });
+    }
     return Promise.resolve({
       name: this.name,
       help: this.help,
@@ -163,5 +178,6 @@ export class HotHistogram {
     this.#counts.fill(0);
     this.#sum = 0;
     this.#count = 0;
+    this.#unseen = true;
   }
 }

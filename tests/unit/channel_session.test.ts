@@ -218,3 +218,25 @@ Deno.test("channel session - inbound frames: bursts of twice the rate pass, then
   }
   assert.equal(other.s.admitInbound(), false, "the burst is capped at 20");
 });
+
+Deno.test("channel session - the buffered-bytes bound is never below what the socket and the queue hold", async () => {
+  const { s, socket } = session([1, 2, 3], { sendBufferBytes: 1 << 20 });
+  const check = (when: string) => {
+    const bound = s.bufferedBytesBound;
+    assert.ok(bound >= s.bufferedBytes, `${when}: bound ${bound}`);
+  };
+  // Before the live phase, frames wait in the order's queue.
+  s.deliver(frame(4));
+  s.deliver(frame(5));
+  check("queued");
+  await s.goLive({ epoch: "e1", lastSeq: 3 }, undefined);
+  check("queue written");
+  for (let seq = 6; seq < 30; seq++) s.deliver(frame(seq));
+  check("written");
+  socket.drain(100);
+  check("partly drained");
+  socket.drain();
+  check("drained");
+  assert.equal(s.bufferedBytes, 0);
+  assert.equal(s.bufferedBytesBound, 0, "a reading resets the bound");
+});

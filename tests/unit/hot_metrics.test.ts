@@ -37,11 +37,27 @@ Deno.test("hot histogram - renders what prom-client's Histogram renders for the 
           buckets: BUCKETS,
           registers: [theirs],
         });
+        const same = async () => {
+          assert.equal(await ours.metrics(), await theirs.metrics());
+          // As a JSON consumer sees it (prom-client leaves some keys undefined).
+          const asJson = async (registry: prom.Registry) =>
+            JSON.parse(JSON.stringify(await registry.getMetricsAsJSON()));
+          assert.deepEqual(await asJson(ours), await asJson(theirs));
+        };
         for (const value of values) {
           hot.observe(value);
           reference.observe(value);
         }
-        assert.equal(await ours.metrics(), await theirs.metrics());
+        await same();
+        // A reset registry shows no series until the next observation.
+        ours.resetMetrics();
+        theirs.resetMetrics();
+        await same();
+        for (const value of values.slice(0, 3)) {
+          hot.observe(value);
+          reference.observe(value);
+        }
+        await same();
       },
     ),
     { numRuns: 50 },
@@ -74,7 +90,7 @@ Deno.test("hot counter - renders what prom-client's Counter renders, and the reg
   assert.deepEqual((await hot.get()).values, [{ value: 0, labels: {} }]);
 });
 
-Deno.test("hot metrics - refuse what prom-client refuses", () => {
+Deno.test("hot metrics - a negative or NaN increment and unsorted buckets are refused; a NaN observation is dropped", async () => {
   const registers = [new prom.Registry()];
   const counter = new HotCounter({ name: "a_total", help: "A.", registers });
   assert.throws(() => counter.inc(-1), RangeError);
@@ -88,4 +104,14 @@ Deno.test("hot metrics - refuse what prom-client refuses", () => {
     () => new HotCounter({ name: "a_total", help: "Again.", registers }),
     /already been registered/,
   );
+  const lag = new HotHistogram({
+    name: "c",
+    help: "C.",
+    buckets: [1],
+    registers,
+  });
+  lag.observe(Number.NaN);
+  lag.observe(0.5);
+  const values = (await lag.get()).values;
+  assert.deepEqual(values.map((v) => v.value), [1, 1, 0.5, 1]);
 });

@@ -98,9 +98,9 @@ Deno.test("send budget - after a broadcast, sockets are read only when their bou
     "950 of bounds cannot be over 1000",
   );
   assert.equal(budget.watched, 2, "nothing leaves the watch without a reading");
-  // Bounds of 1,100: the sockets are read, and their 1,200 bytes are over.
+  // Bounds of 1,300: the sockets are read, and their 1,200 bytes are over.
   a.bytes = 700;
-  a.bound = 600;
+  a.bound = 800;
   b.bytes = 500;
   assert.equal(budget.enforceIfBoundsOver(), 1);
   assert.deepEqual(closed, ["a:nodeSendBudget"]);
