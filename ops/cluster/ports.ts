@@ -94,6 +94,13 @@ function ephemeralRange(): { low: number; high: number } {
 const PICK_FROM = 10_000;
 
 /**
+ * Ports from {@link PICK_FROM} up that `fetch` refuses to connect to ("bad
+ * ports" of the Fetch standard; Deno: "Requests to port 10080 are blocked"):
+ * a gateway given one never answered the launcher's `/readyz` probe.
+ */
+const FETCH_BLOCKED = new Set([10_080]);
+
+/**
  * A port on 127.0.0.1 that was free a moment ago and that this process has
  * not handed out before. It is picked below the kernel's ephemeral range, so
  * the outgoing connections of other processes (a router connecting to etcd
@@ -106,7 +113,9 @@ export function freePort(): number {
   const span = low - PICK_FROM;
   for (let tries = 0; span > 0 && tries < 200; tries++) {
     const port = PICK_FROM + Math.floor(Math.random() * span);
-    if (handedOut.has(port) || !bindable(port)) continue;
+    if (handedOut.has(port) || FETCH_BLOCKED.has(port) || !bindable(port)) {
+      continue;
+    }
     handedOut.add(port);
     return port;
   }

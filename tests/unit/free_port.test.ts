@@ -7,6 +7,26 @@
 import assert from "node:assert/strict";
 import { freePort } from "../../ops/cluster/ports.ts";
 
+// First in the file: no port is handed out in this process yet.
+Deno.test("free port - never a port that fetch refuses (10080 is on the Fetch standard's bad-port list)", () => {
+  const [low] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range")
+    .trim().split(/\s+/).map(Number);
+  const span = low! - 10_000;
+  const random = Math.random;
+  let first = true;
+  // The first candidate drawn is 10080; later ones are random again.
+  Math.random = () => {
+    if (!first) return random();
+    first = false;
+    return (10_080 - 10_000 + 0.5) / span;
+  };
+  try {
+    assert.notEqual(freePort(), 10_080);
+  } finally {
+    Math.random = random;
+  }
+});
+
 Deno.test("free port - below the kernel's ephemeral range, distinct, and bindable", () => {
   const [low] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range")
     .trim().split(/\s+/).map(Number);
