@@ -141,28 +141,22 @@ export class HotHistogram {
   /** The samples prom-client renders. */
   get(): Promise<Exposition<"histogram">> {
     const values: Sample[] = [];
-    const bucket = `${this.name}_bucket`;
-    let cumulative = 0;
-    for (let i = 0; i < this.#counts.length && !this.#unseen; i++) {
-      cumulative += this.#counts[i]!;
-      values.push({
-        value: cumulative,
-        labels: { le: this.#bounds[i] ?? "+Inf" },
-        metricName: bucket,
-        exemplar: null,
-      });
-    }
     if (!this.#unseen) {
-      values.push({
-        value: this.#sum,
-        labels: {},
-        metricName: `${this.name}_sum`,
-      });
-      values.push({
-        value: this.#count,
-        labels: {},
-        metricName: `${this.name}_count`,
-      });
+      const bucket = `${this.name}_bucket`;
+      let cumulative = 0;
+      for (let i = 0; i < this.#counts.length; i++) {
+        cumulative += this.#counts[i]!;
+        values.push({
+          value: cumulative,
+          labels: { le: this.#bounds[i] ?? "+Inf" },
+          metricName: bucket,
+          exemplar: null,
+        });
+      }
+      values.push(
+        { value: this.#sum, labels: {}, metricName: `${this.name}_sum` },
+        { value: this.#count, labels: {}, metricName: `${this.name}_count` },
+      );
     }
     return Promise.resolve({
       name: this.name,
